@@ -1,0 +1,18 @@
+// Principal: who is calling, resolved from the session cookie only (never
+// from a header, body or query). The authentication issue fills it in; on
+// Public routes there is none.
+#pragma once
+
+#include <string>
+
+namespace portcullis {
+
+struct Principal {
+  std::string user_id;
+  std::string tenant_id;
+  std::string role;        // owner | admin | member
+  std::string session_id;  // public session id, never the token
+  std::string auth_state;  // full | mfa_pending | enrollment_required
+};
+
+}  // namespace portcullis

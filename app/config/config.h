@@ -1,0 +1,73 @@
+// Configuration (DESIGN §5). Every variable is PORTCULLIS_<NAME>.
+//
+// Precedence, highest first:
+//   1. systemd credentials ($CREDENTIALS_DIRECTORY/secret_key, …/data_keys), secrets only;
+//   2. the process environment;
+//   3. the env file the app reads itself (--env-file; default .env in
+//      development, /etc/portcullis/portcullis.env in production);
+//   4. built-in defaults.
+// load_config() validates everything and throws ConfigError, whose message
+// names the variable and how to fix it; callers exit with kExitConfig (78).
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace portcullis {
+
+inline constexpr int kExitConfig = 78;  // EX_CONFIG from sysexits.h
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct DataKey {
+  std::string id;
+  std::string key;  // 32 raw bytes
+};
+
+struct Config {
+  std::string env = "development";
+  std::string database_url;
+  std::string database_owner_url;  // migrate only; empty = database_url
+  std::string secret_key;          // raw bytes, >= 32
+  std::vector<DataKey> data_keys;
+  std::string data_key_primary;
+  int workers = 0;                 // 0 = 2 x cores
+  std::string listen = "unix:var/run/fcgi.sock";
+  size_t max_body_bytes = 128 * 1024;
+  std::vector<std::string> allowed_origins;
+  std::string trusted_proxy;
+  std::string registration = "open";
+  std::string log_level = "info";
+  int max_requests_per_worker = 10000;
+  int shutdown_grace_seconds = 25;
+  int db_statement_timeout_ms = 5000;
+  int db_busy_timeout_ms = 5000;
+  std::string migrations_dir;
+  std::string var_dir = "var";
+  std::string env_file;            // the file that was read, if any
+  std::vector<std::string> warnings;  // e.g. generated development secrets
+
+  bool production() const { return env == "production"; }
+};
+
+struct ConfigOptions {
+  std::string env_file;           // --env-file; empty = the default for ENV
+  bool generate_dev_secrets = true;  // false for --check-config (report, don't write)
+};
+
+// Loads, merges and validates. Throws ConfigError.
+Config load_config(const ConfigOptions& options);
+
+// Parses KEY=VALUE lines (comments, blank lines, `export `, quotes). Throws
+// ConfigError on a malformed line, naming the line number.
+std::map<std::string, std::string> parse_env_file(const std::string& text, const std::string& name);
+
+// A fresh 32-byte secret, base64.
+std::string generate_secret();
+
+}  // namespace portcullis

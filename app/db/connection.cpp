@@ -1,0 +1,83 @@
+#include "app/db/connection.h"
+
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+namespace portcullis {
+
+Backend backend_of(const std::string& url) {
+  return url.rfind("sqlite:", 0) == 0 ? Backend::kSqlite : Backend::kPostgresql;
+}
+
+namespace {
+std::string sqlite_path(const std::string& url) {
+  std::string rest = url.substr(std::string("sqlite:").size());
+  if (rest.rfind("//", 0) == 0) {
+    rest = rest.substr(2);
+  }
+  return rest;
+}
+
+// SOCI's connect string for sqlite3 is a list of name=value; quote the path.
+std::string sqlite_connect_string(const std::string& path, int busy_timeout_ms) {
+  std::string quoted = "\"";
+  for (char c : path) {
+    if (c == '"') {
+      quoted += "\\\"";
+    } else {
+      quoted += c;
+    }
+  }
+  quoted += "\"";
+  int seconds = busy_timeout_ms / 1000;
+  return "db=" + quoted + " timeout=" + std::to_string(seconds > 0 ? seconds : 1);
+}
+}  // namespace
+
+std::unique_ptr<soci::session> open_session(const std::string& url, const DbOptions& options) {
+  auto s = std::make_unique<soci::session>();
+  if (backend_of(url) == Backend::kSqlite) {
+    s->open(*soci::factory_sqlite3(), sqlite_connect_string(sqlite_path(url), options.busy_timeout_ms));
+    *s << "PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms);
+    *s << "PRAGMA foreign_keys = ON";
+    std::string mode;
+    *s << "PRAGMA journal_mode = WAL", soci::into(mode);
+    *s << "PRAGMA synchronous = NORMAL";
+  } else {
+    s->open(*soci::factory_postgresql(), url);
+    *s << "SET statement_timeout = " + std::to_string(options.statement_timeout_ms);
+    *s << "SET TIME ZONE 'UTC'";
+  }
+  return s;
+}
+
+Db::Db(std::string url, DbOptions options)
+    : url_(std::move(url)), options_(options), backend_(backend_of(url_)) {}
+
+soci::session& Db::session() {
+  if (!session_) {
+    auto now = std::chrono::steady_clock::now();
+    if (last_attempt_.time_since_epoch().count() != 0 && now - last_attempt_ < kRetryInterval) {
+      throw soci::soci_error("database reconnect throttled");
+    }
+    last_attempt_ = now;
+    session_ = open_session(url_, options_);
+  }
+  return *session_;
+}
+
+void Db::mark_broken() { session_.reset(); }
+
+void Db::check_after_error() {
+  if (!session_) {
+    return;
+  }
+  try {
+    int one = 0;
+    *session_ << "SELECT 1", soci::into(one);
+  } catch (const std::exception&) {
+    mark_broken();
+  }
+}
+
+}  // namespace portcullis

@@ -1,0 +1,52 @@
+// Audit trail (DESIGN §9): every security-relevant event becomes one JSON log
+// line and one audit_events row. The row is written through the caller's
+// session, so it lands in the same transaction as the change it describes
+// (and is rolled back with it).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <soci/soci.h>
+
+#include "app/db/connection.h"
+#include "app/log/logger.h"
+
+namespace portcullis {
+
+struct AuditEvent {
+  std::string event;    // e.g. "auth.login"
+  std::string outcome;  // success | failure | denied
+  std::string tenant_id;
+  std::string user_id;
+  std::string session_id;
+  std::string ip;
+  std::string user_agent;
+  std::string request_id;
+  std::string target_type;
+  std::string target_id;
+  // Safe key/value details, stored as a JSON object. Never a secret.
+  std::vector<std::pair<std::string, std::string>> details;
+  // Why it failed: goes to the log line only, never to the row or client
+  // (e.g. unknown_user vs bad_password must not be distinguishable).
+  std::string reason;
+};
+
+class Audit {
+ public:
+  explicit Audit(Backend backend) : backend_(backend) {}
+  // Inserts the row through `db` (inside the caller's transaction) and logs
+  // the line. Throws soci_error if the insert fails: an action whose audit
+  // row cannot be written must not commit.
+  void record(soci::session& db, const AuditEvent& event);
+  // Log line only, for events with no database (e.g. start-up, stop).
+  void log_only(const AuditEvent& event);
+
+ private:
+  Backend backend_;
+};
+
+std::string details_json(const std::vector<std::pair<std::string, std::string>>& details);
+
+}  // namespace portcullis

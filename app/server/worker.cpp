@@ -1,0 +1,190 @@
+#include "app/server/worker.h"
+
+#include <malloc.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <fcgiapp.h>
+
+#include "app/db/connection.h"
+#include "app/http/dispatch.h"
+#include "app/log/audit.h"
+#include "app/log/logger.h"
+
+namespace portcullis {
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+
+void on_stop_signal(int /*signo*/) { g_stop = 1; }
+
+// While idle in accept() the stop signal must interrupt it (no SA_RESTART,
+// and libfcgi's FCGI_FAIL_ACCEPT_ON_INTR returns the EINTR). While a request
+// is in hand, libfcgi's read()/write() do not retry on EINTR, so the signal
+// is installed with SA_RESTART and only sets the flag checked after it.
+void set_stop_handler(bool interrupt_syscalls) {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = interrupt_syscalls ? 0 : SA_RESTART;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+void install_worker_signals() {
+  set_stop_handler(true);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ignore, nullptr);
+  sigaction(SIGHUP, &ignore, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+std::string param(FCGX_Request& req, const char* name) {
+  const char* v = FCGX_GetParam(name, req.envp);
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+// HTTP_X_CSRF_TOKEN → x-csrf-token
+std::string header_name(const char* env_name) {
+  std::string out(env_name + 5);
+  for (char& c : out) {
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+Request build_request(FCGX_Request& req, size_t max_body) {
+  Request r;
+  r.method = param(req, "REQUEST_METHOD");
+  std::string uri = param(req, "REQUEST_URI");
+  size_t q = uri.find('?');
+  r.path = uri.substr(0, q);
+  r.query = q == std::string::npos ? param(req, "QUERY_STRING") : uri.substr(q + 1);
+  r.client_ip = param(req, "REMOTE_ADDR");
+  r.request_id = sanitize_request_id(param(req, "REQUEST_ID"));
+  for (char** e = req.envp; e != nullptr && *e != nullptr; ++e) {
+    const char* kv = *e;
+    const char* eq = std::strchr(kv, '=');
+    if (eq == nullptr) {
+      continue;
+    }
+    std::string name(kv, eq - kv);
+    if (name.rfind("HTTP_", 0) == 0) {
+      r.headers[header_name(name.c_str())] = eq + 1;
+    }
+  }
+  std::string content_type = param(req, "CONTENT_TYPE");
+  if (!content_type.empty()) {
+    r.headers["content-type"] = content_type;
+  }
+  r.cookies = parse_cookies(r.header("cookie"));
+  // Read the body up to the limit, then drain whatever is left: the
+  // connection is closed at once after the answer (FCGX_Detach), which is
+  // safe only when stdin has been consumed.
+  char buf[16384];
+  for (;;) {
+    int n = FCGX_GetStr(buf, sizeof buf, req.in);
+    if (n <= 0) {
+      break;
+    }
+    if (!r.body_too_large && r.body.size() + static_cast<size_t>(n) <= max_body) {
+      r.body.append(buf, static_cast<size_t>(n));
+    } else {
+      r.body_too_large = true;
+      r.body.clear();
+    }
+  }
+  std::string length = param(req, "CONTENT_LENGTH");
+  if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > max_body) {
+    r.body_too_large = true;
+    r.body.clear();
+  }
+  return r;
+}
+
+void write_response(FCGX_Request& req, const Response& response) {
+  std::string head = "Status: " + std::to_string(response.status) + " " +
+                     status_text(response.status) + "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    head += name;
+    head += ": ";
+    head += value;
+    head += "\r\n";
+  }
+  head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n\r\n";
+  FCGX_PutStr(head.data(), static_cast<int>(head.size()), req.out);
+  if (!response.body.empty()) {
+    FCGX_PutStr(response.body.data(), static_cast<int>(response.body.size()), req.out);
+  }
+}
+
+}  // namespace
+
+int run_worker(int listen_fd, const Config& config, const Router& router) {
+  install_worker_signals();
+  // Large transient buffers (Argon2id's 19 MiB) go to mmap and are returned
+  // to the OS after use, so a worker's RSS stays near its baseline.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+
+  Db db(config.database_url,
+        DbOptions{config.db_statement_timeout_ms, config.db_busy_timeout_ms});
+  try {
+    db.session();
+  } catch (const std::exception& e) {
+    LogRecord r;
+    r.event = "worker.database_unavailable";
+    r.outcome = "failure";
+    r.details.emplace_back("error", e.what());
+    log_record(Level::kWarning, r);
+  }
+  Audit audit(db.backend());
+  Services services{router, db, audit, config};
+
+  if (FCGX_Init() != 0) {
+    log_event(Level::kError, "worker.init_failed", "FCGX_Init failed");
+    return 1;
+  }
+  FCGX_Request req;
+  FCGX_InitRequest(&req, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+  long served = 0;
+  while (g_stop == 0) {
+    set_stop_handler(true);
+    int rc = FCGX_Accept_r(&req);
+    set_stop_handler(false);
+    if (rc < 0) {
+      if (g_stop != 0) {
+        break;
+      }
+      if (rc == -EINTR || errno == EINTR) {
+        continue;
+      }
+      log_event(Level::kError, "worker.accept_failed", std::strerror(-rc));
+      return 1;
+    }
+    Request request = build_request(req, config.max_body_bytes);
+    Response response = handle_request(request, services);
+    write_response(req, response);
+    FCGX_Detach(&req);  // close now instead of libfcgi's lingering close
+    FCGX_Finish_r(&req);
+    ++served;
+    if (config.max_requests_per_worker > 0 && served >= config.max_requests_per_worker) {
+      LogRecord r;
+      r.event = "worker.recycle";
+      r.outcome = "success";
+      r.details.emplace_back("requests", std::to_string(served));
+      log_record(Level::kInfo, r);
+      break;
+    }
+  }
+  return 0;
+}
+
+}  // namespace portcullis

@@ -1,0 +1,18 @@
+// Every handler module registers its routes through one function. Only
+// app/main.cpp (and tests) include this header.
+#pragma once
+
+#include "app/http/router.h"
+
+namespace portcullis {
+
+void register_health_routes(Router& router);
+#ifdef PORTCULLIS_TEST_ROUTES
+// Test build only: slow and failing routes for the drain and 500 tests.
+void register_test_routes(Router& router);
+#endif
+
+// All routes of the product, in one table.
+Router build_router();
+
+}  // namespace portcullis

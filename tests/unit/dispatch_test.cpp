@@ -1,0 +1,135 @@
+// The request pipeline without nginx: guards, routing, the error mapper.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "app/db/connection.h"
+#include "app/http/api_error.h"
+#include "app/http/context.h"
+#include "app/http/dispatch.h"
+#include "handlers/routes.h"
+
+namespace portcullis {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class DispatchTest : public ::testing::Test {
+ protected:
+  DispatchTest() : db_("sqlite://:memory:", DbOptions{}), audit_(Backend::kSqlite) {
+    router_ = build_router();
+    router_.add("GET", "/api/v1/unit/throw", Access::kPublic, [](Context&) -> Response {
+      throw std::runtime_error("SELECT password_hash FROM users -- internal");
+    });
+    router_.add("POST", "/api/v1/unit/echo", Access::kPublic,
+                [](Context&) { return Response{}; });
+    config_.max_body_bytes = 1024;
+  }
+
+  Response send(const std::string& method,
+                const std::string& path,
+                const std::string& body = "",
+                const std::string& content_type = "application/json") {
+    Request r;
+    r.method = method;
+    r.path = path;
+    r.body = body;
+    r.request_id = "req-123";
+    if (!content_type.empty()) {
+      r.headers["content-type"] = content_type;
+    }
+    r.body_too_large = body.size() > config_.max_body_bytes;
+    Services s{router_, db_, audit_, config_};
+    return handle_request(r, s);
+  }
+
+  static rapidjson::Document parse(const Response& r) {
+    rapidjson::Document d;
+    d.Parse(r.body.c_str());
+    return d;
+  }
+
+  void expect_envelope(const Response& r, int status, const char* code) {
+    EXPECT_EQ(r.status, status);
+    rapidjson::Document d = parse(r);
+    ASSERT_TRUE(d.IsObject()) << r.body;
+    ASSERT_TRUE(d.HasMember("error")) << r.body;
+    EXPECT_STREQ(d["error"]["code"].GetString(), code);
+    EXPECT_STREQ(d["error"]["request_id"].GetString(), "req-123");
+    EXPECT_TRUE(d["error"]["message"].IsString());
+    ASSERT_NE(r.find_header("X-Request-Id"), nullptr);
+    EXPECT_EQ(*r.find_header("X-Request-Id"), "req-123");
+  }
+
+  Db db_;
+  Audit audit_;
+  Config config_;
+  Router router_;
+};
+
+TEST_F(DispatchTest, HealthIsOkOnAReachableDatabase) {
+  Response r = send("GET", "/api/v1/health");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"status":"ok","database":"ok"})");
+  EXPECT_EQ(*r.find_header("Cache-Control"), "no-store");
+}
+
+TEST_F(DispatchTest, API1_BodyOverLimitIs413BeforeRouting) {
+  expect_envelope(send("POST", "/api/v1/nowhere", std::string(2000, ' ')), 413,
+                  "payload_too_large");
+}
+
+TEST_F(DispatchTest, API1_NonJsonBodyIs415BeforeRouting) {
+  expect_envelope(send("POST", "/api/v1/nowhere", "{}", "text/plain"), 415,
+                  "unsupported_media_type");
+  expect_envelope(send("POST", "/api/v1/unit/echo", "a=b", "application/x-www-form-urlencoded"),
+                  415, "unsupported_media_type");
+  expect_envelope(send("POST", "/api/v1/unit/echo", "{}", ""), 415, "unsupported_media_type");
+  EXPECT_EQ(send("POST", "/api/v1/unit/echo", "{}", "Application/JSON; charset=utf-8").status,
+            200);
+}
+
+TEST_F(DispatchTest, API2_MalformedOrDeepJsonIs400) {
+  expect_envelope(send("POST", "/api/v1/unit/echo", "{"), 400, "invalid_json");
+  expect_envelope(send("POST", "/api/v1/unit/echo", std::string(33, '[') + std::string(33, ']')),
+                  400, "invalid_json");
+}
+
+TEST_F(DispatchTest, API7_UnknownPathIs404AndWrongMethodIs405WithAllow) {
+  expect_envelope(send("GET", "/api/v1/nothing-here"), 404, "not_found");
+  Response r = send("DELETE", "/api/v1/health");
+  expect_envelope(r, 405, "method_not_allowed");
+  ASSERT_NE(r.find_header("Allow"), nullptr);
+  EXPECT_EQ(*r.find_header("Allow"), "GET");
+}
+
+TEST_F(DispatchTest, ERR1_UnexpectedExceptionIsGeneric500WithoutDetails) {
+  Response r = send("GET", "/api/v1/unit/throw");
+  expect_envelope(r, 500, "internal_error");
+  EXPECT_THAT(r.body, Not(HasSubstr("password_hash")));
+  EXPECT_THAT(r.body, Not(HasSubstr("SELECT")));
+}
+
+TEST_F(DispatchTest, DeprecatedHealthAliasCarriesSuccessorHeaders) {
+  Response r = send("GET", "/api/health");
+  EXPECT_EQ(r.status, 200);
+  ASSERT_NE(r.find_header("Deprecation"), nullptr);
+  ASSERT_NE(r.find_header("Sunset"), nullptr);
+  EXPECT_EQ(*r.find_header("Link"), "</api/v1/health>; rel=\"successor-version\"");
+}
+
+TEST_F(DispatchTest, HealthIs503WhenDatabaseIsUnreachable) {
+  Db broken("sqlite:///nonexistent-dir/x/y.db", DbOptions{});
+  Request r;
+  r.method = "GET";
+  r.path = "/api/v1/health";
+  r.request_id = "req-123";
+  Services s{router_, broken, audit_, config_};
+  Response resp = handle_request(r, s);
+  EXPECT_EQ(resp.status, 503);
+  EXPECT_EQ(resp.body, R"({"status":"unavailable","database":"unavailable"})");
+}
+
+}  // namespace
+}  // namespace portcullis
