@@ -15,6 +15,7 @@
 #include "app/log/audit.h"
 #include "app/log/logger.h"
 #include "app/server/master.h"
+
 #include "handlers/routes.h"
 
 #ifndef PORTCULLIS_VERSION
@@ -113,12 +114,11 @@ int cmd_serve(Args& args) {
     std::printf("configuration ok\n");
     std::printf("  env            %s\n", cfg.env.c_str());
     std::printf("  env file       %s\n", cfg.env_file.empty() ? "(none)" : cfg.env_file.c_str());
-    std::printf("  database       %s\n", backend_of(cfg.database_url) == Backend::kSqlite
-                                             ? "sqlite"
-                                             : "postgresql");
-    std::printf("  listen         %s\n",
-                options.listen_override.empty() ? cfg.listen.c_str()
-                                                : options.listen_override.c_str());
+    std::printf("  database       %s\n",
+                backend_of(cfg.database_url) == Backend::kSqlite ? "sqlite" : "postgresql");
+    std::printf("  listen         %s\n", options.listen_override.empty()
+                                             ? cfg.listen.c_str()
+                                             : options.listen_override.c_str());
     std::printf("  registration   %s\n", cfg.registration.c_str());
     std::printf("  data keys      %zu (primary %s)\n", cfg.data_keys.size(),
                 cfg.data_key_primary.c_str());
@@ -182,8 +182,7 @@ int cmd_maintenance(Args& args) {
   }
   Config cfg = load_or_exit(options);
   try {
-    auto session =
-        open_session(cfg.database_url, DbOptions{600000, cfg.db_busy_timeout_ms});
+    auto session = open_session(cfg.database_url, DbOptions{600000, cfg.db_busy_timeout_ms});
     std::string now = now_rfc3339();
     Backend backend = backend_of(cfg.database_url);
     soci::transaction tx(*session);
@@ -195,8 +194,9 @@ int cmd_maintenance(Args& args) {
       st.execute(true);
       sessions_deleted = static_cast<long>(st.get_affected_rows());
       soci::statement st2 =
-          (session->prepare << "DELETE FROM auth_throttle WHERE window_start < now() - "
-                               "interval '1 day' AND (locked_until IS NULL OR locked_until < now())");
+          (session->prepare
+           << "DELETE FROM auth_throttle WHERE window_start < now() - "
+              "interval '1 day' AND (locked_until IS NULL OR locked_until < now())");
       st2.execute(true);
       throttle_deleted = static_cast<long>(st2.get_affected_rows());
     } else {

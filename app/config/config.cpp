@@ -137,9 +137,10 @@ std::vector<DataKey> decode_data_keys(const std::string& value) {
     size_t colon = item.find(':');
     std::string id = colon == std::string::npos ? "" : item.substr(0, colon);
     std::string raw;
-    bool id_ok = !id.empty() && id.size() <= 32 &&
-                 id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-                     std::string::npos;
+    bool id_ok =
+        !id.empty() && id.size() <= 32 &&
+        id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+            std::string::npos;
     if (!id_ok || !base64_decode(item.substr(colon + 1), &raw) || raw.size() != 32) {
       throw ConfigError(
           "PORTCULLIS_DATA_KEYS must be a comma-separated list of id:base64key with 32-byte keys: "
@@ -197,7 +198,8 @@ std::string dev_secret(const Config& cfg,
 
 }  // namespace
 
-std::map<std::string, std::string> parse_env_file(const std::string& text, const std::string& name) {
+std::map<std::string, std::string> parse_env_file(const std::string& text,
+                                                  const std::string& name) {
   std::map<std::string, std::string> out;
   std::istringstream in(text);
   std::string line;
@@ -256,10 +258,11 @@ Config load_config(const ConfigOptions& options) {
     throw ConfigError("PORTCULLIS_ENV must be development or production (got \"" + cfg.env + "\")");
   }
   cfg.var_dir = src.get_or("VAR_DIR", cfg.production() ? "/var/lib/portcullis" : "var");
-  cfg.database_url = src.get_or(
-      "DATABASE_URL", cfg.production() ? "sqlite:///var/lib/portcullis/portcullis.db"
-                                       : "sqlite://" + cfg.var_dir + "/portcullis.db");
-  if (cfg.database_url.rfind("sqlite:", 0) != 0 && cfg.database_url.rfind("postgresql://", 0) != 0 &&
+  cfg.database_url =
+      src.get_or("DATABASE_URL", cfg.production() ? "sqlite:///var/lib/portcullis/portcullis.db"
+                                                  : "sqlite://" + cfg.var_dir + "/portcullis.db");
+  if (cfg.database_url.rfind("sqlite:", 0) != 0 &&
+      cfg.database_url.rfind("postgresql://", 0) != 0 &&
       cfg.database_url.rfind("postgres://", 0) != 0) {
     throw ConfigError(
         "PORTCULLIS_DATABASE_URL must start with sqlite:// or postgresql:// (got another scheme)");

@@ -36,7 +36,7 @@ struct Config {
   std::string secret_key;          // raw bytes, >= 32
   std::vector<DataKey> data_keys;
   std::string data_key_primary;
-  int workers = 0;                 // 0 = 2 x cores
+  int workers = 0;  // 0 = 2 x cores
   std::string listen = "unix:var/run/fcgi.sock";
   size_t max_body_bytes = 128 * 1024;
   std::vector<std::string> allowed_origins;
@@ -49,14 +49,14 @@ struct Config {
   int db_busy_timeout_ms = 5000;
   std::string migrations_dir;
   std::string var_dir = "var";
-  std::string env_file;            // the file that was read, if any
+  std::string env_file;               // the file that was read, if any
   std::vector<std::string> warnings;  // e.g. generated development secrets
 
   bool production() const { return env == "production"; }
 };
 
 struct ConfigOptions {
-  std::string env_file;           // --env-file; empty = the default for ENV
+  std::string env_file;              // --env-file; empty = the default for ENV
   bool generate_dev_secrets = true;  // false for --check-config (report, don't write)
 };
 

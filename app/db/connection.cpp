@@ -37,7 +37,8 @@ std::string sqlite_connect_string(const std::string& path, int busy_timeout_ms) 
 std::unique_ptr<soci::session> open_session(const std::string& url, const DbOptions& options) {
   auto s = std::make_unique<soci::session>();
   if (backend_of(url) == Backend::kSqlite) {
-    s->open(*soci::factory_sqlite3(), sqlite_connect_string(sqlite_path(url), options.busy_timeout_ms));
+    s->open(*soci::factory_sqlite3(),
+            sqlite_connect_string(sqlite_path(url), options.busy_timeout_ms));
     *s << "PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms);
     *s << "PRAGMA foreign_keys = ON";
     std::string mode;

@@ -26,7 +26,8 @@ std::vector<MigrationFile> load_migrations(const std::string& dir, Backend backe
     if (entry.path().extension() != ".sql") {
       continue;
     }
-    if (name.size() < 6 || !std::all_of(name.begin(), name.begin() + 4, ::isdigit) || name[4] != '_') {
+    if (name.size() < 6 || !std::all_of(name.begin(), name.begin() + 4, ::isdigit) ||
+        name[4] != '_') {
       throw MigrationError("migration file name must look like NNNN_name.sql: " + name);
     }
     std::ifstream in(entry.path(), std::ios::binary);
@@ -85,8 +86,9 @@ std::vector<std::string> split_sql(const std::string& script) {
       size_t close = script.find('$', i + 1);
       if (close != std::string::npos) {
         std::string tag = script.substr(i, close - i + 1);
-        bool is_tag = std::all_of(tag.begin() + 1, tag.end() - 1,
-                                  [](char t) { return std::isalnum(static_cast<unsigned char>(t)) || t == '_'; });
+        bool is_tag = std::all_of(tag.begin() + 1, tag.end() - 1, [](char t) {
+          return std::isalnum(static_cast<unsigned char>(t)) || t == '_';
+        });
         if (is_tag) {
           size_t end = script.find(tag, close + 1);
           end = end == std::string::npos ? script.size() : end + tag.size();
@@ -132,7 +134,8 @@ MigrateResult migrate(soci::session& db, Backend backend, const std::vector<Migr
   try {
     std::map<std::string, std::string> applied;
     {
-      soci::rowset<soci::row> rows = (db.prepare << "SELECT version, checksum FROM schema_migrations");
+      soci::rowset<soci::row> rows =
+          (db.prepare << "SELECT version, checksum FROM schema_migrations");
       for (const soci::row& r : rows) {
         applied[r.get<std::string>(0)] = r.get<std::string>(1);
       }
@@ -196,7 +199,8 @@ std::string default_migrations_dir(const std::string& configured) {
   std::error_code ec;
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    std::filesystem::path installed = exe.parent_path().parent_path() / "share/portcullis/migrations";
+    std::filesystem::path installed =
+        exe.parent_path().parent_path() / "share/portcullis/migrations";
     if (std::filesystem::is_directory(installed, ec)) {
       return installed.string();
     }

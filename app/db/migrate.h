@@ -15,8 +15,8 @@
 namespace portcullis {
 
 struct MigrationFile {
-  std::string version;   // "0001"
-  std::string name;      // "0001_init.sql"
+  std::string version;  // "0001"
+  std::string name;     // "0001_init.sql"
   std::string sql;
   std::string checksum;  // sha256 hex of the file content
 };

@@ -45,9 +45,7 @@ class ApiError : public std::runtime_error {
   static ApiError unauthenticated() {
     return {401, "unauthenticated", "Authentication is required."};
   }
-  static ApiError forbidden() {
-    return {403, "forbidden", "You are not allowed to do this."};
-  }
+  static ApiError forbidden() { return {403, "forbidden", "You are not allowed to do this."}; }
   static ApiError not_found() {
     return {404, "not_found", "The requested resource was not found."};
   }
@@ -66,7 +64,8 @@ class ApiError : public std::runtime_error {
     return {415, "unsupported_media_type", "Request bodies must be application/json."};
   }
   static ApiError database_unavailable() {
-    return {503, "database_unavailable", "The service is temporarily unavailable. Try again shortly."};
+    return {503, "database_unavailable",
+            "The service is temporarily unavailable. Try again shortly."};
   }
 
  private:

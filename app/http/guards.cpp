@@ -20,9 +20,9 @@ void guard_content_type(const Request& request) {
   }
   std::string type = request.header("content-type");
   std::string media = type.substr(0, type.find(';'));
-  media.erase(std::remove_if(media.begin(), media.end(),
-                             [](unsigned char c) { return std::isspace(c); }),
-              media.end());
+  media.erase(
+      std::remove_if(media.begin(), media.end(), [](unsigned char c) { return std::isspace(c); }),
+      media.end());
   std::transform(media.begin(), media.end(), media.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (media != "application/json") {
@@ -41,8 +41,7 @@ void guard_json(Request& request) {
       request.json->Swap(doc);
       return;
     case JsonParseResult::kTooDeep:
-      throw ApiError::bad_request("invalid_json",
-                                  "The request body nests deeper than 32 levels.");
+      throw ApiError::bad_request("invalid_json", "The request body nests deeper than 32 levels.");
     case JsonParseResult::kDuplicateKey:
       throw ApiError::bad_request("invalid_json", "The request body repeats an object key.");
     case JsonParseResult::kSyntax:

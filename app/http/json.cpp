@@ -79,7 +79,8 @@ class StrictHandler {
 }  // namespace
 
 JsonParseResult parse_json_strict(const std::string& text, rapidjson::Document* out) {
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
   rapidjson::Document doc;
   bool too_deep = false;
   bool duplicate = false;

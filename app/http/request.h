@@ -12,14 +12,14 @@
 namespace portcullis {
 
 struct Request {
-  std::string method;        // upper-case, e.g. "GET"
-  std::string path;          // decoded-free path part of REQUEST_URI, no query
-  std::string query;         // raw query string without '?'
+  std::string method;                          // upper-case, e.g. "GET"
+  std::string path;                            // decoded-free path part of REQUEST_URI, no query
+  std::string query;                           // raw query string without '?'
   std::map<std::string, std::string> headers;  // lower-case names
   std::map<std::string, std::string> cookies;
-  std::string client_ip;     // REMOTE_ADDR as nginx sets it
-  std::string request_id;    // nginx $request_id, or generated
-  std::string body;          // raw body (at most MAX_BODY_BYTES)
+  std::string client_ip;        // REMOTE_ADDR as nginx sets it
+  std::string request_id;       // nginx $request_id, or generated
+  std::string body;             // raw body (at most MAX_BODY_BYTES)
   bool body_too_large = false;  // set by the worker when the body exceeded the limit
   // Filled by the JSON guard when the body is non-empty.
   std::optional<rapidjson::Document> json;

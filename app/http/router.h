@@ -33,8 +33,8 @@ using Handler = std::function<Response(Context&)>;
 
 struct Route {
   std::string method;
-  std::string pattern;                 // e.g. "/api/v1/contexts/{id}"
-  std::vector<std::string> segments;   // pattern split on '/'
+  std::string pattern;                // e.g. "/api/v1/contexts/{id}"
+  std::vector<std::string> segments;  // pattern split on '/'
   Access access;
   Handler handler;
 };
@@ -46,9 +46,9 @@ class Router {
   void add(const std::string& method, const std::string& pattern, Access access, Handler handler);
 
   struct Match {
-    const Route* route = nullptr;             // set when method and path match
+    const Route* route = nullptr;  // set when method and path match
     std::map<std::string, std::string> params;
-    std::string allow;                        // set when only the path matched (405)
+    std::string allow;  // set when only the path matched (405)
   };
   // Finds the route for method + path. route == nullptr and allow empty → 404.
   Match match(const std::string& method, const std::string& path) const;

@@ -227,10 +227,10 @@ int Master::run() {
   }
   log_master(Level::kInfo, "server.start", "success",
              {{"workers", std::to_string(n)},
-              {"listen", socket_.from_systemd ? std::string("systemd socket")
-                                              : (options_.listen_override.empty()
-                                                     ? config_.listen
-                                                     : options_.listen_override)},
+              {"listen", socket_.from_systemd
+                             ? std::string("systemd socket")
+                             : (options_.listen_override.empty() ? config_.listen
+                                                                 : options_.listen_override)},
               {"env", config_.env}});
   sd_notify(0, "READY=1");
   notify_status();

@@ -111,8 +111,8 @@ Request build_request(FCGX_Request& req, size_t max_body) {
 }
 
 void write_response(FCGX_Request& req, const Response& response) {
-  std::string head = "Status: " + std::to_string(response.status) + " " +
-                     status_text(response.status) + "\r\n";
+  std::string head =
+      "Status: " + std::to_string(response.status) + " " + status_text(response.status) + "\r\n";
   for (const auto& [name, value] : response.headers) {
     head += name;
     head += ": ";
@@ -134,8 +134,7 @@ int run_worker(int listen_fd, const Config& config, const Router& router) {
   // to the OS after use, so a worker's RSS stays near its baseline.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
-  Db db(config.database_url,
-        DbOptions{config.db_statement_timeout_ms, config.db_busy_timeout_ms});
+  Db db(config.database_url, DbOptions{config.db_statement_timeout_ms, config.db_busy_timeout_ms});
   try {
     db.session();
   } catch (const std::exception& e) {

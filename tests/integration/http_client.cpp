@@ -1,10 +1,10 @@
 #include "tests/integration/http_client.h"
 
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-
-#include <curl/curl.h>
 
 namespace portcullis::testing {
 namespace {
@@ -26,7 +26,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     while (!value.empty() && (value.front() == ' ')) {
       value.erase(value.begin());
     }
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.pop_back();
     }
     headers->emplace(name, value);

@@ -1,4 +1,6 @@
 // CRY-4 and DESIGN §5: configuration precedence and secrets.
+#include "app/config/config.h"
+
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -8,7 +10,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "app/config/config.h"
 #include "app/crypto/random.h"
 
 namespace portcullis {

@@ -1,4 +1,6 @@
 // The request pipeline without nginx: guards, routing, the error mapper.
+#include "app/http/dispatch.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -6,7 +8,7 @@
 #include "app/db/connection.h"
 #include "app/http/api_error.h"
 #include "app/http/context.h"
-#include "app/http/dispatch.h"
+
 #include "handlers/routes.h"
 
 namespace portcullis {
@@ -22,8 +24,7 @@ class DispatchTest : public ::testing::Test {
     router_.add("GET", "/api/v1/unit/throw", Access::kPublic, [](Context&) -> Response {
       throw std::runtime_error("SELECT password_hash FROM users -- internal");
     });
-    router_.add("POST", "/api/v1/unit/echo", Access::kPublic,
-                [](Context&) { return Response{}; });
+    router_.add("POST", "/api/v1/unit/echo", Access::kPublic, [](Context&) { return Response{}; });
     config_.max_body_bytes = 1024;
   }
 
@@ -86,8 +87,7 @@ TEST_F(DispatchTest, API1_NonJsonBodyIs415BeforeRouting) {
   expect_envelope(send("POST", "/api/v1/unit/echo", "a=b", "application/x-www-form-urlencoded"),
                   415, "unsupported_media_type");
   expect_envelope(send("POST", "/api/v1/unit/echo", "{}", ""), 415, "unsupported_media_type");
-  EXPECT_EQ(send("POST", "/api/v1/unit/echo", "{}", "Application/JSON; charset=utf-8").status,
-            200);
+  EXPECT_EQ(send("POST", "/api/v1/unit/echo", "{}", "Application/JSON; charset=utf-8").status, 200);
 }
 
 TEST_F(DispatchTest, API2_MalformedOrDeepJsonIs400) {

@@ -1,9 +1,9 @@
 // API-2: strict JSON parsing.
+#include "app/http/json.h"
+
 #include <string>
 
 #include <gtest/gtest.h>
-
-#include "app/http/json.h"
 
 namespace portcullis {
 namespace {

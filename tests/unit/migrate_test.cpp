@@ -1,3 +1,5 @@
+#include "app/db/migrate.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -5,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include "app/db/connection.h"
-#include "app/db/migrate.h"
 
 namespace portcullis {
 namespace {
@@ -32,7 +33,8 @@ class MigrateTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ / "sqlite");
     write("0001_first.sql", "CREATE TABLE one (id INTEGER PRIMARY KEY);");
-    write("0002_second.sql", "CREATE TABLE two (id INTEGER PRIMARY KEY); INSERT INTO two VALUES (1);");
+    write("0002_second.sql",
+          "CREATE TABLE two (id INTEGER PRIMARY KEY); INSERT INTO two VALUES (1);");
     db_ = open_session("sqlite://:memory:", DbOptions{});
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -1,11 +1,12 @@
 // CRY-5, TEN-5: randomness and ids.
+#include "app/crypto/random.h"
+
 #include <regex>
 #include <set>
 
 #include <gtest/gtest.h>
 
 #include "app/crypto/hash.h"
-#include "app/crypto/random.h"
 
 namespace portcullis {
 namespace {

@@ -1,8 +1,9 @@
+#include "app/http/router.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "app/http/context.h"
-#include "app/http/router.h"
 
 namespace portcullis {
 namespace {
@@ -46,8 +47,11 @@ TEST(RouterTest, DuplicateRouteFailsStartUp) {
 // Default deny is a compile-time property: Access has no public constructor
 // and Router::add has no overload without one.
 static_assert(!std::is_default_constructible_v<Access>);
-static_assert(!std::is_invocable_v<decltype(&Router::add), Router&, const std::string&,
-                                   const std::string&, Handler>);
+static_assert(!std::is_invocable_v<decltype(&Router::add),
+                                   Router&,
+                                   const std::string&,
+                                   const std::string&,
+                                   Handler>);
 
 }  // namespace
 }  // namespace portcullis

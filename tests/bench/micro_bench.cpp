@@ -1,0 +1,313 @@
+// Micro-benchmarks of the per-request CPU work inside a worker, without nginx or FastCGI:
+// request parsing, routing, error serialisation, and one whole handle_request() of
+// GET /api/v1/health on in-memory SQLite. Run by tests/bench/run.sh (`make bench`).
+#include <benchmark/benchmark.h>
+#include <rapidjson/document.h>
+
+#include <cctype>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "app/config/config.h"
+#include "app/db/connection.h"
+#include "app/http/context.h"
+#include "app/http/dispatch.h"
+#include "app/http/json.h"
+#include "app/http/request.h"
+#include "app/http/response.h"
+#include "app/http/router.h"
+#include "app/log/audit.h"
+#include "handlers/routes.h"
+
+namespace portcullis {
+namespace {
+
+// --- fixtures --------------------------------------------------------------------------------
+
+// A realistic ~1 KiB request body: a memory with some prose, tags and nested metadata.
+std::string json_body() {
+  std::string content =
+      "Quarterly review notes: the migration to PostgreSQL 15 finished on schedule; the "
+      "remaining SQLite tenants move next sprint. Action items: rotate the data key "
+      "(primary k2), re-run the EXPLAIN checks on the list queries, and ask the sysadmins "
+      "to enable the maintenance timer on the new VMs. Open question: should invitations "
+      "expire after 7 or 14 days? Unicode check: caf\\u00e9, na\\u00efve, \\u2713 done. "
+      "Escapes check: a \\\"quoted\\\" word, a tab\\there and a backslash \\\\ too.";
+  std::string body = R"({"context_id":"0190b5a2-7c3e-7d41-9a6f-2b8e4c1d9f03",)"
+                     R"("title":"Q3 review \u2014 infrastructure",)"
+                     R"("content":")" + content + R"(",)"
+                     R"("tags":["review","infra","postgresql","keys","q3"],)"
+                     R"("pinned":false,"priority":3,"score":0.875,)"
+                     R"("remind_at":"2025-10-01T09:30:00Z",)"
+                     R"("metadata":{"source":"web","client":{"name":"portcullis-spa",)"
+                     R"("version":"0.1.0","platform":"Linux x86_64"},"lang":"en",)"
+                     R"("links":[{"rel":"related","id":"0190b5a2-7c3e-7d41-9a6f-2b8e4c1d9f04"},)"
+                     R"({"rel":"parent","id":"0190b5a2-7c3e-7d41-9a6f-2b8e4c1d9f05"}]},)"
+                     R"("attachments":[],"archived":null})";
+  return body;
+}
+
+const char* const kCookieHeader =
+    "_ga=GA1.1.1234567890.1700000000; theme=dark; lang=en-GB; "
+    "__Host-portcullis=q8ZxW3v1bN6yR0tK4mP2sL9dF7gH5jC3aE1uI8oY6wT; "
+    "consent=analytics%3Dno%2Cfunctional%3Dyes; sidebar=collapsed";
+
+// The FastCGI params nginx sends for one browser request (snippets/portcullis-fastcgi.conf plus
+// the HTTP_* headers), as libfcgi hands them to the worker: an envp of NAME=value strings.
+std::vector<std::string> fcgi_params(const std::string& body) {
+  return {
+      "GATEWAY_INTERFACE=CGI/1.1",
+      "SERVER_PROTOCOL=HTTP/1.1",
+      "REQUEST_METHOD=POST",
+      "REQUEST_URI=/api/v1/memories?context=0190b5a2-7c3e-7d41-9a6f-2b8e4c1d9f03&limit=50",
+      "SCRIPT_NAME=/api/v1/memories",
+      "DOCUMENT_URI=/api/v1/memories",
+      "QUERY_STRING=context=0190b5a2-7c3e-7d41-9a6f-2b8e4c1d9f03&limit=50",
+      "CONTENT_TYPE=application/json",
+      "CONTENT_LENGTH=" + std::to_string(body.size()),
+      "REQUEST_SCHEME=https",
+      "HTTPS=on",
+      "REMOTE_ADDR=203.0.113.17",
+      "REMOTE_PORT=51234",
+      "SERVER_ADDR=127.0.0.1",
+      "SERVER_PORT=443",
+      "SERVER_NAME=localhost",
+      "REQUEST_ID=3f9c2a7b1e5d4c8a9b0f6e2d1c3a5b7e",
+      "HTTP_PROXY=",
+      "HTTP_HOST=portcullis.example.org",
+      "HTTP_USER_AGENT=Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+      "HTTP_ACCEPT=application/json",
+      "HTTP_ACCEPT_LANGUAGE=en-GB,en;q=0.7",
+      "HTTP_ACCEPT_ENCODING=gzip, deflate, br, zstd",
+      "HTTP_ORIGIN=https://portcullis.example.org",
+      "HTTP_REFERER=https://portcullis.example.org/contexts/0190b5a2",
+      "HTTP_X_CSRF_TOKEN=Zk3b9QWm2Lr8Tq1Vx6Yc4Np7Hs0Jd5Gf",
+      std::string("HTTP_COOKIE=") + kCookieHeader,
+      "HTTP_SEC_FETCH_SITE=same-origin",
+      "HTTP_SEC_FETCH_MODE=cors",
+      "HTTP_SEC_FETCH_DEST=empty",
+      "HTTP_CONNECTION=close",
+  };
+}
+
+const char* find_param(char** envp, const char* name) {
+  size_t len = std::strlen(name);
+  for (char** e = envp; *e != nullptr; ++e) {
+    if (std::strncmp(*e, name, len) == 0 && (*e)[len] == '=') {
+      return *e + len + 1;
+    }
+  }
+  return nullptr;
+}
+
+std::string param(char** envp, const char* name) {
+  const char* v = find_param(envp, name);
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+// The same steps as the worker's build_request() (app/server/worker.cpp), minus the FastCGI
+// stream: FCGX_GetParam is a linear scan of envp, as find_param() is here.
+Request build_request(char** envp, const std::string& body) {
+  Request r;
+  r.method = param(envp, "REQUEST_METHOD");
+  std::string uri = param(envp, "REQUEST_URI");
+  size_t q = uri.find('?');
+  r.path = uri.substr(0, q);
+  r.query = q == std::string::npos ? param(envp, "QUERY_STRING") : uri.substr(q + 1);
+  r.client_ip = param(envp, "REMOTE_ADDR");
+  r.request_id = sanitize_request_id(param(envp, "REQUEST_ID"));
+  for (char** e = envp; *e != nullptr; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    if (eq == nullptr) {
+      continue;
+    }
+    std::string name(*e, static_cast<size_t>(eq - *e));
+    if (name.rfind("HTTP_", 0) == 0) {
+      std::string lower = name.substr(5);
+      for (char& c : lower) {
+        c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      r.headers[lower] = eq + 1;
+    }
+  }
+  std::string content_type = param(envp, "CONTENT_TYPE");
+  if (!content_type.empty()) {
+    r.headers["content-type"] = content_type;
+  }
+  r.cookies = parse_cookies(r.header("cookie"));
+  r.body = body;
+  return r;
+}
+
+Response no_content(Context& /*ctx*/) { return Response{}; }
+
+// The product's routes plus 40 dummy ones shaped like the API to come (collections and
+// `{id}` items), so matching walks a table of realistic size.
+Router bench_router() {
+  Router router = build_router();
+  const char* const resources[] = {"contexts", "memories",     "members",  "sessions",
+                                    "invitations", "audit-events", "api-keys", "tenants"};
+  for (const char* res : resources) {
+    std::string base = std::string("/api/v1/") + res;
+    router.add("GET", base, Access::kPublic, no_content);
+    router.add("POST", base, Access::kPublic, no_content);
+    router.add("GET", base + "/{id}", Access::kPublic, no_content);
+    router.add("PATCH", base + "/{id}", Access::kPublic, no_content);
+    router.add("DELETE", base + "/{id}", Access::kPublic, no_content);
+  }
+  return router;
+}
+
+// --- request parsing -------------------------------------------------------------------------
+
+void BM_ParseJsonStrict(benchmark::State& state) {
+  const std::string body = json_body();
+  for (auto _ : state) {
+    rapidjson::Document doc;
+    JsonParseResult result = parse_json_strict(body, &doc);
+    if (result != JsonParseResult::kOk) {
+      state.SkipWithError("body did not parse");
+      break;
+    }
+    benchmark::DoNotOptimize(doc);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(body.size()));
+  state.counters["body_bytes"] = static_cast<double>(body.size());
+}
+BENCHMARK(BM_ParseJsonStrict);
+
+void BM_ParseCookies(benchmark::State& state) {
+  const std::string header = kCookieHeader;
+  for (auto _ : state) {
+    std::map<std::string, std::string> cookies = parse_cookies(header);
+    benchmark::DoNotOptimize(cookies);
+  }
+}
+BENCHMARK(BM_ParseCookies);
+
+void BM_BuildRequest(benchmark::State& state) {
+  const std::string body = json_body();
+  std::vector<std::string> params = fcgi_params(body);
+  std::vector<char*> envp;
+  for (std::string& p : params) {
+    envp.push_back(p.data());
+  }
+  envp.push_back(nullptr);
+  for (auto _ : state) {
+    Request r = build_request(envp.data(), body);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_BuildRequest);
+
+// --- routing ---------------------------------------------------------------------------------
+
+void run_match(benchmark::State& state, const char* method, const char* path, bool want_route,
+               bool want_allow) {
+  const Router router = bench_router();
+  const std::string m = method;
+  const std::string p = path;
+  {
+    Router::Match check = router.match(m, p);
+    if ((check.route != nullptr) != want_route || check.allow.empty() == want_allow) {
+      state.SkipWithError("unexpected match result");
+      return;
+    }
+  }
+  for (auto _ : state) {
+    Router::Match match = router.match(m, p);
+    benchmark::DoNotOptimize(match);
+  }
+  state.counters["routes"] = static_cast<double>(router.routes().size());
+}
+
+void BM_RouterMatchHealth(benchmark::State& state) {
+  run_match(state, "GET", "/api/v1/health", true, false);
+}
+BENCHMARK(BM_RouterMatchHealth);
+
+void BM_RouterMatchParamHit(benchmark::State& state) {
+  // Late in the table, with an `{id}` param to capture.
+  run_match(state, "PATCH", "/api/v1/api-keys/0190b5a2-7c3e-7d41-9a6f-2b8e4c1d9f03", true, false);
+}
+BENCHMARK(BM_RouterMatchParamHit);
+
+void BM_RouterMatch404(benchmark::State& state) {
+  run_match(state, "GET", "/api/v1/nowhere/0190b5a2-7c3e-7d41-9a6f-2b8e4c1d9f03", false, false);
+}
+BENCHMARK(BM_RouterMatch404);
+
+void BM_RouterMatch405(benchmark::State& state) {
+  // Path known for GET, PATCH and DELETE: builds the Allow list.
+  run_match(state, "PUT", "/api/v1/memories/0190b5a2-7c3e-7d41-9a6f-2b8e4c1d9f03", false, true);
+}
+BENCHMARK(BM_RouterMatch405);
+
+// --- error serialisation ---------------------------------------------------------------------
+
+void BM_JsonError(benchmark::State& state) {
+  const std::string code = "not_found";
+  const std::string message = "The resource does not exist.";
+  const std::string request_id = "3f9c2a7b1e5d4c8a9b0f6e2d1c3a5b7e";
+  for (auto _ : state) {
+    Response r = json_error(404, code, message, request_id);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_JsonError);
+
+void BM_JsonErrorWithFields(benchmark::State& state) {
+  const std::string code = "validation_failed";
+  const std::string message = "Some fields are invalid.";
+  const std::string request_id = "3f9c2a7b1e5d4c8a9b0f6e2d1c3a5b7e";
+  const std::map<std::string, std::string> fields = {
+      {"email", "must be a valid e-mail address"},
+      {"password", "must be at least 12 characters"},
+      {"tenant_name", "must be 1-100 characters"},
+  };
+  for (auto _ : state) {
+    Response r = json_error(422, code, message, request_id, fields);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_JsonErrorWithFields);
+
+// --- the whole pipeline, one health request --------------------------------------------------
+
+void BM_HandleRequestHealth(benchmark::State& state) {
+  Db db("sqlite://:memory:", DbOptions{});
+  Audit audit(db.backend());
+  Config config;
+  const Router router = build_router();
+  Services services{router, db, audit, config};
+  {
+    Request r;
+    r.method = "GET";
+    r.path = "/api/v1/health";
+    r.request_id = "bench";
+    if (handle_request(r, services).status != 200) {
+      state.SkipWithError("health did not answer 200");
+      return;
+    }
+  }
+  for (auto _ : state) {
+    Request r;
+    r.method = "GET";
+    r.path = "/api/v1/health";
+    r.client_ip = "127.0.0.1";
+    r.request_id = "3f9c2a7b1e5d4c8a9b0f6e2d1c3a5b7e";
+    Response response = handle_request(r, services);
+    benchmark::DoNotOptimize(response);
+  }
+}
+BENCHMARK(BM_HandleRequestHealth);
+
+}  // namespace
+}  // namespace portcullis
+
+BENCHMARK_MAIN();
