@@ -121,6 +121,7 @@ PORTCULLIS_MIGRATIONS_DIR=$root/db/migrations
 PORTCULLIS_ALLOWED_ORIGINS=http://127.0.0.1:$port
 PORTCULLIS_LOG_LEVEL=info
 PORTCULLIS_SHUTDOWN_GRACE_SECONDS=10
+PORTCULLIS_MAX_REQUESTS_PER_WORKER=300
 ENV
 
 # ASan: a leak report in a worker's _exit path is not ours to read here.

@@ -4,6 +4,8 @@
 // passes. Suites run in file order: the shutdown suite is last.
 #include <dirent.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -386,9 +388,116 @@ TEST(DatabaseOutageTest, HealthIs503WhileDatabaseIsDownAndRecoversWithin5s) {
 }
 
 // --- supervision ------------------------------------------------------------------
+// The worker set, once it has settled at `n` (a recycled worker is replaced
+// within milliseconds, but a snapshot may fall in between).
+std::set<pid_t> settled_workers(pid_t master, size_t n) {
+  std::set<pid_t> now;
+  for (int i = 0; i < 100; ++i) {
+    now = children_of(master);
+    if (now.size() == n) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return now;
+}
+
+TEST(SupervisionTest, WorkersAreRecycledAfterMaxRequestsWithoutFailures) {
+  // run.sh sets PORTCULLIS_MAX_REQUESTS_PER_WORKER=300 with 3 workers.
+  int failures = 0;
+  for (int i = 0; i < 1000; ++i) {
+    failures += get("/api/v1/health").status == 200 ? 0 : 1;
+  }
+  EXPECT_EQ(failures, 0);
+  std::ifstream log(env("PORTCULLIS_TEST_LOG"));
+  std::string all((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(all, HasSubstr("\"event\":\"worker.recycle\""));
+  EXPECT_EQ(settled_workers(master_pid(), 3).size(), 3u);
+}
+
+// Socket activation and sd_notify, without systemd: the test plays systemd.
+// It opens the listen socket itself and passes it as fd 3 with LISTEN_FDS and
+// LISTEN_PID, listens on a NOTIFY_SOCKET, and then talks raw FastCGI to the
+// worker with cgi-fcgi (no nginx).
+TEST(SystemdTest, SocketActivationAndSdNotify) {
+  std::string dir = env("PORTCULLIS_TEST_DIR");
+  std::string notify_path = dir + "/notify.sock";
+  std::string listen_path = dir + "/activated.sock";
+  ::unlink(notify_path.c_str());
+  ::unlink(listen_path.c_str());
+  int notify_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un na{};
+  na.sun_family = AF_UNIX;
+  std::snprintf(na.sun_path, sizeof na.sun_path, "%s", notify_path.c_str());
+  ASSERT_EQ(::bind(notify_fd, reinterpret_cast<sockaddr*>(&na), sizeof na), 0);
+  timeval tv{15, 0};
+  ::setsockopt(notify_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+  int listen_fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un la{};
+  la.sun_family = AF_UNIX;
+  std::snprintf(la.sun_path, sizeof la.sun_path, "%s", listen_path.c_str());
+  ASSERT_EQ(::bind(listen_fd, reinterpret_cast<sockaddr*>(&la), sizeof la), 0);
+  ASSERT_EQ(::listen(listen_fd, 16), 0);
+
+  std::string bin = env("PORTCULLIS_TEST_BIN");
+  std::string env_file = env("PORTCULLIS_TEST_ENV_FILE");
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::dup2(listen_fd, 3);
+    std::string pid = std::to_string(::getpid());
+    ::setenv("LISTEN_FDS", "1", 1);
+    ::setenv("LISTEN_PID", pid.c_str(), 1);
+    ::setenv("NOTIFY_SOCKET", notify_path.c_str(), 1);
+    ::execl(bin.c_str(), bin.c_str(), "serve", "--env-file", env_file.c_str(), "--workers", "2",
+            "--listen", "unix:/nonexistent/ignored.sock", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(listen_fd);
+  std::string messages;
+  char buf[512];
+  while (messages.find("READY=1") == std::string::npos ||
+         messages.find("STATUS=") == std::string::npos) {
+    ssize_t n = ::recv(notify_fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+      break;
+    }
+    messages.append(buf, static_cast<size_t>(n)).append("\n");
+  }
+  EXPECT_THAT(messages, HasSubstr("READY=1"));
+  EXPECT_THAT(messages, HasSubstr("STATUS=2 workers"));
+
+  CommandResult r =
+      run("env -i REQUEST_METHOD=GET REQUEST_URI=/api/v1/health REQUEST_ID=abc123 "
+          "cgi-fcgi -bind -connect " +
+          listen_path);
+  EXPECT_THAT(r.output, HasSubstr("Status: 200 OK"));
+  EXPECT_THAT(r.output, HasSubstr("X-Request-Id: abc123"));
+  EXPECT_THAT(r.output, HasSubstr(R"({"status":"ok","database":"ok"})"));
+
+  ::kill(child, SIGTERM);
+  while (true) {
+    ssize_t n = ::recv(notify_fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+      break;
+    }
+    messages.append(buf, static_cast<size_t>(n)).append("\n");
+    if (messages.find("STOPPING=1") != std::string::npos) {
+      break;
+    }
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_THAT(messages, HasSubstr("STOPPING=1"));
+  EXPECT_FALSE(std::filesystem::exists("/nonexistent/ignored.sock"));
+  ::close(notify_fd);
+}
+
 TEST(SupervisionTest, KilledWorkerIsRespawnedAndRequestsSucceedWithin1s) {
   pid_t master = master_pid();
-  std::set<pid_t> before = children_of(master);
+  std::set<pid_t> before = settled_workers(master, 3);
   ASSERT_EQ(before.size(), 3u);
   pid_t victim = *before.begin();
   // A stream of requests before, during and after the kill.
@@ -428,7 +537,7 @@ TEST(SupervisionTest, KilledWorkerIsRespawnedAndRequestsSucceedWithin1s) {
 
 TEST(SupervisionTest, SighupRollsWorkersWithoutFailedRequests) {
   pid_t master = master_pid();
-  std::set<pid_t> before = children_of(master);
+  std::set<pid_t> before = settled_workers(master, 3);
   ASSERT_EQ(before.size(), 3u);
   std::atomic<bool> stop{false};
   std::atomic<int> failures{0};
