@@ -17,7 +17,7 @@ JOBS ?= $(shell nproc)
 # Debian 12 packages the build, the tests and `make run` need.
 DEB_PACKAGES := g++ cmake ninja-build pkg-config ccache clang-format \
   libfcgi-dev libfcgi-bin libsoci-dev libpq-dev postgresql libsqlite3-dev sqlite3 \
-  libcrypto++-dev libargon2-dev argon2 rapidjson-dev libboost-log-dev libsystemd-dev systemd \
+  libcrypto++-dev libargon2-dev argon2 john-data python3-zxcvbn rapidjson-dev libboost-log-dev libsystemd-dev systemd \
   libqrencode-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev curl \
   nginx wrk oathtool openssl procps util-linux
 

@@ -8,6 +8,7 @@
 
 #include <soci/soci.h>
 
+#include "app/cli/admin.h"
 #include "app/config/config.h"
 #include "app/crypto/random.h"
 #include "app/db/connection.h"
@@ -32,6 +33,8 @@ constexpr const char* kUsage =
     "  serve         run the FastCGI master and its workers\n"
     "  migrate       apply pending database migrations\n"
     "  maintenance   delete expired sessions and stale throttle rows\n"
+    "  tenant        create a tenant and its owner (tenant create)\n"
+    "  user          create, disable, enable, unlock, reset-password\n"
     "  gen-secret    print a new random 32-byte secret (base64)\n"
     "  version       print the version\n"
     "\n"
@@ -253,6 +256,10 @@ int main(int argc, char** argv) {
   }
   if (command == "maintenance") {
     return cmd_maintenance(args);
+  }
+  if (command == "tenant" || command == "user") {
+    std::vector<std::string> rest(args.items.begin() + 1, args.items.end());
+    return command == "tenant" ? cmd_tenant(rest) : cmd_user(rest);
   }
   if (command == "gen-secret") {
     std::printf("%s\n", generate_secret().c_str());

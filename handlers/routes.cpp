@@ -5,6 +5,9 @@ namespace portcullis {
 Router build_router() {
   Router router;
   register_health_routes(router);
+  register_auth_routes(router);
+  register_me_routes(router);
+  register_sessions_routes(router);
 #ifdef PORTCULLIS_TEST_ROUTES
   register_test_routes(router);
 #endif

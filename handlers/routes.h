@@ -7,6 +7,9 @@
 namespace portcullis {
 
 void register_health_routes(Router& router);
+void register_auth_routes(Router& router);
+void register_me_routes(Router& router);
+void register_sessions_routes(Router& router);
 #ifdef PORTCULLIS_TEST_ROUTES
 // Test build only: slow and failing routes for the drain and 500 tests.
 void register_test_routes(Router& router);

@@ -297,6 +297,24 @@ Config load_config(const ConfigOptions& options) {
   cfg.db_busy_timeout_ms = static_cast<int>(
       parse_int("DB_BUSY_TIMEOUT_MS", src.get_or("DB_BUSY_TIMEOUT_MS", "5000"), 0, 600000));
   cfg.migrations_dir = src.get_or("MIGRATIONS_DIR", "");
+  auto number = [&](const char* name, int fallback, long lo, long hi) {
+    return static_cast<int>(parse_int(name, src.get_or(name, std::to_string(fallback)), lo, hi));
+  };
+  cfg.session_absolute_seconds =
+      number("SESSION_ABSOLUTE_SECONDS", cfg.session_absolute_seconds, 60, 30 * 86400);
+  cfg.session_idle_seconds = number("SESSION_IDLE_SECONDS", cfg.session_idle_seconds, 10, 86400);
+  cfg.session_remember_seconds =
+      number("SESSION_REMEMBER_SECONDS", cfg.session_remember_seconds, 60, 30 * 86400);
+  cfg.session_mfa_pending_seconds =
+      number("SESSION_MFA_PENDING_SECONDS", cfg.session_mfa_pending_seconds, 10, 3600);
+  cfg.session_touch_seconds = number("SESSION_TOUCH_SECONDS", cfg.session_touch_seconds, 0, 3600);
+  cfg.step_up_seconds = number("STEP_UP_SECONDS", cfg.step_up_seconds, 10, 86400);
+  cfg.max_sessions_per_user = number("MAX_SESSIONS_PER_USER", cfg.max_sessions_per_user, 1, 1000);
+  cfg.lockout_threshold = number("LOCKOUT_THRESHOLD", cfg.lockout_threshold, 1, 100);
+  cfg.lockout_seconds = number("LOCKOUT_SECONDS", cfg.lockout_seconds, 1, 86400);
+  cfg.ip_throttle_limit = number("IP_THROTTLE_LIMIT", cfg.ip_throttle_limit, 1, 100000);
+  cfg.ip_throttle_window_seconds =
+      number("IP_THROTTLE_WINDOW_SECONDS", cfg.ip_throttle_window_seconds, 1, 86400);
 
   // Secrets: credential > environment > env file; then development fallback.
   std::string secret;

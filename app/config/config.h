@@ -47,6 +47,19 @@ struct Config {
   int shutdown_grace_seconds = 25;
   int db_statement_timeout_ms = 5000;
   int db_busy_timeout_ms = 5000;
+  // Sessions and lockout (DESIGN §7); every number configurable so tests can
+  // shorten them.
+  int session_absolute_seconds = 8 * 3600;
+  int session_idle_seconds = 30 * 60;
+  int session_remember_seconds = 7 * 24 * 3600;
+  int session_mfa_pending_seconds = 5 * 60;
+  int session_touch_seconds = 60;  // last_seen_at written at most this often
+  int step_up_seconds = 15 * 60;
+  int max_sessions_per_user = 10;
+  int lockout_threshold = 5;
+  int lockout_seconds = 15 * 60;
+  int ip_throttle_limit = 30;
+  int ip_throttle_window_seconds = 15 * 60;
   std::string migrations_dir;
   std::string var_dir = "var";
   std::string env_file;               // the file that was read, if any

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/auth/principal.h"
+#include "app/auth/sessions.h"
 #include "app/config/config.h"
 #include "app/db/connection.h"
 #include "app/http/request.h"
@@ -15,9 +16,27 @@ namespace portcullis {
 struct Context {
   Request& request;
   const Principal* principal;  // null only on Access::kPublic routes
+  const Session* session;      // the caller's session; null only on Access::kPublic routes
   Db& db;
   Audit& audit;
   const Config& config;
+
+  // An audit event pre-filled with who and where: request id, client IP,
+  // user agent, and the principal's tenant, user and session when there is one.
+  AuditEvent audit_event(const std::string& event, const std::string& outcome) const {
+    AuditEvent e;
+    e.event = event;
+    e.outcome = outcome;
+    e.request_id = request.request_id;
+    e.ip = request.client_ip;
+    e.user_agent = request.header("user-agent");
+    if (principal != nullptr) {
+      e.tenant_id = principal->tenant_id;
+      e.user_id = principal->user_id;
+      e.session_id = principal->session_id;
+    }
+    return e;
+  }
 
   // Value of a `{name}` path segment. REQUIRES: the route declares it.
   const std::string& path_param(const std::string& name) const {

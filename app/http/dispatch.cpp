@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include "app/auth/authenticate.h"
+#include "app/db/time.h"
 #include "app/http/api_error.h"
 #include "app/http/context.h"
 #include "app/http/guards.h"
@@ -22,7 +24,57 @@ void log_internal(const Request& request, const std::string& event, const std::s
   log_record(Level::kError, r);
 }
 
+Role role_of(const std::string& name) {
+  if (name == "owner") {
+    return Role::kOwner;
+  }
+  if (name == "admin") {
+    return Role::kAdmin;
+  }
+  return Role::kMember;
+}
+
+SessionState state_of(const std::string& name) {
+  if (name == "mfa_pending") {
+    return kStateMfaPending;
+  }
+  if (name == "enrollment_required") {
+    return kStateEnrollmentRequired;
+  }
+  return kStateFull;
+}
+
 }  // namespace
+
+// The router's policy decision, in one place: session state, CSRF, role,
+// recent authentication. Order matters: a foreign site learns nothing about
+// roles because CSRF is refused first.
+void enforce_access(const Access& access,
+                    const Authenticated& auth,
+                    const Request& request,
+                    const Config& config) {
+  SessionState state = state_of(auth.session.auth_state);
+  if (!access.allows_state(state)) {
+    if (state == kStateMfaPending) {
+      throw ApiError::unauthenticated();  // a half-finished login reaches nothing else
+    }
+    if (state == kStateEnrollmentRequired) {
+      throw ApiError{403, "mfa_enrollment_required",
+                     "Your organisation requires two-factor authentication. Enrol first."};
+    }
+    throw ApiError::forbidden();
+  }
+  check_csrf(request, auth.session, config);
+  if (static_cast<int>(role_of(auth.principal.role)) < static_cast<int>(access.min_role())) {
+    throw ApiError::forbidden();
+  }
+  if (access.recent_auth()) {
+    int64_t window = static_cast<int64_t>(config.step_up_seconds) * 1000;
+    if (!auth.session.reauthenticated_at || now_ms() - *auth.session.reauthenticated_at > window) {
+      throw ApiError{403, "step_up_required", "Confirm your password to continue."};
+    }
+  }
+}
 
 Response to_error_response(const std::exception_ptr& error, const Request& request, Db* db) {
   try {
@@ -66,13 +118,24 @@ Response handle_request(Request& request, Services& services) {
       throw ApiError::not_found();
     }
     request.path_params = std::move(match.params);
-    // Access policy. Only Public exists in the server core; every other
-    // policy is refused here until authentication resolves a Principal.
-    const Principal* principal = nullptr;
-    if (!match.route->access.is_public()) {
-      throw ApiError::unauthenticated();
+    const Access& access = match.route->access;
+    std::optional<Authenticated> auth;
+    if (access.is_public()) {
+      // No session involved; still, a cross-site page must not post to
+      // login or register (login CSRF).
+      if (is_unsafe_method(request.method)) {
+        check_origin(request, services.config);
+      }
+    } else {
+      auth = authenticate(services.db, request, services.config);
+      enforce_access(access, *auth, request, services.config);
     }
-    Context ctx{request, principal, services.db, services.audit, services.config};
+    Context ctx{request,
+                auth ? &auth->principal : nullptr,
+                auth ? &auth->session : nullptr,
+                services.db,
+                services.audit,
+                services.config};
     response = match.route->handler(ctx);
   } catch (...) {
     response = to_error_response(std::current_exception(), request, &services.db);

@@ -24,6 +24,15 @@ struct Services {
 // Never throws. Sets X-Request-Id and Cache-Control on every answer.
 Response handle_request(Request& request, Services& services);
 
+struct Authenticated;
+// Applies a route's policy to an authenticated request. Throws ApiError
+// (401 for an MFA-pending session off its routes, 403 mfa_enrollment_required,
+// 403 csrf_failed, 403 forbidden for the role, 403 step_up_required).
+void enforce_access(const Access& access,
+                    const Authenticated& auth,
+                    const Request& request,
+                    const Config& config);
+
 // The one error mapper: ApiError → its envelope; a database connection
 // failure → 503; anything else → generic 500 (details to the log only).
 Response to_error_response(const std::exception_ptr& error, const Request& request, Db* db);

@@ -6,7 +6,15 @@
 
 namespace portcullis {
 
-const Access Access::kPublic{true};
+const Access Access::kPublic{0, Role::kMember, false};
+const Access Access::kAuthenticated{kStateFull, Role::kMember, false};
+const Access Access::kRecentAuth{kStateFull, Role::kMember, true};
+const Access Access::kAdmin{kStateFull, Role::kAdmin, true};
+const Access Access::kOwner{kStateFull, Role::kOwner, false};
+const Access Access::kAnySession{kStateFull | kStateMfaPending | kStateEnrollmentRequired,
+                                 Role::kMember, false};
+const Access Access::kMfaPending{kStateMfaPending, Role::kMember, false};
+const Access Access::kEnrollment{kStateFull | kStateEnrollmentRequired, Role::kMember, false};
 
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> out;

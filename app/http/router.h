@@ -17,16 +17,48 @@ namespace portcullis {
 
 struct Context;
 
+// The session states a route may be called in (a set: logout takes full and
+// pending sessions).
+enum SessionState : unsigned {
+  kStateFull = 1u << 0,
+  kStateMfaPending = 1u << 1,
+  kStateEnrollmentRequired = 1u << 2,
+};
+
+enum class Role { kMember = 0, kAdmin = 1, kOwner = 2 };
+
+// A route's access policy. The only way to make one is a named policy below,
+// and the constructor is private, so every route states its policy.
 class Access {
  public:
-  // Anyone, no session needed. Only health, register and login are Public.
+  // Anyone, no session. Only health, register and login are Public.
   static const Access kPublic;
+  // A full session.
+  static const Access kAuthenticated;
+  // A full session that re-authenticated within the step-up window (§7).
+  static const Access kRecentAuth;
+  // A full session of an admin or owner, recently authenticated.
+  static const Access kAdmin;
+  // A full session of the tenant owner.
+  static const Access kOwner;
+  // Any session: full, MFA-pending or enrolment-only (logout).
+  static const Access kAnySession;
+  // Only an MFA-pending session (the second login step).
+  static const Access kMfaPending;
+  // A full session or one that must enrol MFA first (me, MFA enrolment).
+  static const Access kEnrollment;
 
-  bool is_public() const { return public_; }
+  bool is_public() const { return states_ == 0; }
+  bool allows_state(SessionState s) const { return (states_ & s) != 0; }
+  Role min_role() const { return role_; }
+  bool recent_auth() const { return recent_auth_; }
 
  private:
-  explicit constexpr Access(bool is_public) : public_(is_public) {}
-  bool public_;
+  constexpr Access(unsigned states, Role role, bool recent_auth)
+      : states_(states), role_(role), recent_auth_(recent_auth) {}
+  unsigned states_;
+  Role role_;
+  bool recent_auth_;
 };
 
 using Handler = std::function<Response(Context&)>;

@@ -11,6 +11,7 @@
 
 #include <fcgiapp.h>
 
+#include "app/auth/passwords.h"
 #include "app/db/connection.h"
 #include "app/http/dispatch.h"
 #include "app/log/audit.h"
@@ -144,6 +145,9 @@ int run_worker(int listen_fd, const Config& config, const Router& router) {
     r.details.emplace_back("error", e.what());
     log_record(Level::kWarning, r);
   }
+  // Build the dummy Argon2id hash now, so the first unknown-e-mail login
+  // costs what every later one costs.
+  verify_dummy("warm-up");
   Audit audit(db.backend());
   Services services{router, db, audit, config};
 

@@ -10,7 +10,6 @@
 // master stops the workers (SIGKILL after 5 s), removes the socket and exits 0. Workers also die
 // with the master (PR_SET_PDEATHSIG), so nothing outlives it. No respawn: a worker that exits on
 // its own makes the master stop everything and exit 1.
-#include <fcgiapp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -26,6 +25,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <fcgiapp.h>
 
 namespace {
 

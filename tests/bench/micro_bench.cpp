@@ -1,9 +1,6 @@
 // Micro-benchmarks of the per-request CPU work inside a worker, without nginx or FastCGI:
 // request parsing, routing, error serialisation, and one whole handle_request() of
 // GET /api/v1/health on in-memory SQLite. Run by tests/bench/run.sh (`make bench`).
-#include <benchmark/benchmark.h>
-#include <rapidjson/document.h>
-
 #include <cctype>
 #include <cstdint>
 #include <cstring>
@@ -11,6 +8,9 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
+#include <rapidjson/document.h>
 
 #include "app/config/config.h"
 #include "app/db/connection.h"
@@ -21,6 +21,7 @@
 #include "app/http/response.h"
 #include "app/http/router.h"
 #include "app/log/audit.h"
+
 #include "handlers/routes.h"
 
 namespace portcullis {
@@ -39,7 +40,9 @@ std::string json_body() {
       "Escapes check: a \\\"quoted\\\" word, a tab\\there and a backslash \\\\ too.";
   std::string body = R"({"context_id":"0190b5a2-7c3e-7d41-9a6f-2b8e4c1d9f03",)"
                      R"("title":"Q3 review \u2014 infrastructure",)"
-                     R"("content":")" + content + R"(",)"
+                     R"("content":")" +
+                     content +
+                     R"(",)"
                      R"("tags":["review","infra","postgresql","keys","q3"],)"
                      R"("pinned":false,"priority":3,"score":0.875,)"
                      R"("remind_at":"2025-10-01T09:30:00Z",)"
@@ -149,8 +152,8 @@ Response no_content(Context& /*ctx*/) { return Response{}; }
 // `{id}` items), so matching walks a table of realistic size.
 Router bench_router() {
   Router router = build_router();
-  const char* const resources[] = {"contexts", "memories",     "members",  "sessions",
-                                    "invitations", "audit-events", "api-keys", "tenants"};
+  const char* const resources[] = {"contexts",    "memories",     "members",  "sessions",
+                                   "invitations", "audit-events", "api-keys", "tenants"};
   for (const char* res : resources) {
     std::string base = std::string("/api/v1/") + res;
     router.add("GET", base, Access::kPublic, no_content);
@@ -207,7 +210,10 @@ BENCHMARK(BM_BuildRequest);
 
 // --- routing ---------------------------------------------------------------------------------
 
-void run_match(benchmark::State& state, const char* method, const char* path, bool want_route,
+void run_match(benchmark::State& state,
+               const char* method,
+               const char* path,
+               bool want_route,
                bool want_allow) {
   const Router router = bench_router();
   const std::string m = method;

@@ -121,7 +121,7 @@ PORTCULLIS_MIGRATIONS_DIR=$root/db/migrations
 PORTCULLIS_ALLOWED_ORIGINS=http://127.0.0.1:$port
 PORTCULLIS_LOG_LEVEL=info
 PORTCULLIS_SHUTDOWN_GRACE_SECONDS=10
-PORTCULLIS_MAX_REQUESTS_PER_WORKER=300
+PORTCULLIS_MAX_REQUESTS_PER_WORKER=400
 ENV
 
 # ASan: a leak report in a worker's _exit path is not ours to read here.
@@ -157,6 +157,7 @@ PORTCULLIS_TEST_DIR="$T" \
 PORTCULLIS_TEST_LOG="$T/portcullis.log" \
 PORTCULLIS_TEST_MIGRATIONS_DIR="$root/db/migrations" \
 PORTCULLIS_TEST_PG_STOP="$pg_stop" \
+PORTCULLIS_TEST_DB_URL="${owner_url:-$db_url}" \
 PORTCULLIS_TEST_PG_START="$pg_start" \
   "$tests" --gtest_color=no
 rc=$?

@@ -1,0 +1,125 @@
+#include "app/auth/account.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "app/db/time.h"
+#include "app/http/body.h"
+
+namespace portcullis {
+namespace {
+
+constexpr const char* kAccountColumns =
+    "u.id, u.email, u.display_name, u.role, u.password_hash, CAST(u.mfa_enabled AS INTEGER), "
+    "CAST(u.disabled AS INTEGER), t.id, t.name, CAST(t.require_mfa AS INTEGER)";
+
+std::optional<Account> fetch(soci::session& db,
+                             const std::string& where,
+                             const std::string& value) {
+  Account a;
+  int mfa = 0;
+  int disabled = 0;
+  int require_mfa = 0;
+  db << std::string("SELECT ") + kAccountColumns +
+            " FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE " + where,
+      soci::use(value), soci::into(a.user_id), soci::into(a.email), soci::into(a.display_name),
+      soci::into(a.role), soci::into(a.password_hash), soci::into(mfa), soci::into(disabled),
+      soci::into(a.tenant_id), soci::into(a.tenant_name), soci::into(require_mfa);
+  if (!db.got_data()) {
+    return std::nullopt;
+  }
+  a.mfa_enabled = mfa != 0;
+  a.disabled = disabled != 0;
+  a.tenant_require_mfa = require_mfa != 0;
+  return a;
+}
+
+rapidjson::Value str(const std::string& s, rapidjson::Document::AllocatorType& alloc) {
+  return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), alloc);
+}
+
+}  // namespace
+
+std::string normalize_email(const std::string& email) {
+  std::string out = trim_ascii(email);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool valid_email(const std::string& email) {
+  if (email.size() < 3 || email.size() > 254 || has_control_chars(email)) {
+    return false;
+  }
+  size_t at = email.find('@');
+  if (at == std::string::npos || at == 0 || at > 64 ||
+      email.find('@', at + 1) != std::string::npos) {
+    return false;
+  }
+  for (char c : email) {
+    if (c == ' ' || c == '\t' || c == '<' || c == '>' || c == ',' || c == ';' || c == '"') {
+      return false;
+    }
+  }
+  std::string domain = email.substr(at + 1);
+  size_t dot = domain.find('.');
+  return dot != std::string::npos && dot > 0 && domain.back() != '.' &&
+         domain.find("..") == std::string::npos;
+}
+
+std::optional<Account> find_account_by_email(soci::session& db, const std::string& email) {
+  return fetch(db, "u.email = :v", email);
+}
+
+std::optional<Account> find_account_by_id(soci::session& db, const std::string& user_id) {
+  return fetch(db, "u.id = :v", user_id);
+}
+
+rapidjson::Value user_json(const Account& a, rapidjson::Document::AllocatorType& alloc) {
+  rapidjson::Value u(rapidjson::kObjectType);
+  u.AddMember("id", str(a.user_id, alloc), alloc);
+  u.AddMember("email", str(a.email, alloc), alloc);
+  u.AddMember("display_name", str(a.display_name, alloc), alloc);
+  u.AddMember("role", str(a.role, alloc), alloc);
+  u.AddMember("mfa_enabled", a.mfa_enabled, alloc);
+  return u;
+}
+
+rapidjson::Value tenant_json(const Account& a, rapidjson::Document::AllocatorType& alloc) {
+  rapidjson::Value t(rapidjson::kObjectType);
+  t.AddMember("id", str(a.tenant_id, alloc), alloc);
+  t.AddMember("name", str(a.tenant_name, alloc), alloc);
+  return t;
+}
+
+rapidjson::Document login_shape(const Account& a, const Session& s) {
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& alloc = d.GetAllocator();
+  d.AddMember("user", user_json(a, alloc), alloc);
+  d.AddMember("tenant", tenant_json(a, alloc), alloc);
+  rapidjson::Value session(rapidjson::kObjectType);
+  session.AddMember("id", str(s.id, alloc), alloc);
+  session.AddMember("expires_at", str(format_time_ms(s.expires_at), alloc), alloc);
+  session.AddMember("remember_me", s.remember_me, alloc);
+  d.AddMember("session", session, alloc);
+  d.AddMember("csrf_token", str(s.csrf_token, alloc), alloc);
+  return d;
+}
+
+bool is_uuid(const std::string& s) {
+  if (s.size() != 36) {
+    return false;
+  }
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') {
+        return false;
+      }
+    } else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace portcullis

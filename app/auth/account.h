@@ -1,0 +1,50 @@
+// Accounts: a user with their tenant, as login, me and the CLI need them,
+// and the JSON shapes of DESIGN §8 that the SPA, tests and handlers share.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <rapidjson/document.h>
+#include <soci/soci.h>
+
+#include "app/auth/sessions.h"
+
+namespace portcullis {
+
+struct Account {
+  std::string user_id;
+  std::string email;
+  std::string display_name;
+  std::string role;
+  std::string password_hash;  // never serialised
+  bool mfa_enabled = false;
+  bool disabled = false;
+  std::string tenant_id;
+  std::string tenant_name;
+  bool tenant_require_mfa = false;
+};
+
+// Trimmed and lower-cased (ASCII). E-mail is unique across the product.
+std::string normalize_email(const std::string& email);
+// A pragmatic check: 3–254 bytes, one '@', non-empty local part ≤ 64, a
+// dotted domain, no whitespace or control characters.
+bool valid_email(const std::string& email);
+
+std::optional<Account> find_account_by_email(soci::session& db, const std::string& email);
+std::optional<Account> find_account_by_id(soci::session& db, const std::string& user_id);
+
+// {"id","email","display_name","role","mfa_enabled"}
+rapidjson::Value user_json(const Account& a, rapidjson::Document::AllocatorType& alloc);
+// {"id","name"}
+rapidjson::Value tenant_json(const Account& a, rapidjson::Document::AllocatorType& alloc);
+// The login shape: {"user","tenant","session":{"id","expires_at","remember_me"},"csrf_token"}
+rapidjson::Document login_shape(const Account& a, const Session& s);
+
+// A canonical UUID string (lower-case hex, 8-4-4-4-12)? Ids from paths and
+// bodies are checked with this before they reach SQL, so a malformed id is
+// "not found" rather than a database type error.
+bool is_uuid(const std::string& s);
+
+}  // namespace portcullis

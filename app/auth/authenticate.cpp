@@ -1,0 +1,99 @@
+#include "app/auth/authenticate.h"
+
+#include <soci/soci.h>
+
+#include "app/crypto/hash.h"
+#include "app/db/time.h"
+#include "app/http/api_error.h"
+#include "app/log/logger.h"
+
+namespace portcullis {
+namespace {
+
+ApiError session_expired() {
+  ApiError e{401, "session_expired", "Your session has expired. Please log in again."};
+  e.with_header("Set-Cookie", clear_session_cookie());
+  return e;
+}
+
+ApiError csrf_failed() {
+  return ApiError{403, "csrf_failed", "The request failed the cross-site request check."};
+}
+
+}  // namespace
+
+bool is_unsafe_method(const std::string& method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+Authenticated authenticate(Db& db, const Request& request, const Config& config) {
+  auto cookie = request.cookies.find(kSessionCookie);
+  if (cookie == request.cookies.end() || cookie->second.empty()) {
+    throw ApiError::unauthenticated();
+  }
+  // A token is 43 base64url characters; anything else cannot match a row.
+  const std::string& token = cookie->second;
+  if (token.size() != 43) {
+    throw session_expired();
+  }
+  soci::session& sql = db.session();
+  std::optional<Session> found = find_session_by_token(sql, token);
+  if (!found) {
+    throw session_expired();
+  }
+  Session& s = *found;
+  std::string role;
+  int disabled = 1;
+  soci::indicator role_ind = soci::i_null;
+  sql << "SELECT role, CAST(disabled AS INTEGER) FROM users WHERE id = :u", soci::use(s.user_id),
+      soci::into(role, role_ind), soci::into(disabled);
+  int64_t now = now_ms();
+  bool idle = !s.remember_me && s.auth_state == "full" &&
+              now - s.last_seen_at > static_cast<int64_t>(config.session_idle_seconds) * 1000;
+  if (role_ind != soci::i_ok || disabled != 0 || now >= s.expires_at || idle) {
+    sql << "DELETE FROM sessions WHERE id = :id", soci::use(s.id);
+    throw session_expired();
+  }
+  if (now - s.last_seen_at >= static_cast<int64_t>(config.session_touch_seconds) * 1000) {
+    touch_session(sql, s.id, now);
+    s.last_seen_at = now;
+  }
+  Authenticated out;
+  out.principal.user_id = s.user_id;
+  out.principal.tenant_id = s.tenant_id;
+  out.principal.role = role;
+  out.principal.session_id = s.id;
+  out.principal.auth_state = s.auth_state;
+  out.session = std::move(s);
+  return out;
+}
+
+void check_origin(const Request& request, const Config& config) {
+  std::string site = request.header("sec-fetch-site");
+  if (site == "cross-site") {
+    throw csrf_failed();
+  }
+  std::string origin = request.header("origin");
+  if (origin.empty()) {
+    return;
+  }
+  for (const std::string& allowed : config.allowed_origins) {
+    if (origin == allowed) {
+      return;
+    }
+  }
+  throw csrf_failed();
+}
+
+void check_csrf(const Request& request, const Session& session, const Config& config) {
+  if (!is_unsafe_method(request.method)) {
+    return;
+  }
+  check_origin(request, config);
+  std::string token = request.header("x-csrf-token");
+  if (token.empty() || !constant_time_equals(token, session.csrf_token)) {
+    throw csrf_failed();
+  }
+}
+
+}  // namespace portcullis

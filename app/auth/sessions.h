@@ -1,0 +1,93 @@
+// Server-side sessions (DESIGN §6, §7). The cookie carries a 32-byte random
+// token; only its SHA-256 is stored, so a database leak yields no usable
+// cookie. A session is renewed (new token, new CSRF token) on login, MFA
+// completion, refresh and privilege change; rotation keeps created_at and
+// expires_at, so the absolute lifetime never grows.
+//
+// Every function here takes the caller's soci::session, normally inside the
+// request's transaction.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <soci/soci.h>
+
+#include "app/config/config.h"
+
+namespace portcullis {
+
+inline constexpr const char* kSessionCookie = "__Host-portcullis";
+
+struct Session {
+  std::string id;
+  std::string user_id;
+  std::string tenant_id;
+  std::string auth_state;  // full | mfa_pending | enrollment_required
+  std::string csrf_token;
+  bool remember_me = false;
+  int64_t created_at = 0;
+  int64_t last_seen_at = 0;
+  int64_t expires_at = 0;
+  std::optional<int64_t> reauthenticated_at;
+  std::optional<int64_t> mfa_verified_at;
+  std::string ip;
+  std::string user_agent;
+};
+
+struct IssuedSession {
+  std::string token;  // goes into the cookie only; never stored, logged or returned in a body
+  Session session;
+};
+
+struct SessionRequestInfo {
+  std::string ip;
+  std::string user_agent;
+};
+
+// Creates a session. Evicts the user's oldest sessions beyond
+// config.max_sessions_per_user. mfa_pending sessions live
+// config.session_mfa_pending_seconds.
+IssuedSession create_session(soci::session& db,
+                             const Config& config,
+                             const std::string& user_id,
+                             const std::string& tenant_id,
+                             const std::string& auth_state,
+                             bool remember_me,
+                             const SessionRequestInfo& info);
+
+// The session whose token hashes to SHA-256(token), if any (no validity check).
+std::optional<Session> find_session_by_token(soci::session& db, const std::string& token);
+
+// New token and CSRF token for the same session row; created_at and
+// expires_at stay. `new_state` changes auth_state (MFA completion).
+IssuedSession rotate_session(soci::session& db,
+                             const Session& session,
+                             const std::string& new_state = "");
+
+void touch_session(soci::session& db, const std::string& session_id, int64_t now);
+void mark_reauthenticated(soci::session& db, const std::string& session_id, int64_t now);
+// Deletes one session of `user_id`; false when it does not exist or is another user's.
+bool delete_user_session(soci::session& db, const std::string& user_id, const std::string& id);
+// Deletes all of a user's sessions but `keep_id` (may be empty). Returns how many.
+long delete_user_sessions(soci::session& db,
+                          const std::string& user_id,
+                          const std::string& keep_id);
+
+// One page of the user's live sessions, newest first (keyset on id).
+std::vector<Session> list_user_sessions(soci::session& db,
+                                        const std::string& user_id,
+                                        int64_t now,
+                                        const std::string& before_id,
+                                        int limit);
+
+// Set-Cookie values (exact attributes of DESIGN §7).
+std::string session_cookie(const std::string& token, bool remember_me, int remember_seconds);
+std::string clear_session_cookie();
+
+// 32 random bytes, base64url (session tokens, CSRF tokens).
+std::string new_token();
+
+}  // namespace portcullis

@@ -1,0 +1,115 @@
+#include "app/http/body.h"
+
+#include <cstring>
+
+namespace portcullis {
+
+JsonBody::JsonBody(const Request& request, std::initializer_list<const char*> allowed) {
+  if (!request.json || !request.json->IsObject()) {
+    throw ApiError::bad_request("validation_failed", "The request body must be a JSON object.");
+  }
+  value_ = &*request.json;
+  for (auto it = value_->MemberBegin(); it != value_->MemberEnd(); ++it) {
+    const char* key = it->name.GetString();
+    bool known = false;
+    for (const char* a : allowed) {
+      known = known || std::strcmp(a, key) == 0;
+    }
+    if (!known) {
+      // The field name is echoed only when it is short and printable.
+      std::string name(key, it->name.GetStringLength());
+      if (name.size() > 64 || has_control_chars(name)) {
+        name = "body";
+      }
+      errors_[name] = "is not an accepted field";
+    }
+  }
+  finish();
+}
+
+bool JsonBody::has(const char* name) const { return value_->HasMember(name); }
+
+std::optional<std::string> JsonBody::string(const char* name) {
+  auto it = value_->FindMember(name);
+  if (it == value_->MemberEnd() || it->value.IsNull()) {
+    return std::nullopt;
+  }
+  if (!it->value.IsString()) {
+    fail(name, "must be a string");
+    return std::nullopt;
+  }
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+std::string JsonBody::required_string(const char* name) {
+  bool present = has(name);
+  std::optional<std::string> v = string(name);
+  if (!v || v->empty()) {
+    if (!present || (v && v->empty())) {
+      fail(name, "is required");
+    }
+    return "";
+  }
+  return *v;
+}
+
+std::optional<bool> JsonBody::boolean(const char* name) {
+  auto it = value_->FindMember(name);
+  if (it == value_->MemberEnd() || it->value.IsNull()) {
+    return std::nullopt;
+  }
+  if (!it->value.IsBool()) {
+    fail(name, "must be true or false");
+    return std::nullopt;
+  }
+  return it->value.GetBool();
+}
+
+void JsonBody::finish() const {
+  if (errors_.empty()) {
+    return;
+  }
+  ApiError e = ApiError::validation_failed();
+  for (const auto& [name, message] : errors_) {
+    e.with_field(name, message);
+  }
+  throw e;
+}
+
+size_t code_points(const std::string& utf8) {
+  size_t n = 0;
+  for (unsigned char c : utf8) {
+    if ((c & 0xc0) != 0x80) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+std::string trim_ascii(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) {
+    return "";
+  }
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+bool has_control_chars(const std::string& s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return true;
+    }
+    // C1 controls U+0080–U+009F are encoded as 0xC2 0x80–0x9F.
+    if (c == 0xc2 && i + 1 < s.size()) {
+      unsigned char d = static_cast<unsigned char>(s[i + 1]);
+      if (d >= 0x80 && d <= 0x9f) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace portcullis

@@ -1,0 +1,40 @@
+// Keyset pagination (DESIGN §8, TEN-6): ?limit= (default 20, 1–100, anything
+// else is 400) and an opaque ?cursor=. The cursor names the last id of the
+// previous page and carries an HMAC over that id and the list's scope (the
+// tenant, the list, and anything else that selects rows), under a purpose key
+// derived from PORTCULLIS_SECRET_KEY. A tampered cursor, or one from another
+// tenant or list, is 400 invalid_cursor.
+#pragma once
+
+#include <string>
+
+#include <rapidjson/document.h>
+
+#include "app/http/request.h"
+
+namespace portcullis {
+
+inline constexpr int kDefaultPageLimit = 20;
+inline constexpr int kMaxPageLimit = 100;
+
+struct PageRequest {
+  int limit = kDefaultPageLimit;
+  std::string after_id;  // empty on the first page
+};
+
+// Throws ApiError 400 (validation_failed naming `limit`, or invalid_cursor).
+PageRequest parse_page(const Request& request,
+                       const std::string& secret_key,
+                       const std::string& scope);
+
+std::string make_cursor(const std::string& last_id,
+                        const std::string& secret_key,
+                        const std::string& scope);
+
+// {"limit":…, "next_cursor":…|null, "has_more":…}
+rapidjson::Value page_json(const PageRequest& page,
+                           const std::string& next_cursor,
+                           bool has_more,
+                           rapidjson::Document::AllocatorType& allocator);
+
+}  // namespace portcullis

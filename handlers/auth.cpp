@@ -1,0 +1,349 @@
+// Authentication: register, login, logout, refresh, re-authentication.
+// Policy lives in app/auth (passwords, sessions, throttle, authenticate);
+// this file only sequences it.
+#include <soci/soci.h>
+
+#include "app/auth/account.h"
+#include "app/auth/passwords.h"
+#include "app/auth/sessions.h"
+#include "app/auth/throttle.h"
+#include "app/crypto/random.h"
+#include "app/db/time.h"
+#include "app/http/api_error.h"
+#include "app/http/body.h"
+#include "app/http/context.h"
+#include "app/http/router.h"
+
+namespace portcullis {
+namespace {
+Response post_register(Context& ctx);
+Response post_login(Context& ctx);
+Response post_logout(Context& ctx);
+Response post_refresh(Context& ctx);
+Response post_reauthenticate(Context& ctx);
+Response deprecated(Response r, const char* successor);
+}  // namespace
+
+void register_auth_routes(Router& router) {
+  router.add("POST", "/api/v1/auth/register", Access::kPublic, post_register);
+  router.add("POST", "/api/v1/auth/login", Access::kPublic, post_login);
+  router.add("POST", "/api/v1/auth/logout", Access::kAnySession, post_logout);
+  router.add("POST", "/api/v1/auth/refresh", Access::kAuthenticated, post_refresh);
+  router.add("POST", "/api/v1/auth/reauthenticate", Access::kAuthenticated, post_reauthenticate);
+  // The seed's paths, kept as deprecated aliases.
+  router.add("POST", "/api/register", Access::kPublic,
+             [](Context& ctx) { return deprecated(post_register(ctx), "/api/v1/auth/register"); });
+  router.add("POST", "/api/login", Access::kPublic,
+             [](Context& ctx) { return deprecated(post_login(ctx), "/api/v1/auth/login"); });
+}
+
+namespace {
+
+constexpr size_t kMaxNameCodePoints = 100;
+
+ApiError invalid_credentials() {
+  return ApiError{401, "invalid_credentials", "The e-mail or password is incorrect."};
+}
+
+ApiError rate_limited(int retry_after) {
+  ApiError e{429, "rate_limited", "Too many failed attempts. Try again later."};
+  e.with_header("Retry-After", std::to_string(retry_after));
+  return e;
+}
+
+Response deprecated(Response r, const char* successor) {
+  r.set_header("Deprecation", "@1793491200");  // 2026-11-01T00:00:00Z
+  r.set_header("Sunset", "Wed, 30 Jun 2027 00:00:00 GMT");
+  r.set_header("Link", std::string("<") + successor + ">; rel=\"successor-version\"");
+  return r;
+}
+
+// A display or tenant name: trimmed, 1–100 code points, no control characters.
+std::string checked_name(JsonBody& body, const char* field) {
+  std::string v = trim_ascii(body.required_string(field));
+  if (body.has(field) && !v.empty()) {
+    if (code_points(v) > kMaxNameCodePoints) {
+      body.fail(field, "must be at most 100 characters");
+    } else if (has_control_chars(v)) {
+      body.fail(field, "must not contain control characters");
+    }
+  } else if (body.has(field)) {
+    body.fail(field, "is required");
+  }
+  return v;
+}
+
+// 400 for a password the policy refuses; the message names the rule.
+void enforce_password_policy(const std::string& password,
+                             const std::vector<std::string>& context_words,
+                             const char* field) {
+  switch (check_password_policy(password, context_words)) {
+    case PasswordProblem::kNone:
+      return;
+    case PasswordProblem::kTooShort: {
+      ApiError e = ApiError::validation_failed();
+      e.with_field(field, "must be at least 15 characters");
+      throw e;
+    }
+    case PasswordProblem::kTooLong: {
+      ApiError e = ApiError::validation_failed();
+      e.with_field(field, "must be at most 128 characters");
+      throw e;
+    }
+    case PasswordProblem::kBlocklisted: {
+      ApiError e{400, "password_blocklisted", "This password is too common. Choose another."};
+      e.with_field(field, "is too common or too easy to guess");
+      throw e;
+    }
+    case PasswordProblem::kContextWord: {
+      ApiError e{400, "password_blocklisted",
+                 "The password must not contain your name, e-mail or organisation."};
+      e.with_field(field, "must not contain your name, e-mail or organisation name");
+      throw e;
+    }
+  }
+}
+
+Response set_session_cookie(Response r, const IssuedSession& issued, const Config& config) {
+  int64_t max_age = (issued.session.expires_at - now_ms()) / 1000;
+  (void)config;
+  r.set_header("Set-Cookie", session_cookie(issued.token, issued.session.remember_me,
+                                            static_cast<int>(std::max<int64_t>(max_age, 0))));
+  return r;
+}
+
+Response post_register(Context& ctx) {
+  // REGISTRATION=closed: tenants come from `portcullis tenant create`.
+  // Invitations (the invite mode) arrive with the members API.
+  if (ctx.config.registration != "open") {
+    throw ApiError{403, "forbidden", "Registration is closed on this server."};
+  }
+  JsonBody body(ctx.request, {"tenant_name", "email", "password", "display_name"});
+  std::string tenant_name = checked_name(body, "tenant_name");
+  std::string display_name = checked_name(body, "display_name");
+  std::string email = normalize_email(body.required_string("email"));
+  if (!email.empty() && !valid_email(email)) {
+    body.fail("email", "is not a valid e-mail address");
+  }
+  std::string password = body.required_string("password");
+  body.finish();
+  std::string local_part = email.substr(0, email.find('@'));
+  enforce_password_policy(password, {tenant_name, local_part, display_name}, "password");
+
+  soci::session& sql = ctx.db.session();
+  {
+    int exists = 0;
+    sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(email), soci::into(exists);
+    if (exists > 0) {
+      throw ApiError::conflict("email_taken", "An account with this e-mail already exists.");
+    }
+  }
+  std::string hash = hash_password(password);
+  Account a;
+  a.user_id = uuid_v7();
+  a.tenant_id = uuid_v7();
+  a.email = email;
+  a.display_name = display_name;
+  a.role = "owner";
+  a.tenant_name = tenant_name;
+  std::string now = format_time_ms(now_ms());
+  try {
+    soci::transaction tx(sql);
+    sql << "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (:id, :n, :c, :u)",
+        soci::use(a.tenant_id), soci::use(a.tenant_name), soci::use(now), soci::use(now);
+    sql << "INSERT INTO users (id, tenant_id, email, display_name, password_hash, role, "
+           "created_at, updated_at) VALUES (:id, :t, :e, :d, :h, 'owner', :c, :u)",
+        soci::use(a.user_id), soci::use(a.tenant_id), soci::use(a.email), soci::use(a.display_name),
+        soci::use(hash), soci::use(now), soci::use(now);
+    AuditEvent ev = ctx.audit_event("auth.register", "success");
+    ev.tenant_id = a.tenant_id;
+    ev.user_id = a.user_id;
+    ev.target_type = "tenant";
+    ev.target_id = a.tenant_id;
+    ctx.audit.record(sql, ev);
+    tx.commit();
+  } catch (const soci::soci_error& e) {
+    if (e.get_error_category() == soci::soci_error::constraint_violation) {
+      throw ApiError::conflict("email_taken", "An account with this e-mail already exists.");
+    }
+    throw;
+  }
+  rapidjson::Document d(rapidjson::kObjectType);
+  d.AddMember("user", user_json(a, d.GetAllocator()), d.GetAllocator());
+  d.AddMember("tenant", tenant_json(a, d.GetAllocator()), d.GetAllocator());
+  return json_ok(d, 201);
+}
+
+Response post_login(Context& ctx) {
+  JsonBody body(ctx.request, {"email", "password", "remember_me"});
+  std::string email = normalize_email(body.required_string("email"));
+  std::string password = body.required_string("password");
+  bool remember_me = body.boolean("remember_me").value_or(false);
+  body.finish();
+  if (email.size() > 254) {
+    throw invalid_credentials();
+  }
+  const std::string& ip = ctx.request.client_ip;
+  soci::session& sql = ctx.db.session();
+  int64_t now = now_ms();
+
+  // Locked e-mail or throttled IP: the same 429 whether the account exists.
+  // The attempt is counted before the password is checked (RATE-2).
+  AttemptTicket ticket = begin_login_attempt(sql, ctx.config, email, ip, now);
+  if (ticket.refused) {
+    AuditEvent ev = ctx.audit_event("auth.login", "denied");
+    ev.target_type = "email";
+    ev.target_id = email;
+    ev.reason = "locked";
+    ctx.audit.record(sql, ev);
+    throw rate_limited(ticket.retry_after);
+  }
+
+  std::optional<Account> account = find_account_by_email(sql, email);
+  bool ok = false;
+  std::string reason;
+  if (!account) {
+    verify_dummy(password);  // an unknown e-mail costs what a wrong password costs
+    reason = "unknown_user";
+  } else {
+    ok = verify_password(password, account->password_hash);
+    reason = ok ? "" : "bad_password";
+    if (ok && account->disabled) {
+      ok = false;
+      reason = "disabled";
+    }
+  }
+  if (!ok) {
+    bool locked = fail_login_attempt(sql, ctx.config, ticket, email, ip, now);
+    AuditEvent ev = ctx.audit_event("auth.login", "failure");
+    ev.target_type = "email";
+    ev.target_id = email;
+    ev.reason = reason;
+    if (account) {
+      ev.tenant_id = account->tenant_id;
+      ev.user_id = account->user_id;
+    }
+    ctx.audit.record(sql, ev);
+    if (locked) {
+      AuditEvent lock = ev;
+      lock.event = "auth.lockout";
+      lock.outcome = "denied";
+      lock.details = {{"seconds", std::to_string(ctx.config.lockout_seconds)}};
+      ctx.audit.record(sql, lock);
+    }
+    throw invalid_credentials();
+  }
+
+  if (needs_rehash(account->password_hash)) {
+    std::string fresh = hash_password(password);
+    sql << "UPDATE users SET password_hash = :h WHERE id = :id", soci::use(fresh),
+        soci::use(account->user_id);
+  }
+  std::string state = account->mfa_enabled          ? "mfa_pending"
+                      : account->tenant_require_mfa ? "enrollment_required"
+                                                    : "full";
+  soci::transaction tx(sql);
+  // Session fixation: whatever session the client presented is ended; the
+  // new session always gets a fresh token.
+  auto presented = ctx.request.cookies.find(kSessionCookie);
+  if (presented != ctx.request.cookies.end() && !presented->second.empty()) {
+    if (std::optional<Session> old = find_session_by_token(sql, presented->second)) {
+      sql << "DELETE FROM sessions WHERE id = :id", soci::use(old->id);
+    }
+  }
+  IssuedSession issued = create_session(sql, ctx.config, account->user_id, account->tenant_id,
+                                        state, remember_me, {ip, ctx.request.header("user-agent")});
+  if (state != "mfa_pending") {
+    // Only a full authentication resets the e-mail's failure count.
+    reset_email_failures(sql, email);
+    std::string now_text = format_time_ms(now);
+    sql << "UPDATE users SET last_login_at = :t WHERE id = :id", soci::use(now_text),
+        soci::use(account->user_id);
+  }
+  AuditEvent ev = ctx.audit_event("auth.login", "success");
+  ev.tenant_id = account->tenant_id;
+  ev.user_id = account->user_id;
+  ev.session_id = issued.session.id;
+  ev.details = {{"factor", "password"}, {"session_state", state}};
+  ctx.audit.record(sql, ev);
+  tx.commit();
+
+  if (state == "mfa_pending") {
+    rapidjson::Document d(rapidjson::kObjectType);
+    d.AddMember("mfa_required", true, d.GetAllocator());
+    d.AddMember("csrf_token", rapidjson::Value(issued.session.csrf_token.c_str(), d.GetAllocator()),
+                d.GetAllocator());
+    return set_session_cookie(json_ok(d), issued, ctx.config);
+  }
+  rapidjson::Document d = login_shape(*account, issued.session);
+  if (state == "enrollment_required") {
+    d.AddMember("mfa_enrollment_required", true, d.GetAllocator());
+  }
+  return set_session_cookie(json_ok(d), issued, ctx.config);
+}
+
+Response post_logout(Context& ctx) {
+  soci::session& sql = ctx.db.session();
+  soci::transaction tx(sql);
+  sql << "DELETE FROM sessions WHERE id = :id", soci::use(ctx.session->id);
+  ctx.audit.record(sql, ctx.audit_event("auth.logout", "success"));
+  tx.commit();
+  rapidjson::Document d(rapidjson::kObjectType);
+  d.AddMember("logged_out", true, d.GetAllocator());
+  Response r = json_ok(d);
+  r.set_header("Set-Cookie", clear_session_cookie());
+  r.set_header("Clear-Site-Data", "\"cookies\", \"storage\"");
+  return r;
+}
+
+Response post_refresh(Context& ctx) {
+  soci::session& sql = ctx.db.session();
+  std::optional<Account> account = find_account_by_id(sql, ctx.principal->user_id);
+  if (!account) {
+    throw ApiError::unauthenticated();
+  }
+  soci::transaction tx(sql);
+  IssuedSession issued = rotate_session(sql, *ctx.session);
+  ctx.audit.record(sql, ctx.audit_event("auth.refresh", "success"));
+  tx.commit();
+  return set_session_cookie(json_ok(login_shape(*account, issued.session)), issued, ctx.config);
+}
+
+Response post_reauthenticate(Context& ctx) {
+  JsonBody body(ctx.request, {"password"});
+  std::string password = body.required_string("password");
+  body.finish();
+  soci::session& sql = ctx.db.session();
+  std::optional<Account> account = find_account_by_id(sql, ctx.principal->user_id);
+  if (!account) {
+    throw ApiError::unauthenticated();
+  }
+  int64_t now = now_ms();
+  if (std::optional<int> retry =
+          throttle_retry_after(sql, ctx.config, account->email, ctx.request.client_ip, now)) {
+    throw rate_limited(*retry);
+  }
+  if (!verify_password(password, account->password_hash)) {
+    bool locked = record_auth_failure(sql, ctx.config, account->email, ctx.request.client_ip, now);
+    AuditEvent ev = ctx.audit_event("auth.reauthenticate", "failure");
+    ev.reason = "bad_password";
+    ctx.audit.record(sql, ev);
+    if (locked) {
+      AuditEvent lock = ctx.audit_event("auth.lockout", "denied");
+      ctx.audit.record(sql, lock);
+    }
+    throw invalid_credentials();
+  }
+  soci::transaction tx(sql);
+  mark_reauthenticated(sql, ctx.session->id, now);
+  reset_email_failures(sql, account->email);
+  ctx.audit.record(sql, ctx.audit_event("auth.reauthenticate", "success"));
+  tx.commit();
+  rapidjson::Document d(rapidjson::kObjectType);
+  d.AddMember("reauthenticated_at", rapidjson::Value(format_time_ms(now).c_str(), d.GetAllocator()),
+              d.GetAllocator());
+  return json_ok(d);
+}
+
+}  // namespace
+}  // namespace portcullis

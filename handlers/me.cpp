@@ -1,0 +1,184 @@
+// The caller's own account and tenant: GET/PATCH me, password change,
+// GET/PATCH tenant.
+#include <soci/soci.h>
+
+#include "app/auth/account.h"
+#include "app/auth/passwords.h"
+#include "app/auth/sessions.h"
+#include "app/auth/throttle.h"
+#include "app/db/tenant_tx.h"
+#include "app/db/time.h"
+#include "app/http/api_error.h"
+#include "app/http/body.h"
+#include "app/http/context.h"
+#include "app/http/router.h"
+
+namespace portcullis {
+namespace {
+Response get_me(Context& ctx);
+Response patch_me(Context& ctx);
+Response post_password(Context& ctx);
+Response get_tenant(Context& ctx);
+Response patch_tenant(Context& ctx);
+}  // namespace
+
+void register_me_routes(Router& router) {
+  router.add("GET", "/api/v1/me", Access::kEnrollment, get_me);
+  router.add("PATCH", "/api/v1/me", Access::kAuthenticated, patch_me);
+  router.add("POST", "/api/v1/me/password", Access::kRecentAuth, post_password);
+  router.add("GET", "/api/v1/tenant", Access::kAuthenticated, get_tenant);
+  router.add("PATCH", "/api/v1/tenant", Access::kOwner, patch_tenant);
+}
+
+namespace {
+
+Account load_account(Context& ctx) {
+  std::optional<Account> a = find_account_by_id(ctx.db.session(), ctx.principal->user_id);
+  if (!a) {
+    throw ApiError::unauthenticated();
+  }
+  return *a;
+}
+
+// 1–100 code points, trimmed, no control characters.
+std::string name_field(JsonBody& body, const char* field) {
+  std::string v = trim_ascii(body.required_string(field));
+  if (!v.empty() && code_points(v) > 100) {
+    body.fail(field, "must be at most 100 characters");
+  } else if (!v.empty() && has_control_chars(v)) {
+    body.fail(field, "must not contain control characters");
+  } else if (v.empty() && body.ok()) {
+    body.fail(field, "is required");
+  }
+  body.finish();
+  return v;
+}
+
+Response get_me(Context& ctx) {
+  Account a = load_account(ctx);
+  rapidjson::Document d = login_shape(a, *ctx.session);
+  if (ctx.session->auth_state == "enrollment_required") {
+    d.AddMember("mfa_enrollment_required", true, d.GetAllocator());
+  }
+  return json_ok(d);
+}
+
+Response patch_me(Context& ctx) {
+  JsonBody body(ctx.request, {"display_name"});
+  std::string name = name_field(body, "display_name");
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  std::string now = format_time_ms(now_ms());
+  tx.sql() << "UPDATE users SET display_name = :n, updated_at = :u WHERE id = :id AND "
+              "tenant_id = :t",
+      soci::use(name), soci::use(now), soci::use(ctx.principal->user_id),
+      soci::use(ctx.principal->tenant_id);
+  AuditEvent ev = ctx.audit_event("user.updated", "success");
+  ev.target_type = "user";
+  ev.target_id = ctx.principal->user_id;
+  ev.details = {{"fields", "display_name"}};
+  ctx.audit.record(tx.sql(), ev);
+  tx.commit();
+  return get_me(ctx);
+}
+
+Response post_password(Context& ctx) {
+  JsonBody body(ctx.request, {"current_password", "new_password"});
+  std::string current = body.required_string("current_password");
+  std::string fresh = body.required_string("new_password");
+  body.finish();
+  Account a = load_account(ctx);
+  soci::session& sql = ctx.db.session();
+  int64_t now = now_ms();
+  if (std::optional<int> retry =
+          throttle_retry_after(sql, ctx.config, a.email, ctx.request.client_ip, now)) {
+    ApiError e{429, "rate_limited", "Too many failed attempts. Try again later."};
+    e.with_header("Retry-After", std::to_string(*retry));
+    throw e;
+  }
+  if (!verify_password(current, a.password_hash)) {
+    record_auth_failure(sql, ctx.config, a.email, ctx.request.client_ip, now);
+    AuditEvent ev = ctx.audit_event("auth.password_changed", "failure");
+    ev.reason = "bad_password";
+    ctx.audit.record(sql, ev);
+    ApiError e = ApiError::validation_failed();
+    e.with_field("current_password", "is incorrect");
+    throw e;
+  }
+  std::string local_part = a.email.substr(0, a.email.find('@'));
+  switch (check_password_policy(fresh, {a.tenant_name, local_part, a.display_name})) {
+    case PasswordProblem::kNone:
+      break;
+    case PasswordProblem::kTooShort:
+      throw ApiError::validation_failed().with_field("new_password",
+                                                     "must be at least 15 characters");
+    case PasswordProblem::kTooLong:
+      throw ApiError::validation_failed().with_field("new_password",
+                                                     "must be at most 128 characters");
+    case PasswordProblem::kBlocklisted:
+    case PasswordProblem::kContextWord:
+      throw ApiError{400, "password_blocklisted", "This password is too common. Choose another."}
+          .with_field("new_password", "is too common or too easy to guess");
+  }
+  std::string hash = hash_password(fresh);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  std::string now_text = format_time_ms(now);
+  tx.sql() << "UPDATE users SET password_hash = :h, updated_at = :u WHERE id = :id",
+      soci::use(hash), soci::use(now_text), soci::use(a.user_id);
+  // Every other session of this user ends: whoever knew the old password
+  // is logged out everywhere.
+  long revoked = delete_user_sessions(tx.sql(), a.user_id, ctx.session->id);
+  AuditEvent ev = ctx.audit_event("auth.password_changed", "success");
+  ev.target_type = "user";
+  ev.target_id = a.user_id;
+  ev.details = {{"sessions_revoked", std::to_string(revoked)}};
+  ctx.audit.record(tx.sql(), ev);
+  tx.commit();
+  rapidjson::Document d(rapidjson::kObjectType);
+  d.AddMember("password_changed", true, d.GetAllocator());
+  d.AddMember("sessions_revoked", static_cast<int64_t>(revoked), d.GetAllocator());
+  return json_ok(d);
+}
+
+rapidjson::Document tenant_document(Context& ctx) {
+  std::string id;
+  std::string name;
+  std::string created_at;
+  int require_mfa = 0;
+  ctx.db.session() << "SELECT id, name, CAST(require_mfa AS INTEGER), created_at FROM tenants "
+                      "WHERE id = :t",
+      soci::use(ctx.principal->tenant_id), soci::into(id), soci::into(name),
+      soci::into(require_mfa), soci::into(created_at);
+  if (!ctx.db.session().got_data()) {
+    throw ApiError::not_found();
+  }
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("id", rapidjson::Value(id.c_str(), a), a);
+  d.AddMember("name", rapidjson::Value(name.c_str(), a), a);
+  d.AddMember("require_mfa", require_mfa != 0, a);
+  d.AddMember("created_at",
+              rapidjson::Value(format_time_ms(parse_time_ms(created_at).value_or(0)).c_str(), a),
+              a);
+  return d;
+}
+
+Response get_tenant(Context& ctx) { return json_ok(tenant_document(ctx)); }
+
+Response patch_tenant(Context& ctx) {
+  JsonBody body(ctx.request, {"name"});
+  std::string name = name_field(body, "name");
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  std::string now = format_time_ms(now_ms());
+  tx.sql() << "UPDATE tenants SET name = :n, updated_at = :u WHERE id = :t", soci::use(name),
+      soci::use(now), soci::use(ctx.principal->tenant_id);
+  AuditEvent ev = ctx.audit_event("tenant.updated", "success");
+  ev.target_type = "tenant";
+  ev.target_id = ctx.principal->tenant_id;
+  ev.details = {{"fields", "name"}};
+  ctx.audit.record(tx.sql(), ev);
+  tx.commit();
+  return get_tenant(ctx);
+}
+
+}  // namespace
+}  // namespace portcullis
