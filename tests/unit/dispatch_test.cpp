@@ -119,6 +119,19 @@ TEST_F(DispatchTest, DeprecatedHealthAliasCarriesSuccessorHeaders) {
   EXPECT_EQ(*r.find_header("Link"), "</api/v1/health>; rel=\"successor-version\"");
 }
 
+TEST_F(DispatchTest, AUTH5_ClosedRegistrationIsRefused) {
+  config_.registration = "closed";
+  Response r =
+      send("POST", "/api/v1/auth/register",
+           R"({"tenant_name":"A","email":"a@example.test","password":"x","display_name":"A"})");
+  expect_envelope(r, 403, "forbidden");
+}
+
+TEST_F(DispatchTest, SESS_NonPublicRouteWithoutCookieIs401) {
+  expect_envelope(send("GET", "/api/v1/me"), 401, "unauthenticated");
+  expect_envelope(send("POST", "/api/v1/auth/logout"), 401, "unauthenticated");
+}
+
 TEST_F(DispatchTest, HealthIs503WhenDatabaseIsUnreachable) {
   Db broken("sqlite:///nonexistent-dir/x/y.db", DbOptions{});
   Request r;
