@@ -7,7 +7,9 @@
 #include "app/auth/passwords.h"
 #include "app/auth/sessions.h"
 #include "app/auth/throttle.h"
+#include "app/crypto/hash.h"
 #include "app/crypto/random.h"
+#include "app/db/tenant_tx.h"
 #include "app/db/time.h"
 #include "app/http/api_error.h"
 #include "app/http/body.h"
@@ -112,14 +114,51 @@ Response set_session_cookie(Response r, const IssuedSession& issued, const Confi
   return r;
 }
 
+struct PendingInvitation {
+  std::string id, tenant_id, email, role;
+};
+
+// The live invitation for a token, or nullopt (unknown, used, revoked, expired).
+std::optional<PendingInvitation> find_invitation(Db& db, const std::string& token) {
+  std::string hash = sha256_hex(token);
+  PendingInvitation inv;
+  std::string expires_at;
+  int used = 1;
+  soci::session& sql = db.session();
+  if (db.backend() == Backend::kPostgresql) {
+    // The tenant is not known yet: the owner's SECURITY DEFINER lookup.
+    sql << "SELECT id, tenant_id, email, role, expires_at, CAST((accepted_at IS NOT NULL OR "
+           "revoked_at IS NOT NULL) AS INTEGER) FROM portcullis_invitation_lookup(:h)",
+        soci::use(hash), soci::into(inv.id), soci::into(inv.tenant_id), soci::into(inv.email),
+        soci::into(inv.role), soci::into(expires_at), soci::into(used);
+  } else {
+    sql << "SELECT id, tenant_id, email, role, expires_at, CASE WHEN accepted_at IS NOT NULL OR "
+           "revoked_at IS NOT NULL THEN 1 ELSE 0 END FROM invitations WHERE token_hash = :h",
+        soci::use(hash), soci::into(inv.id), soci::into(inv.tenant_id), soci::into(inv.email),
+        soci::into(inv.role), soci::into(expires_at), soci::into(used);
+  }
+  if (!sql.got_data() || used != 0 || parse_time_ms(expires_at).value_or(0) <= now_ms()) {
+    return std::nullopt;
+  }
+  return inv;
+}
+
 Response post_register(Context& ctx) {
-  // REGISTRATION=closed: tenants come from `portcullis tenant create`.
-  // Invitations (the invite mode) arrive with the members API.
-  if (ctx.config.registration != "open") {
+  JsonBody body(ctx.request, {"tenant_name", "email", "password", "display_name", "invite_token"});
+  std::optional<std::string> invite_token = body.string("invite_token");
+  // REGISTRATION=closed: tenants come from `portcullis tenant create`;
+  // invite: only with an invitation, which works in every mode.
+  if (!invite_token && ctx.config.registration != "open") {
     throw ApiError{403, "forbidden", "Registration is closed on this server."};
   }
-  JsonBody body(ctx.request, {"tenant_name", "email", "password", "display_name"});
-  std::string tenant_name = checked_name(body, "tenant_name");
+  std::string tenant_name;
+  if (invite_token) {
+    if (body.has("tenant_name")) {
+      body.fail("tenant_name", "is not accepted with an invitation");
+    }
+  } else {
+    tenant_name = checked_name(body, "tenant_name");
+  }
   std::string display_name = checked_name(body, "display_name");
   std::string email = normalize_email(body.required_string("email"));
   if (!email.empty() && !valid_email(email)) {
@@ -127,39 +166,64 @@ Response post_register(Context& ctx) {
   }
   std::string password = body.required_string("password");
   body.finish();
-  std::string local_part = email.substr(0, email.find('@'));
-  enforce_password_policy(password, {tenant_name, local_part, display_name}, "password");
 
-  soci::session& sql = ctx.db.session();
-  {
-    int exists = 0;
-    sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(email), soci::into(exists);
-    if (exists > 0) {
-      throw ApiError::conflict("email_taken", "An account with this e-mail already exists.");
+  std::optional<PendingInvitation> invitation;
+  if (invite_token) {
+    invitation = find_invitation(ctx.db, *invite_token);
+    if (!invitation) {
+      throw ApiError::validation_failed().with_field("invite_token",
+                                                     "is invalid, used or expired");
+    }
+    if (invitation->email != email) {
+      throw ApiError::validation_failed().with_field("email", "must be the invited address");
     }
   }
-  std::string hash = hash_password(password);
   Account a;
   a.user_id = uuid_v7();
-  a.tenant_id = uuid_v7();
+  a.tenant_id = invitation ? invitation->tenant_id : uuid_v7();
   a.email = email;
   a.display_name = display_name;
-  a.role = "owner";
+  a.role = invitation ? invitation->role : "owner";
+  if (invitation) {
+    ctx.db.session() << "SELECT name FROM tenants WHERE id = :t", soci::use(a.tenant_id),
+        soci::into(tenant_name);
+  }
   a.tenant_name = tenant_name;
+  std::string local_part = email.substr(0, email.find('@'));
+  enforce_password_policy(password, {tenant_name, local_part, display_name}, "password");
+  if (email_taken(ctx.db.session(), email)) {
+    throw ApiError::conflict("email_taken", "An account with this e-mail already exists.");
+  }
+  std::string hash = hash_password(password);
   std::string now = format_time_ms(now_ms());
   try {
-    soci::transaction tx(sql);
-    sql << "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (:id, :n, :c, :u)",
-        soci::use(a.tenant_id), soci::use(a.tenant_name), soci::use(now), soci::use(now);
+    TenantTx tx(ctx.db, a.tenant_id);
+    soci::session& sql = tx.sql();
+    if (invitation) {
+      // One use only: the row is claimed atomically.
+      soci::statement claim =
+          (sql.prepare << "UPDATE invitations SET accepted_at = :n WHERE id = :id AND "
+                          "tenant_id = :t AND accepted_at IS NULL AND revoked_at IS NULL",
+           soci::use(now), soci::use(invitation->id), soci::use(a.tenant_id));
+      claim.execute(true);
+      if (claim.get_affected_rows() != 1) {
+        throw ApiError::validation_failed().with_field("invite_token",
+                                                       "is invalid, used or expired");
+      }
+    } else {
+      sql << "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (:id, :n, :c, :u)",
+          soci::use(a.tenant_id), soci::use(a.tenant_name), soci::use(now), soci::use(now);
+    }
     sql << "INSERT INTO users (id, tenant_id, email, display_name, password_hash, role, "
-           "created_at, updated_at) VALUES (:id, :t, :e, :d, :h, 'owner', :c, :u)",
-        soci::use(a.user_id), soci::use(a.tenant_id), soci::use(a.email), soci::use(a.display_name),
-        soci::use(hash), soci::use(now), soci::use(now);
-    AuditEvent ev = ctx.audit_event("auth.register", "success");
+           "created_at, updated_at) VALUES (:id, :t, :e, :d, :h, :r, :c, :u)",
+        soci::use(a.user_id), soci::use(a.tenant_id), soci::use(a.email),
+        soci::use(a.display_name), soci::use(hash), soci::use(a.role), soci::use(now),
+        soci::use(now);
+    AuditEvent ev = ctx.audit_event(invitation ? "member.joined" : "auth.register", "success");
     ev.tenant_id = a.tenant_id;
     ev.user_id = a.user_id;
-    ev.target_type = "tenant";
-    ev.target_id = a.tenant_id;
+    ev.target_type = invitation ? "invitation" : "tenant";
+    ev.target_id = invitation ? invitation->id : a.tenant_id;
     ctx.audit.record(sql, ev);
     tx.commit();
   } catch (const soci::soci_error& e) {
@@ -234,15 +298,15 @@ Response post_login(Context& ctx) {
     throw invalid_credentials();
   }
 
-  if (needs_rehash(account->password_hash)) {
-    std::string fresh = hash_password(password);
-    sql << "UPDATE users SET password_hash = :h WHERE id = :id", soci::use(fresh),
-        soci::use(account->user_id);
-  }
   std::string state = account->mfa_enabled          ? "mfa_pending"
                       : account->tenant_require_mfa ? "enrollment_required"
                                                     : "full";
-  soci::transaction tx(sql);
+  std::string rehashed = needs_rehash(account->password_hash) ? hash_password(password) : "";
+  TenantTx tx(ctx.db, account->tenant_id);
+  if (!rehashed.empty()) {
+    sql << "UPDATE users SET password_hash = :h WHERE id = :id", soci::use(rehashed),
+        soci::use(account->user_id);
+  }
   // Session fixation: whatever session the client presented is ended; the
   // new session always gets a fresh token.
   auto presented = ctx.request.cookies.find(kSessionCookie);
@@ -297,12 +361,12 @@ Response post_logout(Context& ctx) {
 }
 
 Response post_refresh(Context& ctx) {
-  soci::session& sql = ctx.db.session();
-  std::optional<Account> account = find_account_by_id(sql, ctx.principal->user_id);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  soci::session& sql = tx.sql();
+  std::optional<Account> account = find_account_by_id(tx, ctx.principal->user_id);
   if (!account) {
     throw ApiError::unauthenticated();
   }
-  soci::transaction tx(sql);
   IssuedSession issued = rotate_session(sql, *ctx.session);
   ctx.audit.record(sql, ctx.audit_event("auth.refresh", "success"));
   tx.commit();
@@ -313,11 +377,16 @@ Response post_reauthenticate(Context& ctx) {
   JsonBody body(ctx.request, {"password"});
   std::string password = body.required_string("password");
   body.finish();
-  soci::session& sql = ctx.db.session();
-  std::optional<Account> account = find_account_by_id(sql, ctx.principal->user_id);
+  std::optional<Account> account;
+  {
+    TenantTx read(ctx.db, ctx.principal->tenant_id);
+    account = find_account_by_id(read, ctx.principal->user_id);
+    read.commit();
+  }
   if (!account) {
     throw ApiError::unauthenticated();
   }
+  soci::session& sql = ctx.db.session();
   int64_t now = now_ms();
   if (std::optional<int> retry =
           throttle_retry_after(sql, ctx.config, account->email, ctx.request.client_ip, now)) {

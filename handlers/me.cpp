@@ -33,10 +33,12 @@ void register_me_routes(Router& router) {
 namespace {
 
 Account load_account(Context& ctx) {
-  std::optional<Account> a = find_account_by_id(ctx.db.session(), ctx.principal->user_id);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  std::optional<Account> a = find_account_by_id(tx, ctx.principal->user_id);
   if (!a) {
     throw ApiError::unauthenticated();
   }
+  tx.commit();
   return *a;
 }
 

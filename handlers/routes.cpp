@@ -8,6 +8,10 @@ Router build_router() {
   register_auth_routes(router);
   register_me_routes(router);
   register_sessions_routes(router);
+  register_contexts_routes(router);
+  register_memories_routes(router);
+  register_members_routes(router);
+  register_audit_events_routes(router);
 #ifdef PORTCULLIS_TEST_ROUTES
   register_test_routes(router);
 #endif

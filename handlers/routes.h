@@ -10,6 +10,10 @@ void register_health_routes(Router& router);
 void register_auth_routes(Router& router);
 void register_me_routes(Router& router);
 void register_sessions_routes(Router& router);
+void register_contexts_routes(Router& router);
+void register_memories_routes(Router& router);
+void register_members_routes(Router& router);
+void register_audit_events_routes(Router& router);
 #ifdef PORTCULLIS_TEST_ROUTES
 // Test build only: slow and failing routes for the drain and 500 tests.
 void register_test_routes(Router& router);

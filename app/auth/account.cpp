@@ -13,16 +13,17 @@ constexpr const char* kAccountColumns =
     "u.id, u.email, u.display_name, u.role, u.password_hash, CAST(u.mfa_enabled AS INTEGER), "
     "CAST(u.disabled AS INTEGER), t.id, t.name, CAST(t.require_mfa AS INTEGER)";
 
+bool is_postgres(soci::session& db) { return db.get_backend_name() == "postgresql"; }
+
+// `select` is one of the fixed statements below (never built from input).
 std::optional<Account> fetch(soci::session& db,
-                             const std::string& where,
+                             const std::string& select,
                              const std::string& value) {
   Account a;
   int mfa = 0;
   int disabled = 0;
   int require_mfa = 0;
-  db << std::string("SELECT ") + kAccountColumns +
-            " FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE " + where,
-      soci::use(value), soci::into(a.user_id), soci::into(a.email), soci::into(a.display_name),
+  db << select, soci::use(value), soci::into(a.user_id), soci::into(a.email), soci::into(a.display_name),
       soci::into(a.role), soci::into(a.password_hash), soci::into(mfa), soci::into(disabled),
       soci::into(a.tenant_id), soci::into(a.tenant_name), soci::into(require_mfa);
   if (!db.got_data()) {
@@ -68,11 +69,35 @@ bool valid_email(const std::string& email) {
 }
 
 std::optional<Account> find_account_by_email(soci::session& db, const std::string& email) {
-  return fetch(db, "u.email = :v", email);
+  if (is_postgres(db)) {
+    // Before the tenant is known: the owner's SECURITY DEFINER lookup (RLS).
+    return fetch(db,
+                 "SELECT user_id, email, display_name, role, password_hash, "
+                 "CAST(mfa_enabled AS INTEGER), CAST(disabled AS INTEGER), tenant_id, tenant_name, "
+                 "CAST(tenant_require_mfa AS INTEGER) FROM portcullis_login_lookup(:v)",
+                 email);
+  }
+  return fetch(db,
+               std::string("SELECT ") + kAccountColumns +
+                   " FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = :v",
+               email);
 }
 
-std::optional<Account> find_account_by_id(soci::session& db, const std::string& user_id) {
-  return fetch(db, "u.id = :v", user_id);
+std::optional<Account> find_account_by_id(TenantTx& tx, const std::string& user_id) {
+  return fetch(tx.sql(),
+               std::string("SELECT ") + kAccountColumns +
+                   " FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.id = :v",
+               user_id);
+}
+
+bool email_taken(soci::session& db, const std::string& email) {
+  int taken = 0;
+  if (is_postgres(db)) {
+    db << "SELECT CAST(portcullis_email_taken(:e) AS INTEGER)", soci::use(email), soci::into(taken);
+  } else {
+    db << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(email), soci::into(taken);
+  }
+  return taken > 0;
 }
 
 rapidjson::Value user_json(const Account& a, rapidjson::Document::AllocatorType& alloc) {

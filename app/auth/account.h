@@ -10,6 +10,7 @@
 #include <soci/soci.h>
 
 #include "app/auth/sessions.h"
+#include "app/db/tenant_tx.h"
 
 namespace portcullis {
 
@@ -32,8 +33,13 @@ std::string normalize_email(const std::string& email);
 // dotted domain, no whitespace or control characters.
 bool valid_email(const std::string& email);
 
+// By e-mail, across tenants (login, CLI). On PostgreSQL through the owner's
+// SECURITY DEFINER lookup, since the tenant is not known yet.
 std::optional<Account> find_account_by_email(soci::session& db, const std::string& email);
-std::optional<Account> find_account_by_id(soci::session& db, const std::string& user_id);
+// By id, inside the caller's tenant (row-level security applies).
+std::optional<Account> find_account_by_id(TenantTx& tx, const std::string& user_id);
+// Is an e-mail used by any account, in any tenant?
+bool email_taken(soci::session& db, const std::string& email);
 
 // {"id","email","display_name","role","mfa_enabled"}
 rapidjson::Value user_json(const Account& a, rapidjson::Document::AllocatorType& alloc);

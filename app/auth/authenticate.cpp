@@ -45,8 +45,16 @@ Authenticated authenticate(Db& db, const Request& request, const Config& config)
   std::string role;
   int disabled = 1;
   soci::indicator role_ind = soci::i_null;
-  sql << "SELECT role, CAST(disabled AS INTEGER) FROM users WHERE id = :u", soci::use(s.user_id),
-      soci::into(role, role_ind), soci::into(disabled);
+  if (db.backend() == Backend::kPostgresql) {
+    // users is under row-level security; the session names the tenant.
+    sql << "SELECT role, CAST(disabled AS INTEGER) FROM portcullis_session_user(:u, :t)",
+        soci::use(s.user_id), soci::use(s.tenant_id), soci::into(role, role_ind),
+        soci::into(disabled);
+  } else {
+    sql << "SELECT role, CAST(disabled AS INTEGER) FROM users WHERE id = :u AND tenant_id = :t",
+        soci::use(s.user_id), soci::use(s.tenant_id), soci::into(role, role_ind),
+        soci::into(disabled);
+  }
   int64_t now = now_ms();
   bool idle = !s.remember_me && s.auth_state == "full" &&
               now - s.last_seen_at > static_cast<int64_t>(config.session_idle_seconds) * 1000;

@@ -100,8 +100,12 @@ Env open_env(const Options& o) {
     std::exit(kExitConfig);
   }
   init_logging(e.config.log_level);
-  e.backend = backend_of(e.config.database_url);
-  e.db = open_session(e.config.database_url,
+  // Sysadmin commands act across tenants: as the schema owner when one is
+  // configured (PostgreSQL row-level security lets the owner through).
+  std::string url =
+      e.config.database_owner_url.empty() ? e.config.database_url : e.config.database_owner_url;
+  e.backend = backend_of(url);
+  e.db = open_session(url,
                       DbOptions{e.config.db_statement_timeout_ms, e.config.db_busy_timeout_ms});
   return e;
 }

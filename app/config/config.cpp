@@ -279,6 +279,15 @@ Config load_config(const ConfigOptions& options) {
   cfg.allowed_origins = split_list(src.get_or(
       "ALLOWED_ORIGINS", cfg.production() ? "" : "http://localhost:8080,http://127.0.0.1:8080"));
   cfg.trusted_proxy = src.get_or("TRUSTED_PROXY", "");
+  // Links are built from this, never from Host or X-Forwarded-Host (REC-3).
+  cfg.public_base_url = src.get_or("PUBLIC_BASE_URL", "http://localhost:8080");
+  while (!cfg.public_base_url.empty() && cfg.public_base_url.back() == '/') {
+    cfg.public_base_url.pop_back();
+  }
+  if (cfg.public_base_url.rfind("https://", 0) != 0 &&
+      cfg.public_base_url.rfind("http://", 0) != 0) {
+    throw ConfigError("PORTCULLIS_PUBLIC_BASE_URL must be an http(s) URL");
+  }
   cfg.registration = src.get_or("REGISTRATION", cfg.production() ? "closed" : "open");
   if (cfg.registration != "open" && cfg.registration != "invite" && cfg.registration != "closed") {
     throw ConfigError("PORTCULLIS_REGISTRATION must be open, invite or closed");
@@ -310,6 +319,7 @@ Config load_config(const ConfigOptions& options) {
   cfg.session_touch_seconds = number("SESSION_TOUCH_SECONDS", cfg.session_touch_seconds, 0, 3600);
   cfg.step_up_seconds = number("STEP_UP_SECONDS", cfg.step_up_seconds, 10, 86400);
   cfg.max_sessions_per_user = number("MAX_SESSIONS_PER_USER", cfg.max_sessions_per_user, 1, 1000);
+  cfg.invitation_seconds = number("INVITATION_SECONDS", cfg.invitation_seconds, 60, 90 * 86400);
   cfg.lockout_threshold = number("LOCKOUT_THRESHOLD", cfg.lockout_threshold, 1, 100);
   cfg.lockout_seconds = number("LOCKOUT_SECONDS", cfg.lockout_seconds, 1, 86400);
   cfg.ip_throttle_limit = number("IP_THROTTLE_LIMIT", cfg.ip_throttle_limit, 1, 100000);

@@ -41,6 +41,7 @@ struct Config {
   size_t max_body_bytes = 128 * 1024;
   std::vector<std::string> allowed_origins;
   std::string trusted_proxy;
+  std::string public_base_url = "http://localhost:8080";  // links in invitations
   std::string registration = "open";
   std::string log_level = "info";
   int max_requests_per_worker = 10000;
@@ -56,6 +57,7 @@ struct Config {
   int session_touch_seconds = 60;  // last_seen_at written at most this often
   int step_up_seconds = 15 * 60;
   int max_sessions_per_user = 10;
+  int invitation_seconds = 7 * 24 * 3600;
   int lockout_threshold = 5;
   int lockout_seconds = 15 * 60;
   int ip_throttle_limit = 30;

@@ -37,8 +37,10 @@ class Access {
   static const Access kAuthenticated;
   // A full session that re-authenticated within the step-up window (§7).
   static const Access kRecentAuth;
-  // A full session of an admin or owner, recently authenticated.
+  // A full session of an admin or owner, recently authenticated (actions).
   static const Access kAdmin;
+  // A full session of an admin or owner (reading members, invitations, audit).
+  static const Access kAdminView;
   // A full session of the tenant owner.
   static const Access kOwner;
   // Any session: full, MFA-pending or enrolment-only (logout).

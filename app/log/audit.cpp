@@ -58,10 +58,11 @@ void Audit::record(soci::session& db, const AuditEvent& e) {
   std::string ua = e.user_agent.substr(0, 256);
   const char* sql =
       backend_ == Backend::kPostgresql
-          ? "INSERT INTO audit_events (id, ts, tenant_id, user_id, event, outcome, session_id, ip, "
-            "user_agent, request_id, target_type, target_id, details) VALUES (CAST(:id AS uuid), "
-            "CAST(:ts AS timestamptz), CAST(:tenant AS uuid), CAST(:user AS uuid), :event, "
-            ":outcome, :session, :ip, :ua, :rid, :ttype, :tid, CAST(:details AS jsonb))"
+          // Through the owner's function: the row's tenant may not be the
+          // request's tenant context yet (a failed login of a known account).
+          ? "SELECT portcullis_audit_insert(CAST(:id AS uuid), CAST(:ts AS timestamptz), "
+            "CAST(:tenant AS uuid), CAST(:user AS uuid), :event, :outcome, :session, :ip, :ua, "
+            ":rid, :ttype, :tid, CAST(:details AS jsonb))"
           : "INSERT INTO audit_events (id, ts, tenant_id, user_id, event, outcome, session_id, ip, "
             "user_agent, request_id, target_type, target_id, details) VALUES (:id, :ts, :tenant, "
             ":user, :event, :outcome, :session, :ip, :ua, :rid, :ttype, :tid, :details)";

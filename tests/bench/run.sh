@@ -7,15 +7,27 @@
 # targets portcullis, micro_bench and fcgi_hello, e.g. a build configured with
 # -DPORTCULLIS_BUILD_BENCH=ON.
 #
-#   1. micro_bench (Google Benchmark), 3 repetitions, aggregates only.
+#   1. micro_bench (Google Benchmark), 3 repetitions, aggregates only; among them
+#      BM_Argon2idVerify, one verify_password() at the default Argon2id parameters on one thread
+#      (its median is the raw verification rate used below).
 #   2. wrk against the real stack on 127.0.0.1, one 2 s warm-up and one 10 s run each
 #      (-t2 -c16 --latency; BENCH_ROUNDS=N: N runs each, taking turns, medians reported), all
-#      behind the nginx dev config (nginx/render-dev.sh):
+#      behind the nginx dev config (nginx/render-dev.sh, with the auth limit_req raised to
+#      100000r/s so nginx does not throttle the login runs):
 #        static  nginx serving /index.html
 #        hello   tests/bench/fcgi_hello, 4 workers (the libfcgi ceiling)
 #        health  portcullis serve --workers 4, GET /api/v1/health on SQLite
-#      and the ratios health/hello (goal >= 0.5) and hello/static.
-#   3. Worker RSS: a fresh `portcullis serve`, 10 000 health requests (curl --parallel, 4 at a
+#        me      GET /api/v1/me with the session cookie of one curl login
+#        login   POST /api/v1/auth/login, JSON body, the right password (resets the lockout
+#                counter; the app's per-IP throttle and session cap are raised in the env file)
+#      and the ratios health/hello and me/hello (goal >= 0.5), hello/static, and
+#      login/(Argon2id verify rate x min(workers, nproc)) (goal >= 0.9).
+#   3. Login timing (AUTH-6): BENCH_AUTH_ATTEMPTS (200) logins with a wrong password for known
+#      e-mails and as many for unknown ones, alternating, sequential over one keep-alive
+#      connection (one curl); medians of curl's time_total and their difference (goal within
+#      5 %). PORTCULLIS_LOCKOUT_THRESHOLD=100 and each e-mail gets at most 50 attempts, so every
+#      attempt should answer 401 (checked and reported, never hidden).
+#   4. Worker RSS: a fresh `portcullis serve`, 10 000 health requests (curl --parallel, 4 at a
 #      time), VmRSS of each worker before and after (goal <= 10 MiB).
 #
 # Reports figures only; the exit status is non-zero only when the benchmark itself could not
@@ -26,7 +38,7 @@
 #
 # Knobs (environment): BENCH_DURATION (10s), BENCH_WARMUP (2s), BENCH_THREADS (2),
 # BENCH_CONNECTIONS (16), BENCH_WORKERS (4), BENCH_ROUNDS (1), BENCH_RSS_REQUESTS (10000),
-# BENCH_SKIP_MICRO=1 (skip step 1).
+# BENCH_AUTH_ATTEMPTS (200), BENCH_SKIP_MICRO=1 (step 1 runs only the Argon2id benchmarks).
 set -euo pipefail
 
 die() {
@@ -67,7 +79,8 @@ connections=${BENCH_CONNECTIONS:-16}
 workers=${BENCH_WORKERS:-4}
 rss_requests=${BENCH_RSS_REQUESTS:-10000}
 rounds=${BENCH_ROUNDS:-1}
-for n in "$threads" "$connections" "$workers" "$rss_requests" "$rounds"; do
+auth_attempts=${BENCH_AUTH_ATTEMPTS:-200}
+for n in "$threads" "$connections" "$workers" "$rss_requests" "$rounds" "$auth_attempts"; do
     [[ $n =~ ^[1-9][0-9]*$ ]] || die "BENCH_* counts must be positive integers: $n"
 done
 
@@ -199,12 +212,17 @@ wait_children() {
     die "PID $pid has fewer than $n workers"
 }
 
+# The auth endpoints' limit_req (30r/m, burst 20 by default) would turn the login runs into a
+# benchmark of nginx's 429: raise it out of the way, for both instances alike.
+auth_rate=100000r/s
+auth_burst=100000
+
 start_nginx() {  # NAME FCGI_SOCKET → sets nginx_pid, nginx_port
     local name=$1 socket=$2
     nginx_port=$(free_port)
     local prefix=$tmp/nginx-$name
     bash "$repo/nginx/render-dev.sh" "$prefix/nginx.conf" "$prefix" "$nginx_port" "$socket" \
-        >/dev/null
+        "$auth_rate" "$auth_burst" >/dev/null
     nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" \
         >"$prefix/stdout.log" 2>&1 &
     nginx_pid=$!
@@ -236,13 +254,26 @@ median() {
 }
 
 declare -A url rps p50 p99 errors requests  # per target; figures are space-separated, one per run
+declare -A script                            # per target: a wrk Lua script (method, body, headers)
+declare -A label                             # per target: what the run sends, for the headings
+
+# run_wrk NAME DURATION [wrk options…]: wrk on NAME's URL, with its Lua script if it has one.
+run_wrk() {
+    local name=$1 dur=$2
+    shift 2
+    local args=()
+    if [[ -n ${script[$name]:-} ]]; then
+        args=(-s "${script[$name]}")
+    fi
+    wrk "${args[@]}" -t"$threads" -c"$connections" -d"$dur" "$@" "${url[$name]}"
+}
 
 # measure NAME ROUND: one wrk run, its output shown and parsed.
 measure() {
     local name=$1 round=$2 out=$tmp/wrk-$1-$2.txt
     echo
-    echo "== wrk: $name, run $round of $rounds (${url[$name]})"
-    wrk -t"$threads" -c"$connections" -d"$duration" --latency "${url[$name]}" >"$out"
+    echo "== wrk: $name, run $round of $rounds (${label[$name]:-GET ${url[$name]}})"
+    run_wrk "$name" "$duration" --latency >"$out"
     sed 's/^/    /' "$out"
     local r
     r=$(awk '/^Requests\/sec:/ {print $2}' "$out")
@@ -258,8 +289,8 @@ measure() {
         END { print e + 0 }' "$out")))
 }
 
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
+ratio() {  # A B → A/B, or n/a when B is not a positive number (e.g. "n/a")
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'
 }
 
 rss_mib() {
@@ -277,11 +308,27 @@ rss_mib() {
 echo "== micro_bench (Google Benchmark; 3 repetitions, aggregates only)"
 echo "   (a 'Library was built as DEBUG' warning is about Debian's libbenchmark package; the"
 echo "   benchmarked code is the build's own, e.g. Release for make bench)"
-if [[ ${BENCH_SKIP_MICRO:-0} != 1 ]]; then
-    "$micro_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
-else
-    echo "   skipped (BENCH_SKIP_MICRO=1)"
+micro_args=(--benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+    --benchmark_out="$tmp/micro.json" --benchmark_out_format=json)
+if [[ ${BENCH_SKIP_MICRO:-0} == 1 ]]; then
+    echo "   BENCH_SKIP_MICRO=1: only the Argon2id benchmarks (the login ratio needs them)"
+    micro_args+=(--benchmark_filter=Argon2id)
 fi
+"$micro_bench" "${micro_args[@]}"
+
+# Median wall-clock time of one BM_Argon2idVerify iteration → verifications per second on one
+# thread (empty if the benchmark did not run). JSON, not CSV: the CSV reporter aborts when the
+# benchmarks have different counters. Google Benchmark writes one "key": value per line, and
+# in each run "name" comes before "real_time" and "time_unit".
+argon2_verify_rate=$(awk '
+    /"name":/ { name = $2; gsub(/[",]/, "", name) }
+    name ~ /^BM_Argon2idVerify(\/real_time)?_median$/ && /"real_time":/ { t = $2 + 0 }
+    name ~ /^BM_Argon2idVerify(\/real_time)?_median$/ && /"time_unit":/ {
+        u = $2; gsub(/[",]/, "", u)
+        s = (u == "ns") ? 1e-9 : (u == "us") ? 1e-6 : (u == "ms") ? 1e-3 : 1
+        if (t > 0) printf "%.2f", 1 / (t * s)
+        exit }' "$tmp/micro.json")
+[[ -n $argon2_verify_rate ]] || echo "bench: no BM_Argon2idVerify median in micro_bench's output" >&2
 
 # --- 2. the stack under wrk ----------------------------------------------------------------------
 
@@ -292,6 +339,12 @@ PORTCULLIS_VAR_DIR=$tmp/var
 PORTCULLIS_DATABASE_URL=sqlite://$tmp/bench.db
 PORTCULLIS_LOG_LEVEL=warning
 PORTCULLIS_MIGRATIONS_DIR=$repo/db/migrations
+# Every login comes from 127.0.0.1: neither the per-IP failure throttle (step 3's wrong
+# passwords) nor the session cap (step 2's login run makes hundreds of sessions for one user)
+# may get in the way; step 3 gives each e-mail at most 50 failures, below this lockout.
+PORTCULLIS_IP_THROTTLE_LIMIT=100000
+PORTCULLIS_MAX_SESSIONS_PER_USER=1000
+PORTCULLIS_LOCKOUT_THRESHOLD=100
 EOF
 "$portcullis" migrate --env-file "$env_file" >"$tmp/migrate.log" 2>&1 ||
     { show_log "$tmp/migrate.log"; die "portcullis migrate failed"; }
@@ -316,14 +369,71 @@ url[health]=http://127.0.0.1:$nginx_port/api/v1/health
 wait_ready "${url[health]}" "$serve_pid" "$tmp/serve.log"
 body=$(curl -s --max-time 2 "${url[health]}")
 [[ $body == '{"status":"ok","database":"ok"}' ]] || die "unexpected health answer: $body"
+app_base=http://127.0.0.1:$nginx_port
+
+# --- accounts, and the session of the authenticated run --------------------------------------------
+
+bench_password='correct horse battery staple 42'
+
+# api_post PATH JSON [HEADER_FILE]: POSTs JSON to the app and prints the HTTP status; the answer's
+# body goes to $tmp/answer.json, its headers to HEADER_FILE if given.
+api_post() {
+    curl -sS --max-time 10 -o "$tmp/answer.json" -D "${3:-/dev/null}" -w '%{http_code}' \
+        -H 'Content-Type: application/json' --data-raw "$2" "$app_base$1" || true
+}
+
+# register EMAIL DISPLAY_NAME: a new tenant and its owner, password $bench_password (201).
+register() {
+    local code
+    code=$(api_post /api/v1/auth/register "{\"tenant_name\":\"Bench\",\"email\":\"$1\",\"password\":\"$bench_password\",\"display_name\":\"$2\"}")
+    [[ $code == 201 ]] || die "register $1 answered $code: $(head -c 300 "$tmp/answer.json")"
+}
+
+# The login run logs in as bench@ (hundreds of sessions); /me runs on a session of its own
+# account, bench-me@, which those logins therefore cannot evict.
+register bench@example.test Bench
+register bench-me@example.test 'Bench Me'
+# Step 3's known e-mails: at most 50 wrong-password attempts each.
+known_accounts=$(((auth_attempts + 49) / 50))
+for ((i = 1; i <= known_accounts; i++)); do
+    register "bench-known-$i@example.test" "Bench Known $i"
+done
+
+code=$(api_post /api/v1/auth/login \
+    "{\"email\":\"bench-me@example.test\",\"password\":\"$bench_password\"}" \
+    "$tmp/login-headers.txt")
+[[ $code == 200 ]] || die "login answered $code: $(head -c 300 "$tmp/answer.json")"
+session_token=$(tr -d '\r' <"$tmp/login-headers.txt" | awk '
+    tolower($1) == "set-cookie:" && $2 ~ /^__Host-portcullis=/ {
+        v = $2; sub(/^__Host-portcullis=/, "", v); sub(/;.*$/, "", v); print v; exit }')
+[[ $session_token =~ ^[A-Za-z0-9_-]+$ ]] || die "no __Host-portcullis cookie in the login answer"
+code=$(curl -sS --max-time 10 -o "$tmp/answer.json" -w '%{http_code}' \
+    -H "Cookie: __Host-portcullis=$session_token" "$app_base/api/v1/me" || true)
+[[ $code == 200 ]] || die "GET /api/v1/me with the session cookie answered $code"
+
+url[me]=$app_base/api/v1/me
+script[me]=$tmp/me.lua
+label[me]="GET ${url[me]}, Cookie: __Host-portcullis=<session of bench-me@>"
+cat >"${script[me]}" <<EOF
+wrk.headers["Cookie"] = "__Host-portcullis=$session_token"
+EOF
+
+url[login]=$app_base/api/v1/auth/login
+script[login]=$tmp/login.lua
+label[login]="POST ${url[login]}, JSON: bench@ and its password"
+cat >"${script[login]}" <<EOF
+wrk.method = "POST"
+wrk.body = '{"email":"bench@example.test","password":"$bench_password"}'
+wrk.headers["Content-Type"] = "application/json"
+EOF
 
 echo
 echo "== stack: nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), $(nproc) CPU(s), $workers workers;" \
     "wrk -t$threads -c$connections -d$duration --latency, $rounds run(s) per target after one" \
     "$warmup warm-up each"
-targets=(static hello health)
+targets=(static hello health me login)
 for name in "${targets[@]}"; do
-    wrk -t"$threads" -c"$connections" -d"$warmup" "${url[$name]}" >/dev/null
+    run_wrk "$name" "$warmup" >/dev/null
 done
 for ((round = 1; round <= rounds; round++)); do
     for name in "${targets[@]}"; do
@@ -332,6 +442,53 @@ for ((round = 1; round <= rounds; round++)); do
 done
 stop_pid "$hello_nginx_pid"
 stop_pid "$hello_pid"
+
+# --- 3. login timing: known vs unknown e-mail, wrong password -------------------------------------
+
+# One curl, one keep-alive connection, one request after the other, known and unknown taking
+# turns (so drift hits both alike). Each e-mail, known or not, gets at most 50 attempts, below
+# PORTCULLIS_LOCKOUT_THRESHOLD=100: every attempt should be a full 401 (the stored hash or the
+# dummy verified), never the fast 429 of a lockout; the codes are counted and shown. A health
+# request first opens the connection and is not counted.
+echo
+echo "== login timing: $auth_attempts wrong-password logins for known e-mails ($known_accounts" \
+    "accounts) and $auth_attempts for unknown e-mails ($known_accounts addresses), taking turns," \
+    "sequential, one keep-alive connection (curl time_total)"
+timing_cfg=$tmp/timing.curlrc
+{
+    printf 'url = "%s"\noutput = "/dev/null"\nmax-time = 10\n' "${url[health]}"
+    printf 'write-out = "warmup %%{http_code} %%{time_total}\\n"\n'
+    for ((i = 0; i < auth_attempts; i++)); do
+        k=$((i % known_accounts + 1))
+        for kind in known unknown; do
+            if [[ $kind == known ]]; then
+                email=bench-known-$k@example.test
+            else
+                email=nobody-$k@example.test
+            fi
+            printf 'next\nurl = "%s"\nheader = "Content-Type: application/json"\n' "${url[login]}"
+            printf 'data-raw = "{\\"email\\":\\"%s\\",\\"password\\":\\"not the password %d\\"}"\n' \
+                "$email" "$i"
+            printf 'output = "/dev/null"\nmax-time = 10\n'
+            printf 'write-out = "%s %%{http_code} %%{time_total}\\n"\n' "$kind"
+        done
+    done
+} >"$timing_cfg"
+timeout 300 curl -sS -K "$timing_cfg" >"$tmp/timing.txt" 2>"$tmp/timing.err" || true
+declare -A timing_ms timing_n timing_401
+for kind in known unknown; do
+    # time_total (s) → ms, for every attempt of this kind.
+    timing_ms[$kind]=$(awk -v k="$kind" '$1 == k { printf " %.3f", $3 * 1000 }' "$tmp/timing.txt")
+    timing_n[$kind]=$(awk -v k="$kind" '$1 == k { n++ } END { print n + 0 }' "$tmp/timing.txt")
+    timing_401[$kind]=$(awk -v k="$kind" '$1 == k && $2 == 401 { n++ } END { print n + 0 }' \
+        "$tmp/timing.txt")
+    other=$(awk -v k="$kind" '$1 == k && $2 != 401 { c[$2]++ }
+        END { for (s in c) printf " %s x%d", s, c[s] }' "$tmp/timing.txt")
+    echo "    $kind: ${timing_n[$kind]} of $auth_attempts answered, ${timing_401[$kind]} with 401${other:+ (others:$other)}"
+done
+if [[ -s $tmp/timing.err ]]; then
+    sed 's/^/    curl: /' "$tmp/timing.err" | head -n 5
+fi
 
 # --- 3. worker RSS after N requests, on a fresh master -------------------------------------------
 
@@ -383,6 +540,42 @@ printf 'ratio health/hello  %6s   (req/s; goal >= 0.5)\n' \
     "$(ratio "${rps_median[health]}" "${rps_median[hello]}")"
 printf 'ratio hello/static  %6s   (req/s)\n' \
     "$(ratio "${rps_median[hello]}" "${rps_median[static]}")"
+printf 'ratio me/hello      %6s   (req/s, authenticated GET /api/v1/me; goal >= 0.5)\n' \
+    "$(ratio "${rps_median[me]}" "${rps_median[hello]}")"
+
+echo
+nproc=$(nproc)
+cores=$((workers < nproc ? workers : nproc))
+login_ceiling=$(awk -v r="${argon2_verify_rate:-0}" -v c="$cores" \
+    'BEGIN { if (r > 0) printf "%.2f", r * c; else print "n/a" }')
+echo "login throughput vs raw Argon2id (default params m=19456 KiB, t=2, p=1)"
+printf '  Argon2id verify, one thread    %10s /s   (micro_bench BM_Argon2idVerify, median)\n' \
+    "${argon2_verify_rate:-n/a}"
+printf '  ceiling, x %d core(s)           %10s /s   (cores = min(%d workers, %d CPUs))\n' \
+    "$cores" "$login_ceiling" "$workers" "$nproc"
+printf '  login over the stack           %10s /s   (wrk, median; %s non-2xx/socket errors)\n' \
+    "${rps_median[login]}" "${errors[login]}"
+printf '  ratio login/ceiling            %10s      (goal >= 0.9)\n' \
+    "$(ratio "${rps_median[login]}" "$login_ceiling")"
+
+echo
+echo "login time, wrong password, known vs unknown e-mail (AUTH-6; sequential, curl time_total)"
+# shellcheck disable=SC2086  # space-separated numbers
+known_median=$(median ${timing_ms[known]:-0})
+# shellcheck disable=SC2086
+unknown_median=$(median ${timing_ms[unknown]:-0})
+printf '  known e-mail     median %8s ms   (%s attempts, %s answered 401)\n' \
+    "$known_median" "${timing_n[known]}" "${timing_401[known]}"
+printf '  unknown e-mail   median %8s ms   (%s attempts, %s answered 401)\n' \
+    "$unknown_median" "${timing_n[unknown]}" "${timing_401[unknown]}"
+printf '  difference       %s %% of known (unknown - known; goal within +-5 %%)\n' \
+    "$(awk -v k="$known_median" -v u="$unknown_median" \
+        'BEGIN { if (k > 0) printf "%+.1f", (u - k) / k * 100; else print "n/a" }')"
+if [[ ${timing_401[known]} == "$auth_attempts" && ${timing_401[unknown]} == "$auth_attempts" ]]; then
+    echo "  every measured attempt answered 401 (none locked out, none throttled)"
+else
+    echo "  NOT every measured attempt answered 401: the medians mix in other answers (see above)"
+fi
 echo
 echo "worker RSS (VmRSS, MiB), fresh master, before and after $rss_requests health requests" \
     "($rss_ok answered 200); goal <= 10 MiB per worker"

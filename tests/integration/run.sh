@@ -158,6 +158,7 @@ PORTCULLIS_TEST_LOG="$T/portcullis.log" \
 PORTCULLIS_TEST_MIGRATIONS_DIR="$root/db/migrations" \
 PORTCULLIS_TEST_PG_STOP="$pg_stop" \
 PORTCULLIS_TEST_DB_URL="${owner_url:-$db_url}" \
+PORTCULLIS_TEST_APP_DB_URL="$db_url" \
 PORTCULLIS_TEST_PG_START="$pg_start" \
   "$tests" --gtest_color=no
 rc=$?

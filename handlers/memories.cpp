@@ -1,0 +1,398 @@
+// Memories: notes (title, content, tags) in the caller's tenant, optionally
+// in a context. Content is field-encrypted at rest (AES-256-GCM, AAD bound to
+// table, column, tenant and row), so a ciphertext moved to another row or
+// tenant fails to decrypt.
+#include <algorithm>
+#include <set>
+
+#include <rapidjson/document.h>
+#include <soci/soci.h>
+
+#include "app/auth/account.h"
+#include "app/crypto/aead.h"
+#include "app/crypto/random.h"
+#include "app/db/tenant_tx.h"
+#include "app/db/time.h"
+#include "app/http/api_error.h"
+#include "app/http/body.h"
+#include "app/http/context.h"
+#include "app/http/pagination.h"
+#include "app/http/router.h"
+
+namespace portcullis {
+namespace {
+Response list_memories(Context& ctx);
+Response create_memory(Context& ctx);
+Response get_memory(Context& ctx);
+Response patch_memory(Context& ctx);
+Response delete_memory(Context& ctx);
+}  // namespace
+
+void register_memories_routes(Router& router) {
+  router.add("GET", "/api/v1/memories", Access::kAuthenticated, list_memories);
+  router.add("POST", "/api/v1/memories", Access::kAuthenticated, create_memory);
+  router.add("GET", "/api/v1/memories/{id}", Access::kAuthenticated, get_memory);
+  router.add("PATCH", "/api/v1/memories/{id}", Access::kAuthenticated, patch_memory);
+  router.add("DELETE", "/api/v1/memories/{id}", Access::kAuthenticated, delete_memory);
+}
+
+namespace {
+
+constexpr size_t kMaxTitle = 200;
+constexpr size_t kMaxContentBytes = 32 * 1024;
+constexpr size_t kMaxTags = 20;
+constexpr size_t kMaxTagLength = 40;
+constexpr const char* kSentinel = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+
+struct MemoryRow {
+  std::string id;
+  std::string context_id;  // "" = none
+  std::string title;
+  std::string content_enc;
+  std::string tags;  // JSON array text
+  std::string created_by;
+  std::string created_at;
+  std::string updated_at;
+  soci::indicator context_ind = soci::i_null;
+  soci::indicator created_by_ind = soci::i_null;
+};
+
+constexpr const char* kColumns =
+    "m.id, m.context_id, m.title, m.content_enc, CAST(m.tags AS TEXT), m.created_by, "
+    "m.created_at, m.updated_at";
+
+void bind_row(soci::statement& st, MemoryRow& r) {
+  st.exchange(soci::into(r.id));
+  st.exchange(soci::into(r.context_id, r.context_ind));
+  st.exchange(soci::into(r.title));
+  st.exchange(soci::into(r.content_enc));
+  st.exchange(soci::into(r.tags));
+  st.exchange(soci::into(r.created_by, r.created_by_ind));
+  st.exchange(soci::into(r.created_at));
+  st.exchange(soci::into(r.updated_at));
+}
+
+FieldCipher cipher_for(const Context& ctx) {
+  return FieldCipher(ctx.config.data_keys, ctx.config.data_key_primary);
+}
+
+std::string content_aad(const std::string& tenant_id, const std::string& id) {
+  return field_aad("memories", "content_enc", tenant_id, id);
+}
+
+rapidjson::Value memory_json(const MemoryRow& r,
+                             const std::string& tenant_id,
+                             const FieldCipher& cipher,
+                             rapidjson::Document::AllocatorType& a) {
+  auto str = [&](const std::string& s) {
+    return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
+  };
+  rapidjson::Value v(rapidjson::kObjectType);
+  v.AddMember("id", str(r.id), a);
+  if (r.context_ind == soci::i_ok) {
+    v.AddMember("context_id", str(r.context_id), a);
+  } else {
+    v.AddMember("context_id", rapidjson::Value(rapidjson::kNullType), a);
+  }
+  v.AddMember("title", str(r.title), a);
+  std::string content =
+      decrypt_or_throw(cipher, r.content_enc, content_aad(tenant_id, r.id), "memories.content_enc " + r.id);
+  v.AddMember("content", str(content), a);
+  rapidjson::Document tags;
+  tags.Parse(r.tags.c_str());
+  rapidjson::Value tag_array(rapidjson::kArrayType);
+  if (tags.IsArray()) {
+    for (const auto& t : tags.GetArray()) {
+      if (t.IsString()) {
+        tag_array.PushBack(rapidjson::Value(t.GetString(), a), a);
+      }
+    }
+  }
+  v.AddMember("tags", tag_array, a);
+  if (r.created_by_ind == soci::i_ok) {
+    v.AddMember("created_by", str(r.created_by), a);
+  } else {
+    v.AddMember("created_by", rapidjson::Value(rapidjson::kNullType), a);
+  }
+  v.AddMember("created_at", str(format_time_ms(parse_time_ms(r.created_at).value_or(0))), a);
+  v.AddMember("updated_at", str(format_time_ms(parse_time_ms(r.updated_at).value_or(0))), a);
+  return v;
+}
+
+std::optional<MemoryRow> find_memory(TenantTx& tx, const std::string& id) {
+  if (!is_uuid(id)) {
+    return std::nullopt;
+  }
+  MemoryRow r;
+  soci::statement st(tx.sql());
+  bind_row(st, r);
+  st.exchange(soci::use(tx.tenant_id()));
+  st.exchange(soci::use(id));
+  st.alloc();
+  st.prepare(std::string("SELECT ") + kColumns +
+             " FROM memories m WHERE m.tenant_id = :t AND m.id = :id");
+  st.define_and_bind();
+  st.execute(true);
+  if (!st.got_data()) {
+    return std::nullopt;
+  }
+  return r;
+}
+
+bool context_exists(TenantTx& tx, const std::string& id) {
+  if (!is_uuid(id)) {
+    return false;
+  }
+  int n = 0;
+  tx.sql() << "SELECT COUNT(*) FROM contexts WHERE tenant_id = :t AND id = :id",
+      soci::use(tx.tenant_id()), soci::use(id), soci::into(n);
+  return n > 0;
+}
+
+// The validated fields of a create or update. Absent fields stay nullopt.
+struct MemoryInput {
+  std::optional<std::string> title;
+  std::optional<std::string> content;
+  bool context_present = false;
+  std::optional<std::string> context_id;  // nullopt with context_present = set to none
+  std::optional<std::vector<std::string>> tags;
+};
+
+MemoryInput read_input(const Request& request, bool create) {
+  JsonBody body(request, {"title", "content", "context_id", "tags"});
+  MemoryInput in;
+  if (create || body.has("title")) {
+    std::string title = body.required_string("title");
+    if (!title.empty()) {
+      if (code_points(title) > kMaxTitle) {
+        body.fail("title", "must be at most 200 characters");
+      } else if (has_control_chars(title)) {
+        body.fail("title", "must not contain control characters");
+      }
+    }
+    in.title = title;
+  }
+  if (body.has("content")) {
+    std::optional<std::string> content = body.string("content");
+    if (content && content->size() > kMaxContentBytes) {
+      body.fail("content", "must be at most 32 KiB");
+    }
+    in.content = content.value_or("");
+  } else if (create) {
+    in.content = "";
+  }
+  if (body.has("context_id")) {
+    in.context_present = true;
+    in.context_id = body.string("context_id");
+  }
+  const rapidjson::Value& doc = *request.json;
+  if (doc.HasMember("tags")) {
+    const rapidjson::Value& tags = doc["tags"];
+    std::vector<std::string> out;
+    if (!tags.IsArray()) {
+      body.fail("tags", "must be an array of strings");
+    } else if (tags.Size() > kMaxTags) {
+      body.fail("tags", "must hold at most 20 tags");
+    } else {
+      std::set<std::string> seen;
+      for (const auto& t : tags.GetArray()) {
+        if (!t.IsString()) {
+          body.fail("tags", "must be an array of strings");
+          break;
+        }
+        std::string tag = trim_ascii(std::string(t.GetString(), t.GetStringLength()));
+        size_t n = code_points(tag);
+        if (n == 0 || n > kMaxTagLength || has_control_chars(tag)) {
+          body.fail("tags", "each tag must be 1 to 40 characters");
+          break;
+        }
+        if (seen.insert(tag).second) {
+          out.push_back(tag);
+        }
+      }
+    }
+    in.tags = out;
+  }
+  body.finish();
+  return in;
+}
+
+std::string tags_json(const std::vector<std::string>& tags) {
+  rapidjson::Document d(rapidjson::kArrayType);
+  for (const std::string& t : tags) {
+    d.PushBack(rapidjson::Value(t.c_str(), d.GetAllocator()), d.GetAllocator());
+  }
+  return to_json_string(d);
+}
+
+void write_tags(TenantTx& tx, const std::string& memory_id, const std::vector<std::string>& tags) {
+  tx.sql() << "DELETE FROM memory_tags WHERE tenant_id = :t AND memory_id = :m",
+      soci::use(tx.tenant_id()), soci::use(memory_id);
+  for (const std::string& tag : tags) {
+    tx.sql() << "INSERT INTO memory_tags (memory_id, tenant_id, tag) VALUES (:m, :t, :g)",
+        soci::use(memory_id), soci::use(tx.tenant_id()), soci::use(tag);
+  }
+}
+
+Response one_memory(const MemoryRow& r, const Context& ctx, int status = 200) {
+  FieldCipher cipher = cipher_for(ctx);
+  rapidjson::Document d(rapidjson::kObjectType);
+  d.CopyFrom(memory_json(r, ctx.principal->tenant_id, cipher, d.GetAllocator()), d.GetAllocator());
+  return json_ok(d, status);
+}
+
+Response list_memories(Context& ctx) {
+  std::string context_filter = ctx.request.query_param("context_id").value_or("");
+  std::string tag_filter = ctx.request.query_param("tag").value_or("");
+  std::string scope =
+      ctx.principal->tenant_id + "|memories|" + context_filter + "|" + tag_filter;
+  PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  if (!context_filter.empty() && !context_exists(tx, context_filter)) {
+    throw ApiError::not_found();  // another tenant's context is "not found"
+  }
+  std::string before = page.after_id.empty() ? kSentinel : page.after_id;
+  int fetch = page.limit + 1;
+  MemoryRow r;
+  soci::statement st(tx.sql());
+  bind_row(st, r);
+  std::string sql = std::string("SELECT ") + kColumns + " FROM memories m";
+  st.exchange(soci::use(tx.tenant_id()));
+  if (!tag_filter.empty()) {
+    // Keyset through the tag index: (tenant_id, tag, memory_id).
+    sql += " JOIN memory_tags mt ON mt.memory_id = m.id WHERE mt.tenant_id = :t AND mt.tag = :g"
+           " AND m.tenant_id = :t2";
+    st.exchange(soci::use(tag_filter));
+    st.exchange(soci::use(tx.tenant_id()));
+    if (!context_filter.empty()) {
+      sql += " AND m.context_id = :c";
+      st.exchange(soci::use(context_filter));
+    }
+    sql += " AND mt.memory_id < :b ORDER BY mt.memory_id DESC LIMIT :n";
+  } else if (!context_filter.empty()) {
+    sql += " WHERE m.tenant_id = :t AND m.context_id = :c AND m.id < :b ORDER BY m.id DESC LIMIT :n";
+    st.exchange(soci::use(context_filter));
+  } else {
+    sql += " WHERE m.tenant_id = :t AND m.id < :b ORDER BY m.id DESC LIMIT :n";
+  }
+  st.exchange(soci::use(before));
+  st.exchange(soci::use(fetch));
+  st.alloc();
+  st.prepare(sql);
+  st.define_and_bind();
+  st.execute();
+  std::vector<MemoryRow> rows;
+  while (st.fetch()) {
+    rows.push_back(r);
+  }
+  tx.commit();
+  bool has_more = rows.size() > static_cast<size_t>(page.limit);
+  if (has_more) {
+    rows.resize(static_cast<size_t>(page.limit));
+  }
+  FieldCipher cipher = cipher_for(ctx);
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  rapidjson::Value data(rapidjson::kArrayType);
+  for (const MemoryRow& row : rows) {
+    data.PushBack(memory_json(row, ctx.principal->tenant_id, cipher, a), a);
+  }
+  d.AddMember("data", data, a);
+  std::string next = has_more ? make_cursor(rows.back().id, ctx.config.secret_key, scope) : "";
+  d.AddMember("page", page_json(page, next, has_more, a), a);
+  return json_ok(d);
+}
+
+Response create_memory(Context& ctx) {
+  MemoryInput in = read_input(ctx.request, true);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  if (in.context_id && !context_exists(tx, *in.context_id)) {
+    throw ApiError::validation_failed().with_field("context_id", "does not exist");
+  }
+  MemoryRow r;
+  r.id = uuid_v7();
+  r.title = *in.title;
+  r.context_id = in.context_id.value_or("");
+  r.context_ind = in.context_id ? soci::i_ok : soci::i_null;
+  r.created_by = ctx.principal->user_id;
+  r.created_by_ind = soci::i_ok;
+  r.created_at = format_time_ms(now_ms());
+  r.updated_at = r.created_at;
+  std::vector<std::string> tags = in.tags.value_or(std::vector<std::string>{});
+  r.tags = tags_json(tags);
+  r.content_enc =
+      cipher_for(ctx).encrypt(in.content.value_or(""), content_aad(tx.tenant_id(), r.id));
+  tx.sql() << "INSERT INTO memories (id, tenant_id, context_id, title, content_enc, tags, "
+              "created_by, created_at, updated_at) VALUES (:id, :t, :c, :ti, :ce, :tg, :cb, :ca, "
+              ":ua)",
+      soci::use(r.id), soci::use(tx.tenant_id()), soci::use(r.context_id, r.context_ind),
+      soci::use(r.title), soci::use(r.content_enc), soci::use(r.tags), soci::use(r.created_by),
+      soci::use(r.created_at), soci::use(r.updated_at);
+  write_tags(tx, r.id, tags);
+  tx.commit();
+  return one_memory(r, ctx, 201);
+}
+
+Response get_memory(Context& ctx) {
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  std::optional<MemoryRow> r = find_memory(tx, ctx.path_param("id"));
+  if (!r) {
+    throw ApiError::not_found();  // another tenant's memory is "not found", never 403
+  }
+  tx.commit();
+  return one_memory(*r, ctx);
+}
+
+Response patch_memory(Context& ctx) {
+  MemoryInput in = read_input(ctx.request, false);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  std::optional<MemoryRow> r = find_memory(tx, ctx.path_param("id"));
+  if (!r) {
+    throw ApiError::not_found();
+  }
+  if (in.context_id && !context_exists(tx, *in.context_id)) {
+    throw ApiError::validation_failed().with_field("context_id", "does not exist");
+  }
+  if (in.title) {
+    r->title = *in.title;
+  }
+  if (in.context_present) {
+    r->context_id = in.context_id.value_or("");
+    r->context_ind = in.context_id ? soci::i_ok : soci::i_null;
+  }
+  if (in.content) {
+    r->content_enc = cipher_for(ctx).encrypt(*in.content, content_aad(tx.tenant_id(), r->id));
+  }
+  if (in.tags) {
+    r->tags = tags_json(*in.tags);
+    write_tags(tx, r->id, *in.tags);
+  }
+  r->updated_at = format_time_ms(now_ms());
+  tx.sql() << "UPDATE memories SET title = :ti, context_id = :c, content_enc = :ce, tags = :tg, "
+              "updated_at = :u WHERE tenant_id = :t AND id = :id",
+      soci::use(r->title), soci::use(r->context_id, r->context_ind), soci::use(r->content_enc),
+      soci::use(r->tags), soci::use(r->updated_at), soci::use(tx.tenant_id()), soci::use(r->id);
+  tx.commit();
+  return one_memory(*r, ctx);
+}
+
+Response delete_memory(Context& ctx) {
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  const std::string& id = ctx.path_param("id");
+  if (!is_uuid(id)) {
+    throw ApiError::not_found();
+  }
+  soci::statement st = (tx.sql().prepare << "DELETE FROM memories WHERE tenant_id = :t AND id = :id",
+                        soci::use(tx.tenant_id()), soci::use(id));
+  st.execute(true);
+  if (st.get_affected_rows() == 0) {
+    throw ApiError::not_found();
+  }
+  tx.commit();
+  rapidjson::Document d(rapidjson::kObjectType);
+  d.AddMember("deleted", true, d.GetAllocator());
+  return json_ok(d);
+}
+
+}  // namespace
+}  // namespace portcullis
