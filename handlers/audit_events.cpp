@@ -29,7 +29,8 @@ Response list_audit_events(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|audit-events";
   PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  std::string before = page.after_id.empty() ? "ffffffff-ffff-ffff-ffff-ffffffffffff" : page.after_id;
+  std::string before =
+      page.after_id.empty() ? "ffffffff-ffff-ffff-ffff-ffffffffffff" : page.after_id;
   int fetch = page.limit + 1;
   EventRow r;
   soci::statement st =
@@ -37,10 +38,10 @@ Response list_audit_events(Context& ctx) {
                            "target_id, CAST(details AS TEXT) FROM audit_events WHERE tenant_id = "
                            ":t AND id < :b ORDER BY id DESC LIMIT :n",
        soci::use(tx.tenant_id()), soci::use(before), soci::use(fetch), soci::into(r.id),
-       soci::into(r.ts), soci::into(r.event), soci::into(r.outcome), soci::into(r.user_id, r.user_ind),
-       soci::into(r.ip, r.ip_ind), soci::into(r.request_id, r.rid_ind),
-       soci::into(r.target_type, r.ttype_ind), soci::into(r.target_id, r.tid_ind),
-       soci::into(r.details));
+       soci::into(r.ts), soci::into(r.event), soci::into(r.outcome),
+       soci::into(r.user_id, r.user_ind), soci::into(r.ip, r.ip_ind),
+       soci::into(r.request_id, r.rid_ind), soci::into(r.target_type, r.ttype_ind),
+       soci::into(r.target_id, r.tid_ind), soci::into(r.details));
   st.execute();
   std::vector<EventRow> rows;
   while (st.fetch()) {

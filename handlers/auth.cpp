@@ -171,8 +171,7 @@ Response post_register(Context& ctx) {
   if (invite_token) {
     invitation = find_invitation(ctx.db, *invite_token);
     if (!invitation) {
-      throw ApiError::validation_failed().with_field("invite_token",
-                                                     "is invalid, used or expired");
+      throw ApiError::validation_failed().with_field("invite_token", "is invalid, used or expired");
     }
     if (invitation->email != email) {
       throw ApiError::validation_failed().with_field("email", "must be the invited address");
@@ -216,9 +215,8 @@ Response post_register(Context& ctx) {
     }
     sql << "INSERT INTO users (id, tenant_id, email, display_name, password_hash, role, "
            "created_at, updated_at) VALUES (:id, :t, :e, :d, :h, :r, :c, :u)",
-        soci::use(a.user_id), soci::use(a.tenant_id), soci::use(a.email),
-        soci::use(a.display_name), soci::use(hash), soci::use(a.role), soci::use(now),
-        soci::use(now);
+        soci::use(a.user_id), soci::use(a.tenant_id), soci::use(a.email), soci::use(a.display_name),
+        soci::use(hash), soci::use(a.role), soci::use(now), soci::use(now);
     AuditEvent ev = ctx.audit_event(invitation ? "member.joined" : "auth.register", "success");
     ev.tenant_id = a.tenant_id;
     ev.user_id = a.user_id;

@@ -81,8 +81,13 @@ ApiError name_taken() {
 
 bool name_in_use(TenantTx& tx, const std::string& name, const std::string& except_id) {
   int n = 0;
-  tx.sql() << "SELECT COUNT(*) FROM contexts WHERE tenant_id = :t AND name = :n AND id <> :x",
-      soci::use(tx.tenant_id()), soci::use(name), soci::use(except_id), soci::into(n);
+  if (except_id.empty()) {
+    tx.sql() << "SELECT COUNT(*) FROM contexts WHERE tenant_id = :t AND name = :n",
+        soci::use(tx.tenant_id()), soci::use(name), soci::into(n);
+  } else {
+    tx.sql() << "SELECT COUNT(*) FROM contexts WHERE tenant_id = :t AND name = :n AND id <> :x",
+        soci::use(tx.tenant_id()), soci::use(name), soci::use(except_id), soci::into(n);
+  }
   return n > 0;
 }
 
@@ -90,7 +95,8 @@ Response list_contexts(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|contexts";
   PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  std::string before = page.after_id.empty() ? "ffffffff-ffff-ffff-ffff-ffffffffffff" : page.after_id;
+  std::string before =
+      page.after_id.empty() ? "ffffffff-ffff-ffff-ffff-ffffffffffff" : page.after_id;
   int fetch = page.limit + 1;
   ContextRow row;
   std::vector<ContextRow> rows;

@@ -95,8 +95,8 @@ rapidjson::Value memory_json(const MemoryRow& r,
     v.AddMember("context_id", rapidjson::Value(rapidjson::kNullType), a);
   }
   v.AddMember("title", str(r.title), a);
-  std::string content =
-      decrypt_or_throw(cipher, r.content_enc, content_aad(tenant_id, r.id), "memories.content_enc " + r.id);
+  std::string content = decrypt_or_throw(cipher, r.content_enc, content_aad(tenant_id, r.id),
+                                         "memories.content_enc " + r.id);
   v.AddMember("content", str(content), a);
   rapidjson::Document tags;
   tags.Parse(r.tags.c_str());
@@ -244,8 +244,7 @@ Response one_memory(const MemoryRow& r, const Context& ctx, int status = 200) {
 Response list_memories(Context& ctx) {
   std::string context_filter = ctx.request.query_param("context_id").value_or("");
   std::string tag_filter = ctx.request.query_param("tag").value_or("");
-  std::string scope =
-      ctx.principal->tenant_id + "|memories|" + context_filter + "|" + tag_filter;
+  std::string scope = ctx.principal->tenant_id + "|memories|" + context_filter + "|" + tag_filter;
   PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   if (!context_filter.empty() && !context_exists(tx, context_filter)) {
@@ -260,8 +259,9 @@ Response list_memories(Context& ctx) {
   st.exchange(soci::use(tx.tenant_id()));
   if (!tag_filter.empty()) {
     // Keyset through the tag index: (tenant_id, tag, memory_id).
-    sql += " JOIN memory_tags mt ON mt.memory_id = m.id WHERE mt.tenant_id = :t AND mt.tag = :g"
-           " AND m.tenant_id = :t2";
+    sql +=
+        " JOIN memory_tags mt ON mt.memory_id = m.id WHERE mt.tenant_id = :t AND mt.tag = :g"
+        " AND m.tenant_id = :t2";
     st.exchange(soci::use(tag_filter));
     st.exchange(soci::use(tx.tenant_id()));
     if (!context_filter.empty()) {
@@ -270,7 +270,8 @@ Response list_memories(Context& ctx) {
     }
     sql += " AND mt.memory_id < :b ORDER BY mt.memory_id DESC LIMIT :n";
   } else if (!context_filter.empty()) {
-    sql += " WHERE m.tenant_id = :t AND m.context_id = :c AND m.id < :b ORDER BY m.id DESC LIMIT :n";
+    sql +=
+        " WHERE m.tenant_id = :t AND m.context_id = :c AND m.id < :b ORDER BY m.id DESC LIMIT :n";
     st.exchange(soci::use(context_filter));
   } else {
     sql += " WHERE m.tenant_id = :t AND m.id < :b ORDER BY m.id DESC LIMIT :n";
@@ -382,8 +383,9 @@ Response delete_memory(Context& ctx) {
   if (!is_uuid(id)) {
     throw ApiError::not_found();
   }
-  soci::statement st = (tx.sql().prepare << "DELETE FROM memories WHERE tenant_id = :t AND id = :id",
-                        soci::use(tx.tenant_id()), soci::use(id));
+  soci::statement st =
+      (tx.sql().prepare << "DELETE FROM memories WHERE tenant_id = :t AND id = :id",
+       soci::use(tx.tenant_id()), soci::use(id));
   st.execute(true);
   if (st.get_affected_rows() == 0) {
     throw ApiError::not_found();

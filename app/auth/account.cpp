@@ -23,9 +23,10 @@ std::optional<Account> fetch(soci::session& db,
   int mfa = 0;
   int disabled = 0;
   int require_mfa = 0;
-  db << select, soci::use(value), soci::into(a.user_id), soci::into(a.email), soci::into(a.display_name),
-      soci::into(a.role), soci::into(a.password_hash), soci::into(mfa), soci::into(disabled),
-      soci::into(a.tenant_id), soci::into(a.tenant_name), soci::into(require_mfa);
+  db << select, soci::use(value), soci::into(a.user_id), soci::into(a.email),
+      soci::into(a.display_name), soci::into(a.role), soci::into(a.password_hash), soci::into(mfa),
+      soci::into(disabled), soci::into(a.tenant_id), soci::into(a.tenant_name),
+      soci::into(require_mfa);
   if (!db.got_data()) {
     return std::nullopt;
   }

@@ -105,8 +105,8 @@ Env open_env(const Options& o) {
   std::string url =
       e.config.database_owner_url.empty() ? e.config.database_url : e.config.database_owner_url;
   e.backend = backend_of(url);
-  e.db = open_session(url,
-                      DbOptions{e.config.db_statement_timeout_ms, e.config.db_busy_timeout_ms});
+  e.db =
+      open_session(url, DbOptions{e.config.db_statement_timeout_ms, e.config.db_busy_timeout_ms});
   return e;
 }
 

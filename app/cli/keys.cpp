@@ -162,9 +162,14 @@ class [[nodiscard]] TenantBatch {
     }
     open_ = true;
     if (backend == Backend::kPostgresql) {
-      std::string ignored;
-      sql_ << "SELECT set_config('portcullis.tenant_id', :t, true)", soci::use(tenant_id),
-          soci::into(ignored);
+      try {
+        std::string ignored;
+        sql_ << "SELECT set_config('portcullis.tenant_id', :t, true)", soci::use(tenant_id),
+            soci::into(ignored);
+      } catch (...) {
+        sql_.rollback();  // the destructor does not run for a throwing constructor
+        throw;
+      }
     }
   }
   TenantBatch(const TenantBatch&) = delete;

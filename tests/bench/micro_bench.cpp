@@ -161,8 +161,11 @@ Router bench_router() {
   for (const char* res : resources) {
     std::string base = std::string("/api/v1/") + res;
     const std::pair<const char*, std::string> dummies[] = {
-        {"GET", base},           {"POST", base},           {"GET", base + "/{id}"},
-        {"PATCH", base + "/{id}"}, {"DELETE", base + "/{id}"},
+        {"GET", base},
+        {"POST", base},
+        {"GET", base + "/{id}"},
+        {"PATCH", base + "/{id}"},
+        {"DELETE", base + "/{id}"},
     };
     for (const auto& [method, pattern] : dummies) {
       // Some of these exist for real by now (e.g. GET /api/v1/sessions), and add() refuses a

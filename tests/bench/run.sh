@@ -498,6 +498,9 @@ stop_pid "$serve_pid"
 start_serve
 rss_workers=$(wait_children "$serve_pid" "$workers")
 wait_ready "${url[health]}" "$serve_pid" "$tmp/serve.log"
+# Each worker makes its dummy Argon2id hash at start-up (19 MiB for tens of ms): let them all
+# finish it, so "after start" is the idle baseline and not a worker caught mid-hash.
+sleep 1
 declare -A rss_before rss_after
 for pid in $rss_workers; do
     rss_before[$pid]=$(rss_mib "$pid")

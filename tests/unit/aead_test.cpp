@@ -130,8 +130,8 @@ TEST_F(FieldCipherTest, CRY1_MalformedBlobsFailWithoutCrashing) {
       " v1.k1." + body,
       "v1.k1.!!!!",
       "v1.k1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",  // decodes, but too short
-      "v1." + std::string(33, 'k') + "." + body,        // key id too long
-      "secret",                                        // plaintext, never encrypted
+      "v1." + std::string(33, 'k') + "." + body,      // key id too long
+      "secret",                                       // plaintext, never encrypted
       std::string("v1.k1.\0", 7) + body,
   };
   // Every truncation of a valid blob.
@@ -185,9 +185,9 @@ TEST_F(FieldCipherTest, CRY1_BlobHasTheDocumentedLayout) {
   const std::string blob = cipher_.encrypt(plaintext, aad_);
   EXPECT_THAT(blob, StartsWith("v1.k1."));
   const std::string text = blob.substr(6);
-  EXPECT_EQ(text.find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-            std::string::npos);  // URL-safe, no padding
+  EXPECT_EQ(
+      text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      std::string::npos);  // URL-safe, no padding
   std::string raw;
   ASSERT_TRUE(base64_decode(text, &raw));
   ASSERT_EQ(raw.size(), 12 + plaintext.size() + 16);  // nonce ‖ ciphertext ‖ tag
@@ -198,8 +198,11 @@ TEST_F(FieldCipherTest, CRY1_BlobHasTheDocumentedLayout) {
 }
 
 TEST_F(FieldCipherTest, CRY1_RoundTripsAnyBytes) {
-  const std::vector<std::string> texts = {"", "a", std::string("nul\0inside", 10),
-                                          "ünïcødé ✓", random_bytes(1000),
+  const std::vector<std::string> texts = {"",
+                                          "a",
+                                          std::string("nul\0inside", 10),
+                                          "ünïcødé ✓",
+                                          random_bytes(1000),
                                           std::string(128 * 1024, 'm')};
   for (const std::string& t : texts) {
     std::optional<std::string> back = cipher_.decrypt(cipher_.encrypt(t, aad_), aad_);
@@ -282,8 +285,7 @@ TEST(FieldCipherKeyringTest, CRY3_KeyIdOfReadsOnlyTheHeader) {
 
 TEST_F(FieldCipherTest, CRY7_DecryptOrThrowLogsAnAlertWithoutTheBlobOrPlaintext) {
   const std::string blob = cipher_.encrypt("do not log me", aad_);
-  EXPECT_EQ(decrypt_or_throw(cipher_, blob, aad_, "memories.content_enc " + row_),
-            "do not log me");
+  EXPECT_EQ(decrypt_or_throw(cipher_, blob, aad_, "memories.content_enc " + row_), "do not log me");
   const std::string moved = field_aad("memories", "content_enc", tenant_, uuid_v7());
   ::testing::internal::CaptureStdout();
   std::string message;
