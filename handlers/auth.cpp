@@ -4,6 +4,7 @@
 #include <soci/soci.h>
 
 #include "app/auth/account.h"
+#include "app/auth/mfa.h"
 #include "app/auth/passwords.h"
 #include "app/auth/sessions.h"
 #include "app/auth/throttle.h"
@@ -23,6 +24,7 @@ Response post_login(Context& ctx);
 Response post_logout(Context& ctx);
 Response post_refresh(Context& ctx);
 Response post_reauthenticate(Context& ctx);
+Response post_mfa_verify(Context& ctx);
 Response deprecated(Response r, const char* successor);
 }  // namespace
 
@@ -32,6 +34,7 @@ void register_auth_routes(Router& router) {
   router.add("POST", "/api/v1/auth/logout", Access::kAnySession, post_logout);
   router.add("POST", "/api/v1/auth/refresh", Access::kAuthenticated, post_refresh);
   router.add("POST", "/api/v1/auth/reauthenticate", Access::kAuthenticated, post_reauthenticate);
+  router.add("POST", "/api/v1/auth/mfa/verify", Access::kMfaPending, post_mfa_verify);
   // The seed's paths, kept as deprecated aliases.
   router.add("POST", "/api/register", Access::kPublic,
              [](Context& ctx) { return deprecated(post_register(ctx), "/api/v1/auth/register"); });
@@ -315,7 +318,9 @@ Response post_login(Context& ctx) {
   }
   IssuedSession issued = create_session(sql, ctx.config, account->user_id, account->tenant_id,
                                         state, remember_me, {ip, ctx.request.header("user-agent")});
-  if (state != "mfa_pending") {
+  if (state == "mfa_pending") {
+    release_login_attempt(sql, email);
+  } else {
     // Only a full authentication resets the e-mail's failure count.
     reset_email_failures(sql, email);
     std::string now_text = format_time_ms(now);
@@ -372,8 +377,12 @@ Response post_refresh(Context& ctx) {
 }
 
 Response post_reauthenticate(Context& ctx) {
-  JsonBody body(ctx.request, {"password"});
-  std::string password = body.required_string("password");
+  JsonBody body(ctx.request, {"password", "code"});
+  std::optional<std::string> password = body.string("password");
+  std::optional<std::string> code = body.string("code");
+  if (!password && !code && body.ok()) {
+    body.fail("password", "is required (or code, with two-factor authentication)");
+  }
   body.finish();
   std::optional<Account> account;
   {
@@ -384,20 +393,36 @@ Response post_reauthenticate(Context& ctx) {
   if (!account) {
     throw ApiError::unauthenticated();
   }
+  // A user with MFA re-authenticates with a code: the password alone is the
+  // factor an attacker is most likely to hold.
+  if (account->mfa_enabled && !code) {
+    throw ApiError::validation_failed().with_field("code", "is required");
+  }
   soci::session& sql = ctx.db.session();
   int64_t now = now_ms();
-  if (std::optional<int> retry =
-          throttle_retry_after(sql, ctx.config, account->email, ctx.request.client_ip, now)) {
-    throw rate_limited(*retry);
+  AttemptTicket ticket =
+      begin_login_attempt(sql, ctx.config, account->email, ctx.request.client_ip, now);
+  if (ticket.refused) {
+    throw rate_limited(ticket.retry_after);
   }
-  if (!verify_password(password, account->password_hash)) {
-    bool locked = record_auth_failure(sql, ctx.config, account->email, ctx.request.client_ip, now);
+  bool ok = false;
+  {
+    TenantTx tx(ctx.db, ctx.principal->tenant_id);
+    ok = account->mfa_enabled ? check_totp_code(tx, ctx.config, account->user_id, *code)
+                              : verify_password(*password, account->password_hash);
+    tx.commit();
+  }
+  if (!ok) {
+    bool locked =
+        fail_login_attempt(sql, ctx.config, ticket, account->email, ctx.request.client_ip, now);
     AuditEvent ev = ctx.audit_event("auth.reauthenticate", "failure");
-    ev.reason = "bad_password";
+    ev.reason = account->mfa_enabled ? "bad_code" : "bad_password";
     ctx.audit.record(sql, ev);
     if (locked) {
-      AuditEvent lock = ctx.audit_event("auth.lockout", "denied");
-      ctx.audit.record(sql, lock);
+      ctx.audit.record(sql, ctx.audit_event("auth.lockout", "denied"));
+    }
+    if (account->mfa_enabled) {
+      throw ApiError{400, "invalid_code", "The code is not valid."};
     }
     throw invalid_credentials();
   }
@@ -410,6 +435,73 @@ Response post_reauthenticate(Context& ctx) {
   d.AddMember("reauthenticated_at", rapidjson::Value(format_time_ms(now).c_str(), d.GetAllocator()),
               d.GetAllocator());
   return json_ok(d);
+}
+
+// The second login step (MFA-5): an MFA-pending session presents a TOTP code
+// or a backup code. Wrong codes count toward the e-mail's lockout; a lockout
+// also ends the pending session. Success issues a new token for a full session.
+Response post_mfa_verify(Context& ctx) {
+  JsonBody body(ctx.request, {"code", "backup_code"});
+  std::optional<std::string> code = body.string("code");
+  std::optional<std::string> backup = body.string("backup_code");
+  if (!code && !backup && body.ok()) {
+    body.fail("code", "is required (or backup_code)");
+  }
+  body.finish();
+  std::optional<Account> account;
+  {
+    TenantTx read(ctx.db, ctx.principal->tenant_id);
+    account = find_account_by_id(read, ctx.principal->user_id);
+    read.commit();
+  }
+  if (!account) {
+    throw ApiError::unauthenticated();
+  }
+  soci::session& sql = ctx.db.session();
+  int64_t now = now_ms();
+  AttemptTicket ticket =
+      begin_login_attempt(sql, ctx.config, account->email, ctx.request.client_ip, now);
+  if (ticket.refused) {
+    sql << "DELETE FROM sessions WHERE id = :id", soci::use(ctx.session->id);
+    ApiError e = rate_limited(ticket.retry_after);
+    e.with_header("Set-Cookie", clear_session_cookie());
+    throw e;
+  }
+  bool ok = false;
+  {
+    TenantTx tx(ctx.db, ctx.principal->tenant_id);
+    ok = code ? check_totp_code(tx, ctx.config, account->user_id, *code)
+              : consume_backup_code(tx, ctx.config, account->user_id, *backup);
+    tx.commit();
+  }
+  if (!ok) {
+    bool locked =
+        fail_login_attempt(sql, ctx.config, ticket, account->email, ctx.request.client_ip, now);
+    AuditEvent ev = ctx.audit_event("auth.mfa_verify", "failure");
+    ev.reason = code ? "bad_code" : "bad_backup_code";
+    ctx.audit.record(sql, ev);
+    if (locked) {
+      ctx.audit.record(sql, ctx.audit_event("auth.lockout", "denied"));
+      sql << "DELETE FROM sessions WHERE id = :id", soci::use(ctx.session->id);
+    }
+    throw ApiError{400, "invalid_code", "The code is not valid."};
+  }
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  IssuedSession issued = rotate_session(tx.sql(), *ctx.session, "full");
+  std::string now_text = format_time_ms(now);
+  tx.sql() << "UPDATE sessions SET mfa_verified_at = :m, reauthenticated_at = :r, "
+              "last_seen_at = :l WHERE id = :id",
+      soci::use(now_text), soci::use(now_text), soci::use(now_text), soci::use(ctx.session->id);
+  // Full authentication: only now does the e-mail's failure count reset.
+  reset_email_failures(tx.sql(), account->email);
+  tx.sql() << "UPDATE users SET last_login_at = :t WHERE tenant_id = :tn AND id = :id",
+      soci::use(now_text), soci::use(account->tenant_id), soci::use(account->user_id);
+  AuditEvent ev = ctx.audit_event("auth.login", "success");
+  ev.details = {{"factor", code ? "totp" : "backup_code"}, {"session_state", "full"}};
+  ctx.audit.record(tx.sql(), ev);
+  tx.commit();
+  issued.session.mfa_verified_at = now;
+  return set_session_cookie(json_ok(login_shape(*account, issued.session)), issued, ctx.config);
 }
 
 }  // namespace

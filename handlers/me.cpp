@@ -167,16 +167,32 @@ rapidjson::Document tenant_document(Context& ctx) {
 Response get_tenant(Context& ctx) { return json_ok(tenant_document(ctx)); }
 
 Response patch_tenant(Context& ctx) {
-  JsonBody body(ctx.request, {"name"});
-  std::string name = name_field(body, "name");
+  JsonBody body(ctx.request, {"name", "require_mfa"});
+  std::optional<bool> require_mfa = body.boolean("require_mfa");
+  std::optional<std::string> name;
+  if (body.has("name") || !require_mfa) {
+    name = name_field(body, "name");
+  }
+  body.finish();
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   std::string now = format_time_ms(now_ms());
-  tx.sql() << "UPDATE tenants SET name = :n, updated_at = :u WHERE id = :t", soci::use(name),
-      soci::use(now), soci::use(ctx.principal->tenant_id);
+  std::string fields;
+  if (name) {
+    tx.sql() << "UPDATE tenants SET name = :n, updated_at = :u WHERE id = :t", soci::use(*name),
+        soci::use(now), soci::use(ctx.principal->tenant_id);
+    fields = "name";
+  }
+  if (require_mfa) {
+    // Members without MFA get enrolment-only sessions at their next login.
+    int value = *require_mfa ? 1 : 0;
+    tx.sql() << "UPDATE tenants SET require_mfa = :r, updated_at = :u WHERE id = :t",
+        soci::use(value), soci::use(now), soci::use(ctx.principal->tenant_id);
+    fields += fields.empty() ? "require_mfa" : ",require_mfa";
+  }
   AuditEvent ev = ctx.audit_event("tenant.updated", "success");
   ev.target_type = "tenant";
   ev.target_id = ctx.principal->tenant_id;
-  ev.details = {{"fields", "name"}};
+  ev.details = {{"fields", fields}};
   ctx.audit.record(tx.sql(), ev);
   tx.commit();
   return get_tenant(ctx);

@@ -12,6 +12,7 @@ Router build_router() {
   register_memories_routes(router);
   register_members_routes(router);
   register_audit_events_routes(router);
+  register_mfa_routes(router);
 #ifdef PORTCULLIS_TEST_ROUTES
   register_test_routes(router);
 #endif

@@ -152,11 +152,8 @@ AttemptTicket begin_login_attempt(soci::session& db,
     }
   }
   if (t.attempt > config.lockout_threshold) {
-    // Lost a race with the attempt that reached the threshold: refuse, and
-    // make sure the lock exists.
-    std::string until = format_time_ms(now + static_cast<int64_t>(config.lockout_seconds) * 1000);
-    db << "UPDATE auth_throttle SET locked_until = :u WHERE key = :k AND locked_until IS NULL",
-        soci::use(until), soci::use(key);
+    // Parallel attempts beyond the threshold are refused unchecked. The lock
+    // itself is set by the attempt that reached the threshold, if it fails.
     t.refused = true;
     t.retry_after = config.lockout_seconds;
   }
@@ -183,6 +180,12 @@ bool fail_login_attempt(soci::session& db,
     record_ip_failure(db, config, ip, now);
   }
   return locked_now;
+}
+
+void release_login_attempt(soci::session& db, const std::string& email) {
+  std::string key = email_key(email);
+  db << "UPDATE auth_throttle SET failures = failures - 1 WHERE key = :k AND failures > 0",
+      soci::use(key);
 }
 
 void reset_email_failures(soci::session& db, const std::string& email) {

@@ -61,6 +61,10 @@ bool record_auth_failure(soci::session& db,
                          const std::string& ip,
                          int64_t now);
 
+// The password was right but authentication continues (MFA): the attempt
+// stops counting, earlier failures still do.
+void release_login_attempt(soci::session& db, const std::string& email);
+
 // A full authentication succeeded: the e-mail's counter starts again.
 void reset_email_failures(soci::session& db, const std::string& email);
 

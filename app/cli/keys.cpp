@@ -97,8 +97,8 @@ int keys_generate(const std::map<std::string, std::string>& o) {
                "To rotate to this key:\n"
                "  1. append the line above to PORTCULLIS_DATA_KEYS (comma-separated; keep the\n"
                "     old keys: rows written under them must stay readable);\n"
-               "  2. set PORTCULLIS_DATA_KEY_PRIMARY=%s and restart portcullis, so new writes\n"
-               "     use it;\n"
+               "  2. set PORTCULLIS_DATA_KEY_PRIMARY=%s and restart portcullis\n"
+               "     (new writes then use it);\n"
                "  3. run `portcullis keys reencrypt` to move existing rows to it;\n"
                "  4. remove an old key only after `portcullis keys status` shows 0 rows for it.\n"
                "Keep the key secret: store it as a systemd credential or in the 0600 env file.\n",
@@ -234,7 +234,7 @@ int keys_status(const std::map<std::string, std::string>& o) {
     ring += (ring.empty() ? "" : ", ") + id + (id == cipher.primary_id() ? " (primary)" : "");
   }
   std::printf("keyring: %s\n\n", ring.c_str());
-  std::printf("%-24s %-34s %10s\n", "column", "key id", "rows");
+  std::printf("%-24s %-16s %10s\n", "column", "key id", "rows");
   long long on_primary = 0;
   long long on_other = 0;
   long long unreadable = 0;
@@ -261,7 +261,7 @@ int keys_status(const std::map<std::string, std::string>& o) {
         note = "  primary";
       }
       (id == cipher.primary_id() ? on_primary : on_other) += n;
-      std::printf("%-24s %-34s %10lld%s\n", name_of(c).c_str(),
+      std::printf("%-24s %-16s %10lld%s\n", name_of(c).c_str(),
                   id.empty() ? "(malformed)" : id.c_str(), n, note);
     }
   }
@@ -390,14 +390,21 @@ void reencrypt_column(soci::session& sql,
   std::string after = kNilUuid;
   for (;;) {
     TenantBatch tx(sql, backend, tenant, true);
-    std::vector<std::string> ids(static_cast<size_t>(batch));
-    std::vector<std::string> blobs(static_cast<size_t>(batch));
-    sql << "SELECT id, " + col + " FROM " + table + " WHERE tenant_id = :t AND " + col +
-               " IS NOT NULL AND substr(" + col + ", 1, :n) <> :p AND id > :after" +
-               " ORDER BY id LIMIT :lim",
-        soci::use(tenant), soci::use(prefix_chars), soci::use(prefix), soci::use(after),
-        soci::use(batch), soci::into(ids), soci::into(blobs);
-    if (ids.empty()) {
+    // A rowset, not into(vector): SOCI treats a vector of size 1 (--batch 1)
+    // as a single-row fetch and leaves it untouched when no row comes back.
+    std::vector<std::pair<std::string, std::string>> rows;
+    {  // the statement ends here, before the updates and the commit
+      soci::rowset<soci::row> found =
+          (sql.prepare << "SELECT id, " + col + " FROM " + table + " WHERE tenant_id = :t AND " +
+                              col + " IS NOT NULL AND substr(" + col + ", 1, :n) <> :p AND " +
+                              "id > :after ORDER BY id LIMIT :lim",
+           soci::use(tenant), soci::use(prefix_chars), soci::use(prefix), soci::use(after),
+           soci::use(batch));
+      for (const soci::row& r : found) {
+        rows.emplace_back(r.get<std::string>(0), r.get<std::string>(1));
+      }
+    }
+    if (rows.empty()) {
       tx.commit();
       return;
     }
@@ -408,9 +415,9 @@ void reencrypt_column(soci::session& sql,
         (sql.prepare << "UPDATE " + table + " SET " + col + " = :new WHERE id = :id AND " +
                             "tenant_id = :t AND " + col + " = :old",
          soci::use(new_blob), soci::use(id), soci::use(tenant), soci::use(old_blob));
-    for (size_t i = 0; i < ids.size(); ++i) {
-      id = ids[i];
-      old_blob = blobs[i];
+    for (const auto& [row_id, blob] : rows) {
+      id = row_id;
+      old_blob = blob;
       after = id;
       const std::string aad = field_aad(table, col, tenant, id);
       try {
@@ -434,7 +441,7 @@ void reencrypt_column(soci::session& sql,
       }
     }
     tx.commit();
-    progress.advance(static_cast<long long>(ids.size()));
+    progress.advance(static_cast<long long>(rows.size()));
   }
 }
 

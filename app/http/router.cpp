@@ -16,6 +16,8 @@ const Access Access::kAnySession{kStateFull | kStateMfaPending | kStateEnrollmen
                                  Role::kMember, false};
 const Access Access::kMfaPending{kStateMfaPending, Role::kMember, false};
 const Access Access::kEnrollment{kStateFull | kStateEnrollmentRequired, Role::kMember, false};
+const Access Access::kEnrollmentRecentAuth{kStateFull | kStateEnrollmentRequired, Role::kMember,
+                                           true};
 
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> out;

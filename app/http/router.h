@@ -49,6 +49,8 @@ class Access {
   static const Access kMfaPending;
   // A full session or one that must enrol MFA first (me, MFA enrolment).
   static const Access kEnrollment;
+  // The same, recently authenticated (starting MFA enrolment).
+  static const Access kEnrollmentRecentAuth;
 
   bool is_public() const { return states_ == 0; }
   bool allows_state(SessionState s) const { return (states_ & s) != 0; }

@@ -9,7 +9,11 @@
 // every test ends (TearDown) by moving all rows back to the server's primary
 // key with the same command; the temporary keyrings include the server's
 // keys, so rows written by other suites stay readable throughout.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -87,6 +91,28 @@ CliRun run_keys(const std::string& args,
   return r;
 }
 
+// Starts `BIN keys ARGS --env-file ENV` as a child of this process (output
+// to /dev/null) and returns its pid, for a test that kills it on purpose.
+pid_t spawn_keys(std::vector<std::string> args, const std::string& env_file) {
+  std::vector<std::string> argv_s = {env_or_empty("PORTCULLIS_TEST_BIN"), "keys"};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  argv_s.push_back("--env-file");
+  argv_s.push_back(env_file);
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  ::posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
 // The row count `keys status` prints for a column and key id; nullopt when
 // there is no such line.
 std::optional<long long> status_count(const std::string& report,
@@ -153,8 +179,12 @@ class KeysCliTest : public ::testing::Test {
     std::remove(restore_env_.c_str());
   }
 
-  // The test env file without its keyring lines, plus this test's keyring.
-  std::string write_env(const std::string& name, const std::string& primary) {
+  // The test env file without its keyring lines, plus this test's keyring;
+  // `as_app_role` also drops the owner URL, so the command connects with
+  // PORTCULLIS_DATABASE_URL (on PostgreSQL the app role, subject to RLS).
+  std::string write_env(const std::string& name,
+                        const std::string& primary,
+                        bool as_app_role = false) {
     std::istringstream base(read_file(env_or_empty("PORTCULLIS_TEST_ENV_FILE")));
     const std::string path =
         env_or_empty("PORTCULLIS_TEST_DIR") + "/" + name + "-" + random_hex(4) + ".env";
@@ -162,7 +192,8 @@ class KeysCliTest : public ::testing::Test {
     std::string line;
     while (std::getline(base, line)) {
       if (line.rfind("PORTCULLIS_DATA_KEYS=", 0) != 0 &&
-          line.rfind("PORTCULLIS_DATA_KEY_PRIMARY=", 0) != 0) {
+          line.rfind("PORTCULLIS_DATA_KEY_PRIMARY=", 0) != 0 &&
+          (!as_app_role || line.rfind("PORTCULLIS_DATABASE_OWNER_URL=", 0) != 0)) {
         out << line << "\n";
       }
     }
@@ -380,15 +411,43 @@ TEST_F(KeysCliTest, CRY3_KilledReencryptLosesNothingAndARerunFinishes) {
   const std::string tenant_b = make_tenant();
   const User owner_a = make_user(tenant_a, "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U");
   const User owner_b = make_user(tenant_b, "");
-  for (int i = 0; i < 150; ++i) {
+  constexpr int kRows = 300;
+  for (int i = 0; i < kRows; ++i) {
     make_memory(i % 2 == 0 ? tenant_a : tenant_b, i % 2 == 0 ? owner_a.id : owner_b.id);
   }
-  // One row per transaction, killed without warning part-way through.
-  CliRun killed = run_keys("reencrypt --batch 1", rotate_env_, "timeout -s KILL 0.4");
-  const long long left = rows_not_under("memories", "content_enc", "knew");
-  std::printf("[keys] killed run: exit %d, %lld memories not yet under knew\n", killed.exit_code,
-              left);
-  EXPECT_TRUE(killed.exit_code == 137 || killed.exit_code == 0) << killed.err;
+  auto moved = [&] {
+    long long n = 0;
+    const std::string prefix = "v1.knew.";
+    keys_db() << "SELECT COUNT(*) FROM memories WHERE (tenant_id = :a OR tenant_id = :b) AND "
+                 "substr(content_enc, 1, 8) = :p",
+        soci::use(tenant_a), soci::use(tenant_b), soci::use(prefix), soci::into(n);
+    return n;
+  };
+  // One row per transaction; SIGKILL (no chance to clean up) once some rows
+  // have moved and before all have.
+  const pid_t pid = spawn_keys({"reencrypt", "--batch", "1"}, rotate_env_);
+  ASSERT_GT(pid, 0);
+  long long at_kill = 0;
+  int status = 0;
+  bool exited = false;
+  for (int i = 0; i < 6000 && at_kill < 10; ++i) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    at_kill = moved();
+    ::usleep(2000);
+  }
+  if (!exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  const long long after_kill = moved();
+  std::printf("[keys] killed the job with %lld of %d rows moved\n", after_kill, kRows);
+  EXPECT_FALSE(exited) << "the job finished before it could be killed";
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  EXPECT_GT(after_kill, 0);
+  EXPECT_LT(after_kill, kRows);
   // Whatever was committed or not, every row is valid under some key.
   expect_all_rows_intact("");
 
@@ -400,7 +459,31 @@ TEST_F(KeysCliTest, CRY3_KilledReencryptLosesNothingAndARerunFinishes) {
   long long mine = 0;
   keys_db() << "SELECT COUNT(*) FROM memories WHERE tenant_id = :a OR tenant_id = :b",
       soci::use(tenant_a), soci::use(tenant_b), soci::into(mine);
-  EXPECT_EQ(mine, 150) << "no row lost";
+  EXPECT_EQ(mine, kRows) << "no row lost";
+}
+
+// On PostgreSQL the app role sees a tenant's rows only inside a transaction
+// that set portcullis.tenant_id (FORCE row-level security): the job sets it
+// per tenant, so it also works without the owner URL.
+TEST_F(KeysCliTest, CRY3_ReencryptWithoutTheOwnerUrlStillReachesEveryTenant) {
+  const std::string app_env = write_env("keys-app-role", "knew", true);
+  const std::string tenant_a = make_tenant();
+  const std::string tenant_b = make_tenant();
+  const User owner_a = make_user(tenant_a, "ORSXG5BAON2WE2TFMN2CA43FMNZGK5BA");
+  const User owner_b = make_user(tenant_b, "");
+  for (int i = 0; i < 3; ++i) {
+    make_memory(tenant_a, owner_a.id);
+    make_memory(tenant_b, owner_b.id);
+  }
+  CliRun status = run_keys("status", app_env);
+  ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_GE(status_count(status.out, "memories.content_enc", "kold").value_or(0), 6);
+  CliRun job = run_keys("reencrypt --batch 2", app_env);
+  ASSERT_EQ(job.exit_code, 0) << job.out << job.err;
+  EXPECT_EQ(rows_not_under("memories", "content_enc", "knew"), 0);
+  EXPECT_EQ(rows_not_under("users", "totp_secret_enc", "knew"), 0);
+  expect_all_rows_intact("knew");
+  std::remove(app_env.c_str());
 }
 
 TEST_F(KeysCliTest, GenerateAndUsageErrors) {

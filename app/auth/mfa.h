@@ -1,0 +1,54 @@
+// The MFA checks that login, re-authentication and the MFA handlers share
+// (DESIGN §7). All take the request's TenantTx (row-level security).
+//  - TOTP: the secret is field-encrypted (AAD users.totp_secret_enc|tenant|user);
+//    codes for steps T-1..T+1 are accepted, and a step is used at most once:
+//    `UPDATE … SET totp_last_step = :s WHERE … AND totp_last_step < :s`, so
+//    parallel submissions of one code give exactly one success (MFA-3).
+//  - Backup codes: stored as HMAC-SHA-256 under the "backup-code" purpose key,
+//    consumed by one atomic UPDATE … WHERE used_at IS NULL (MFA-6).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app/config/config.h"
+#include "app/db/tenant_tx.h"
+
+namespace portcullis {
+
+struct MfaState {
+  bool enabled = false;
+  bool pending = false;  // a secret from setup awaits its first code
+};
+
+MfaState mfa_state(TenantTx& tx, const std::string& user_id);
+
+// Stores a new (pending) secret, encrypted. Returns it raw (20 bytes).
+std::string start_totp_enrollment(TenantTx& tx, const Config& config, const std::string& user_id);
+
+// True when `code` is valid for the user's secret (pending or enabled as
+// `allow_pending` says) at a step not used before; the step is then spent.
+[[nodiscard]] bool check_totp_code(TenantTx& tx,
+                                   const Config& config,
+                                   const std::string& user_id,
+                                   const std::string& code,
+                                   bool allow_pending = false);
+
+// True when `code` is one of the user's unused backup codes; it is spent.
+[[nodiscard]] bool consume_backup_code(TenantTx& tx,
+                                       const Config& config,
+                                       const std::string& user_id,
+                                       const std::string& code);
+
+// Deletes the user's backup codes and makes 10 new ones (returned once).
+std::vector<std::string> replace_backup_codes(TenantTx& tx,
+                                              const Config& config,
+                                              const std::string& user_id);
+
+int backup_codes_remaining(TenantTx& tx, const std::string& user_id);
+
+void enable_mfa(TenantTx& tx, const std::string& user_id);
+// Turns MFA off: secret and backup codes are deleted.
+void disable_mfa(TenantTx& tx, const std::string& user_id);
+
+}  // namespace portcullis

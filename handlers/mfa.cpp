@@ -1,0 +1,181 @@
+// MFA enrolment and management: TOTP setup with a QR code, enable with a
+// first code (which returns the backup codes once), disable, regenerate
+// backup codes, status. The checks themselves live in app/auth/mfa.
+#include "app/auth/mfa.h"
+
+#include <soci/soci.h>
+
+#include "app/auth/account.h"
+#include "app/auth/passwords.h"
+#include "app/auth/qr_svg.h"
+#include "app/auth/sessions.h"
+#include "app/auth/totp.h"
+#include "app/db/tenant_tx.h"
+#include "app/db/time.h"
+#include "app/http/api_error.h"
+#include "app/http/body.h"
+#include "app/http/context.h"
+#include "app/http/router.h"
+
+namespace portcullis {
+namespace {
+Response get_mfa(Context& ctx);
+Response post_setup(Context& ctx);
+Response post_enable(Context& ctx);
+Response post_disable(Context& ctx);
+Response post_backup_codes(Context& ctx);
+}  // namespace
+
+void register_mfa_routes(Router& router) {
+  router.add("GET", "/api/v1/mfa", Access::kEnrollment, get_mfa);
+  router.add("POST", "/api/v1/mfa/totp/setup", Access::kEnrollmentRecentAuth, post_setup);
+  router.add("POST", "/api/v1/mfa/totp/enable", Access::kEnrollment, post_enable);
+  router.add("POST", "/api/v1/mfa/totp/disable", Access::kRecentAuth, post_disable);
+  router.add("POST", "/api/v1/mfa/backup-codes", Access::kRecentAuth, post_backup_codes);
+}
+
+namespace {
+
+ApiError invalid_code() {
+  return ApiError{400, "invalid_code", "The code is not valid. Check your authenticator's clock."};
+}
+
+rapidjson::Value code_list(const std::vector<std::string>& codes,
+                           rapidjson::Document::AllocatorType& a) {
+  rapidjson::Value list(rapidjson::kArrayType);
+  for (const std::string& c : codes) {
+    list.PushBack(rapidjson::Value(c.c_str(), a), a);
+  }
+  return list;
+}
+
+Response get_mfa(Context& ctx) {
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  MfaState s = mfa_state(tx, ctx.principal->user_id);
+  int remaining = s.enabled ? backup_codes_remaining(tx, ctx.principal->user_id) : 0;
+  tx.commit();
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("totp_enabled", s.enabled, a);
+  d.AddMember("backup_codes_remaining", remaining, a);
+  return json_ok(d);
+}
+
+Response post_setup(Context& ctx) {
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  if (mfa_state(tx, ctx.principal->user_id).enabled) {
+    throw ApiError::conflict("conflict", "Two-factor authentication is already on.");
+  }
+  std::optional<Account> account = find_account_by_id(tx, ctx.principal->user_id);
+  if (!account) {
+    throw ApiError::unauthenticated();
+  }
+  std::string secret = start_totp_enrollment(tx, ctx.config, ctx.principal->user_id);
+  AuditEvent ev = ctx.audit_event("mfa.setup_started", "success");
+  ctx.audit.record(tx.sql(), ev);
+  tx.commit();
+  std::string b32 = base32_encode(secret);
+  std::string uri = otpauth_uri(account->email, b32);
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("secret", rapidjson::Value(b32.c_str(), a), a);
+  d.AddMember("otpauth_uri", rapidjson::Value(uri.c_str(), a), a);
+  d.AddMember("qr_svg", rapidjson::Value(qr_svg(uri).c_str(), a), a);
+  return json_ok(d);
+}
+
+Response post_enable(Context& ctx) {
+  JsonBody body(ctx.request, {"code"});
+  std::string code = body.required_string("code");
+  body.finish();
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  MfaState s = mfa_state(tx, ctx.principal->user_id);
+  if (s.enabled) {
+    throw ApiError::conflict("conflict", "Two-factor authentication is already on.");
+  }
+  if (!s.pending) {
+    throw ApiError::conflict("conflict", "Start with POST /api/v1/mfa/totp/setup.");
+  }
+  if (!check_totp_code(tx, ctx.config, ctx.principal->user_id, code, true)) {
+    AuditEvent ev = ctx.audit_event("mfa.enable", "failure");
+    ev.reason = "bad_code";
+    ctx.audit.record(tx.sql(), ev);
+    tx.commit();  // the spent step stays spent; the audit row stays
+    throw invalid_code();
+  }
+  enable_mfa(tx, ctx.principal->user_id);
+  std::vector<std::string> codes = replace_backup_codes(tx, ctx.config, ctx.principal->user_id);
+  int64_t now = now_ms();
+  // Enrolment completes an enrolment-only session; the code just given also
+  // counts as a fresh MFA verification. Privilege change: new token.
+  std::optional<IssuedSession> rotated;
+  if (ctx.session->auth_state == "enrollment_required") {
+    rotated = rotate_session(tx.sql(), *ctx.session, "full");
+  }
+  std::string now_text = format_time_ms(now);
+  tx.sql() << "UPDATE sessions SET mfa_verified_at = :n, reauthenticated_at = :r WHERE id = :id",
+      soci::use(now_text), soci::use(now_text), soci::use(ctx.session->id);
+  ctx.audit.record(tx.sql(), ctx.audit_event("mfa.enabled", "success"));
+  tx.commit();
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("totp_enabled", true, a);
+  d.AddMember("backup_codes", code_list(codes, a), a);
+  if (rotated) {
+    d.AddMember("csrf_token", rapidjson::Value(rotated->session.csrf_token.c_str(), a), a);
+  }
+  Response r = json_ok(d);
+  if (rotated) {
+    int64_t max_age = (rotated->session.expires_at - now) / 1000;
+    r.set_header("Set-Cookie", session_cookie(rotated->token, rotated->session.remember_me,
+                                              static_cast<int>(std::max<int64_t>(max_age, 0))));
+  }
+  return r;
+}
+
+Response post_disable(Context& ctx) {
+  JsonBody body(ctx.request, {"password", "code", "backup_code"});
+  std::string password = body.required_string("password");
+  std::optional<std::string> code = body.string("code");
+  std::optional<std::string> backup = body.string("backup_code");
+  if (!code && !backup && body.ok()) {
+    body.fail("code", "is required (or give backup_code)");
+  }
+  body.finish();
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  std::optional<Account> account = find_account_by_id(tx, ctx.principal->user_id);
+  if (!account || !account->mfa_enabled) {
+    throw ApiError::conflict("conflict", "Two-factor authentication is not on.");
+  }
+  if (!verify_password(password, account->password_hash)) {
+    throw ApiError::validation_failed().with_field("password", "is incorrect");
+  }
+  bool ok = code ? check_totp_code(tx, ctx.config, account->user_id, *code)
+                 : consume_backup_code(tx, ctx.config, account->user_id, *backup);
+  if (!ok) {
+    tx.commit();  // a spent step or code stays spent
+    throw invalid_code();
+  }
+  disable_mfa(tx, account->user_id);
+  ctx.audit.record(tx.sql(), ctx.audit_event("mfa.disabled", "success"));
+  tx.commit();
+  rapidjson::Document d(rapidjson::kObjectType);
+  d.AddMember("totp_enabled", false, d.GetAllocator());
+  return json_ok(d);
+}
+
+Response post_backup_codes(Context& ctx) {
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  if (!mfa_state(tx, ctx.principal->user_id).enabled) {
+    throw ApiError::conflict("conflict", "Two-factor authentication is not on.");
+  }
+  std::vector<std::string> codes = replace_backup_codes(tx, ctx.config, ctx.principal->user_id);
+  ctx.audit.record(tx.sql(), ctx.audit_event("mfa.backup_codes_regenerated", "success"));
+  tx.commit();
+  rapidjson::Document d(rapidjson::kObjectType);
+  d.AddMember("backup_codes", code_list(codes, d.GetAllocator()), d.GetAllocator());
+  return json_ok(d);
+}
+
+}  // namespace
+}  // namespace portcullis
