@@ -81,13 +81,16 @@ std::string checked_name(JsonBody& body, const char* field) {
 // 400 for a password the policy refuses; the message names the rule.
 void enforce_password_policy(const std::string& password,
                              const std::vector<std::string>& context_words,
-                             const char* field) {
-  switch (check_password_policy(password, context_words)) {
+                             const char* field,
+                             bool tenant_requires_mfa = false) {
+  // 63B §3.1.1.2: 15 for a single factor, 8 where MFA is enforced.
+  size_t min = tenant_requires_mfa ? kMinPasswordCodePointsWithMfa : kMinPasswordCodePoints;
+  switch (check_password_policy(password, context_words, min)) {
     case PasswordProblem::kNone:
       return;
     case PasswordProblem::kTooShort: {
       ApiError e = ApiError::validation_failed();
-      e.with_field(field, "must be at least 15 characters");
+      e.with_field(field, "must be at least " + std::to_string(min) + " characters");
       throw e;
     }
     case PasswordProblem::kTooLong: {
@@ -186,13 +189,15 @@ Response post_register(Context& ctx) {
   a.email = email;
   a.display_name = display_name;
   a.role = invitation ? invitation->role : "owner";
+  int require_mfa = 0;
   if (invitation) {
-    ctx.db.session() << "SELECT name FROM tenants WHERE id = :t", soci::use(a.tenant_id),
-        soci::into(tenant_name);
+    ctx.db.session() << "SELECT name, CAST(require_mfa AS INTEGER) FROM tenants WHERE id = :t",
+        soci::use(a.tenant_id), soci::into(tenant_name), soci::into(require_mfa);
   }
   a.tenant_name = tenant_name;
   std::string local_part = email.substr(0, email.find('@'));
-  enforce_password_policy(password, {tenant_name, local_part, display_name}, "password");
+  enforce_password_policy(password, {tenant_name, local_part, display_name}, "password",
+                          require_mfa != 0);
   if (email_taken(ctx.db.session(), email)) {
     throw ApiError::conflict("email_taken", "An account with this e-mail already exists.");
   }
@@ -408,8 +413,9 @@ Response post_reauthenticate(Context& ctx) {
   bool ok = false;
   {
     TenantTx tx(ctx.db, ctx.principal->tenant_id);
-    ok = account->mfa_enabled ? check_totp_code(tx, ctx.config, account->user_id, *code)
-                              : verify_password(*password, account->password_hash);
+    ok = account->mfa_enabled
+             ? check_totp_code(tx, ctx.config, account->user_id, *code) == CodeResult::kOk
+             : verify_password(*password, account->password_hash);
     tx.commit();
   }
   if (!ok) {
@@ -467,17 +473,22 @@ Response post_mfa_verify(Context& ctx) {
     e.with_header("Set-Cookie", clear_session_cookie());
     throw e;
   }
-  bool ok = false;
+  CodeResult result = CodeResult::kInvalid;
   {
     TenantTx tx(ctx.db, ctx.principal->tenant_id);
-    ok = code ? check_totp_code(tx, ctx.config, account->user_id, *code)
-              : consume_backup_code(tx, ctx.config, account->user_id, *backup);
+    if (code) {
+      result = check_totp_code(tx, ctx.config, account->user_id, *code);
+    } else if (consume_backup_code(tx, ctx.config, account->user_id, *backup)) {
+      result = CodeResult::kOk;
+      ctx.audit.record(tx.sql(), ctx.audit_event("mfa.backup_code_used", "success"));
+    }
     tx.commit();
   }
-  if (!ok) {
+  if (result != CodeResult::kOk) {
     bool locked =
         fail_login_attempt(sql, ctx.config, ticket, account->email, ctx.request.client_ip, now);
-    AuditEvent ev = ctx.audit_event("auth.mfa_verify", "failure");
+    AuditEvent ev = ctx.audit_event(
+        result == CodeResult::kReplay ? "mfa.replay_refused" : "mfa.verify", "failure");
     ev.reason = code ? "bad_code" : "bad_backup_code";
     ctx.audit.record(sql, ev);
     if (locked) {
@@ -496,7 +507,7 @@ Response post_mfa_verify(Context& ctx) {
   reset_email_failures(tx.sql(), account->email);
   tx.sql() << "UPDATE users SET last_login_at = :t WHERE tenant_id = :tn AND id = :id",
       soci::use(now_text), soci::use(account->tenant_id), soci::use(account->user_id);
-  AuditEvent ev = ctx.audit_event("auth.login", "success");
+  AuditEvent ev = ctx.audit_event("mfa.verify", "success");
   ev.details = {{"factor", code ? "totp" : "backup_code"}, {"session_state", "full"}};
   ctx.audit.record(tx.sql(), ev);
   tx.commit();

@@ -107,12 +107,13 @@ Response post_password(Context& ctx) {
     throw e;
   }
   std::string local_part = a.email.substr(0, a.email.find('@'));
-  switch (check_password_policy(fresh, {a.tenant_name, local_part, a.display_name})) {
+  size_t min = a.tenant_require_mfa ? kMinPasswordCodePointsWithMfa : kMinPasswordCodePoints;
+  switch (check_password_policy(fresh, {a.tenant_name, local_part, a.display_name}, min)) {
     case PasswordProblem::kNone:
       break;
     case PasswordProblem::kTooShort:
-      throw ApiError::validation_failed().with_field("new_password",
-                                                     "must be at least 15 characters");
+      throw ApiError::validation_failed().with_field(
+          "new_password", "must be at least " + std::to_string(min) + " characters");
     case PasswordProblem::kTooLong:
       throw ApiError::validation_failed().with_field("new_password",
                                                      "must be at most 128 characters");

@@ -8,6 +8,7 @@
 #include <soci/soci.h>
 
 #include "app/auth/account.h"
+#include "app/auth/mfa.h"
 #include "app/auth/sessions.h"
 #include "app/crypto/hash.h"
 #include "app/crypto/random.h"
@@ -25,6 +26,7 @@ Response list_members(Context& ctx);
 Response patch_member(Context& ctx);
 Response revoke_member_sessions(Context& ctx);
 Response delete_member(Context& ctx);
+Response reset_member_mfa(Context& ctx);
 Response create_invitation(Context& ctx);
 Response list_invitations(Context& ctx);
 Response delete_invitation(Context& ctx);
@@ -40,6 +42,7 @@ void register_members_routes(Router& router) {
   router.add("POST", "/api/v1/members/{id}/revoke-sessions", Access::kAdmin,
              revoke_member_sessions);
   router.add("DELETE", "/api/v1/members/{id}", Access::kAdmin, delete_member);
+  router.add("POST", "/api/v1/members/{id}/reset-mfa", Access::kAdmin, reset_member_mfa);
 }
 
 namespace {
@@ -265,6 +268,21 @@ Response delete_member(Context& ctx) {
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("removed", true, d.GetAllocator());
   return json_ok(d);
+}
+
+// Recovery for a member who lost their authenticator: MFA off, sessions
+// ended; they log in with the password and enrol again.
+Response reset_member_mfa(Context& ctx) {
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  Member m = target_member(tx, ctx);
+  disable_mfa(tx, m.id);
+  long revoked = delete_user_sessions(tx.sql(), m.id, "");
+  AuditEvent ev = member_event(ctx, "mfa.reset", m);
+  ev.details = {{"sessions_revoked", std::to_string(revoked)}};
+  ctx.audit.record(tx.sql(), ev);
+  tx.commit();
+  m.mfa_enabled = 0;
+  return one(m);
 }
 
 // --- invitations ------------------------------------------------------------

@@ -71,7 +71,7 @@ Response post_setup(Context& ctx) {
     throw ApiError::unauthenticated();
   }
   std::string secret = start_totp_enrollment(tx, ctx.config, ctx.principal->user_id);
-  AuditEvent ev = ctx.audit_event("mfa.setup_started", "success");
+  AuditEvent ev = ctx.audit_event("mfa.setup", "success");
   ctx.audit.record(tx.sql(), ev);
   tx.commit();
   std::string b32 = base32_encode(secret);
@@ -96,8 +96,10 @@ Response post_enable(Context& ctx) {
   if (!s.pending) {
     throw ApiError::conflict("conflict", "Start with POST /api/v1/mfa/totp/setup.");
   }
-  if (!check_totp_code(tx, ctx.config, ctx.principal->user_id, code, true)) {
-    AuditEvent ev = ctx.audit_event("mfa.enable", "failure");
+  CodeResult result = check_totp_code(tx, ctx.config, ctx.principal->user_id, code, true);
+  if (result != CodeResult::kOk) {
+    AuditEvent ev = ctx.audit_event(
+        result == CodeResult::kReplay ? "mfa.replay_refused" : "mfa.enabled", "failure");
     ev.reason = "bad_code";
     ctx.audit.record(tx.sql(), ev);
     tx.commit();  // the spent step stays spent; the audit row stays
@@ -150,8 +152,11 @@ Response post_disable(Context& ctx) {
   if (!verify_password(password, account->password_hash)) {
     throw ApiError::validation_failed().with_field("password", "is incorrect");
   }
-  bool ok = code ? check_totp_code(tx, ctx.config, account->user_id, *code)
+  bool ok = code ? check_totp_code(tx, ctx.config, account->user_id, *code) == CodeResult::kOk
                  : consume_backup_code(tx, ctx.config, account->user_id, *backup);
+  if (ok && backup) {
+    ctx.audit.record(tx.sql(), ctx.audit_event("mfa.backup_code_used", "success"));
+  }
   if (!ok) {
     tx.commit();  // a spent step or code stays spent
     throw invalid_code();

@@ -45,11 +45,11 @@ std::string start_totp_enrollment(TenantTx& tx, const Config& config, const std:
   return secret;
 }
 
-bool check_totp_code(TenantTx& tx,
-                     const Config& config,
-                     const std::string& user_id,
-                     const std::string& code,
-                     bool allow_pending) {
+CodeResult check_totp_code(TenantTx& tx,
+                           const Config& config,
+                           const std::string& user_id,
+                           const std::string& code,
+                           bool allow_pending) {
   std::string blob;
   soci::indicator ind = soci::i_null;
   int enabled = 0;
@@ -57,14 +57,14 @@ bool check_totp_code(TenantTx& tx,
               ":t AND id = :u",
       soci::use(tx.tenant_id()), soci::use(user_id), soci::into(blob, ind), soci::into(enabled);
   if (!tx.sql().got_data() || ind != soci::i_ok || (enabled == 0 && !allow_pending)) {
-    return false;
+    return CodeResult::kInvalid;
   }
   std::string secret = decrypt_or_throw(FieldCipher(config), blob, secret_aad(tx, user_id),
                                         "users.totp_secret_enc " + user_id);
   // The server's clock decides, never the client's (MFA-2).
   TotpMatch match = verify_totp(secret, code, static_cast<int64_t>(std::time(nullptr)));
   if (!match.ok) {
-    return false;
+    return CodeResult::kInvalid;
   }
   long long step = match.step;
   long long step2 = match.step;
@@ -73,7 +73,8 @@ bool check_totp_code(TenantTx& tx,
                            "AND totp_last_step < :s2",
        soci::use(step), soci::use(tx.tenant_id()), soci::use(user_id), soci::use(step2));
   st.execute(true);
-  return st.get_affected_rows() == 1;  // 0: this step (or a later one) was already used
+  // 0 rows: this step (or a later one) was already used.
+  return st.get_affected_rows() == 1 ? CodeResult::kOk : CodeResult::kReplay;
 }
 
 bool consume_backup_code(TenantTx& tx,

@@ -26,13 +26,19 @@ MfaState mfa_state(TenantTx& tx, const std::string& user_id);
 // Stores a new (pending) secret, encrypted. Returns it raw (20 bytes).
 std::string start_totp_enrollment(TenantTx& tx, const Config& config, const std::string& user_id);
 
-// True when `code` is valid for the user's secret (pending or enabled as
-// `allow_pending` says) at a step not used before; the step is then spent.
-[[nodiscard]] bool check_totp_code(TenantTx& tx,
-                                   const Config& config,
-                                   const std::string& user_id,
-                                   const std::string& code,
-                                   bool allow_pending = false);
+enum class CodeResult {
+  kOk,       // valid, and its step is now spent
+  kInvalid,  // wrong code, wrong format, or no secret
+  kReplay,   // right code for a step already used (MFA-3): refused
+};
+
+// Checks `code` against the user's secret (pending or enabled as
+// `allow_pending` says) at steps T-1..T+1.
+[[nodiscard]] CodeResult check_totp_code(TenantTx& tx,
+                                         const Config& config,
+                                         const std::string& user_id,
+                                         const std::string& code,
+                                         bool allow_pending = false);
 
 // True when `code` is one of the user's unused backup codes; it is spent.
 [[nodiscard]] bool consume_backup_code(TenantTx& tx,

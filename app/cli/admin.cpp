@@ -10,6 +10,7 @@
 #include <soci/soci.h>
 
 #include "app/auth/account.h"
+#include "app/auth/mfa.h"
 #include "app/auth/passwords.h"
 #include "app/auth/sessions.h"
 #include "app/auth/throttle.h"
@@ -119,12 +120,15 @@ AuditEvent system_event(const std::string& event) {
 }
 
 // Prints the policy problem and returns false when the password is refused.
-bool password_acceptable(const std::string& password, const std::vector<std::string>& context) {
-  switch (check_password_policy(password, context)) {
+bool password_acceptable(const std::string& password,
+                         const std::vector<std::string>& context,
+                         bool tenant_requires_mfa = false) {
+  size_t min = tenant_requires_mfa ? kMinPasswordCodePointsWithMfa : kMinPasswordCodePoints;
+  switch (check_password_policy(password, context, min)) {
     case PasswordProblem::kNone:
       return true;
     case PasswordProblem::kTooShort:
-      std::fprintf(stderr, "portcullis: the password must be at least 15 characters\n");
+      std::fprintf(stderr, "portcullis: the password must be at least %zu characters\n", min);
       return false;
     case PasswordProblem::kTooLong:
       std::fprintf(stderr, "portcullis: the password must be at most 128 characters\n");
@@ -203,13 +207,16 @@ int user_create(const Options& o) {
   Env env = open_env(o);
   soci::session& sql = *env.db;
   std::string tenant_name;
-  sql << "SELECT name FROM tenants WHERE id = :t", soci::use(tenant_id), soci::into(tenant_name);
+  int require_mfa = 0;
+  sql << "SELECT name, CAST(require_mfa AS INTEGER) FROM tenants WHERE id = :t",
+      soci::use(tenant_id), soci::into(tenant_name), soci::into(require_mfa);
   if (!sql.got_data()) {
     std::fprintf(stderr, "portcullis: no such tenant\n");
     return kExitData;
   }
   std::string password = read_password("password: ");
-  if (!password_acceptable(password, {tenant_name, email.substr(0, email.find('@')), display})) {
+  if (!password_acceptable(password, {tenant_name, email.substr(0, email.find('@')), display},
+                           require_mfa != 0)) {
     return kExitData;
   }
   std::string hash = hash_password(password);
@@ -255,6 +262,8 @@ int user_change(const std::string& verb, const Options& o) {
       system_event("user." + (verb == "reset-password" ? "password_reset" : verb + "d"));
   if (verb == "unlock") {
     ev.event = "user.unlocked";
+  } else if (verb == "reset-mfa") {
+    ev.event = "mfa.reset";
   }
   ev.tenant_id = a->tenant_id;
   ev.target_type = "user";
@@ -280,6 +289,13 @@ int user_change(const std::string& verb, const Options& o) {
     }
   } else if (verb == "unlock") {
     clear_email_lock(sql, email);
+  } else if (verb == "reset-mfa") {
+    // Recovery for a lost authenticator: MFA off, sessions ended.
+    sql << "UPDATE users SET mfa_enabled = FALSE, totp_secret_enc = NULL, totp_last_step = 0, "
+           "updated_at = :u WHERE id = :id",
+        soci::use(now), soci::use(a->user_id);
+    sql << "DELETE FROM backup_codes WHERE user_id = :id", soci::use(a->user_id);
+    revoked = delete_user_sessions(sql, a->user_id, "");
   } else if (verb == "reset-password") {
     sql << "UPDATE users SET password_hash = :h, updated_at = :u WHERE id = :id", soci::use(hash),
         soci::use(now), soci::use(a->user_id);
@@ -301,9 +317,11 @@ constexpr const char* kTenantUsage =
 constexpr const char* kUserUsage =
     "usage: portcullis user create --tenant ID --email EMAIL [--name NAME]\n"
     "                              [--role member|admin|owner] [--env-file FILE]\n"
-    "       portcullis user disable|enable|unlock|reset-password --email EMAIL [--env-file FILE]\n"
+    "       portcullis user disable|enable|unlock|reset-password|reset-mfa --email EMAIL\n"
+    "                                                            [--env-file FILE]\n"
     "create and reset-password read the password from standard input; disable and\n"
-    "reset-password end the user's sessions; unlock clears a login lockout.\n";
+    "reset-password end the user's sessions; unlock clears a login lockout;\n"
+    "reset-mfa turns two-factor authentication off and ends the user's sessions.\n";
 
 }  // namespace
 
@@ -325,7 +343,12 @@ int cmd_user(const std::vector<std::string>& args) {
     std::fputs(kUserUsage, args.empty() ? stderr : stdout);
     return args.empty() ? kExitUsage : 0;
   }
-  Options o = parse_options(args, 1);
+  // `portcullis user VERB EMAIL` is accepted as well as `--email EMAIL`.
+  std::vector<std::string> rest = args;
+  if (rest.size() >= 2 && rest[1].rfind("--", 0) != 0) {
+    rest.insert(rest.begin() + 1, "--email");
+  }
+  Options o = parse_options(rest, 1);
   if (!o.ok) {
     std::fputs(kUserUsage, stderr);
     return kExitUsage;
@@ -334,7 +357,8 @@ int cmd_user(const std::vector<std::string>& args) {
   if (verb == "create") {
     return user_create(o);
   }
-  if (verb == "disable" || verb == "enable" || verb == "unlock" || verb == "reset-password") {
+  if (verb == "disable" || verb == "enable" || verb == "unlock" || verb == "reset-password" ||
+      verb == "reset-mfa") {
     return user_change(verb, o);
   }
   std::fputs(kUserUsage, stderr);

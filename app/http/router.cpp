@@ -11,7 +11,7 @@ const Access Access::kAuthenticated{kStateFull, Role::kMember, false};
 const Access Access::kRecentAuth{kStateFull, Role::kMember, true};
 const Access Access::kAdmin{kStateFull, Role::kAdmin, true};
 const Access Access::kAdminView{kStateFull, Role::kAdmin, false};
-const Access Access::kOwner{kStateFull, Role::kOwner, false};
+const Access Access::kOwner{kStateFull, Role::kOwner, true};
 const Access Access::kAnySession{kStateFull | kStateMfaPending | kStateEnrollmentRequired,
                                  Role::kMember, false};
 const Access Access::kMfaPending{kStateMfaPending, Role::kMember, false};

@@ -41,7 +41,7 @@ class Access {
   static const Access kAdmin;
   // A full session of an admin or owner (reading members, invitations, audit).
   static const Access kAdminView;
-  // A full session of the tenant owner.
+  // A full session of the tenant owner, recently authenticated.
   static const Access kOwner;
   // Any session: full, MFA-pending or enrolment-only (logout).
   static const Access kAnySession;

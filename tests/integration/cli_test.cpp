@@ -102,6 +102,20 @@ TEST_F(CliTest, UserResetPasswordReadsStdinAndRevokesSessions) {
   EXPECT_EQ(login_raw(who.email, fresh).status, 200);
 }
 
+TEST_F(CliTest, UserResetMfaTakesAPositionalEmail) {
+  Registered who = register_tenant("cli-mfa");
+  Browser b = login(who.email);
+  std::string enc = "v1.k1.placeholder";
+  db() << "UPDATE users SET mfa_enabled = TRUE, totp_secret_enc = :s WHERE id = :u", soci::use(enc),
+      soci::use(who.user_id);
+  Cli r = portcullis_cli("user reset-mfa " + who.email);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(b.call("GET", "/api/v1/me").status, 401);
+  EXPECT_EQ(db_text("SELECT totp_secret_enc FROM users WHERE id = :u", who.user_id), "");
+  HttpResponse plain = login_raw(who.email, kPassword);
+  EXPECT_THAT(plain.body, HasSubstr("\"user\""));
+}
+
 TEST_F(CliTest, UserCreateAddsAMemberToATenant) {
   Registered who = register_tenant("cli-create");
   std::string email = unique_email("cli-member");

@@ -8,20 +8,23 @@
 // The running server shares the database and only knows its own keyring, so
 // every test ends (TearDown) by moving all rows back to the server's primary
 // key with the same command; the temporary keyrings include the server's
-// keys, so rows written by other suites stay readable throughout.
+// keys, so rows written by other suites stay readable throughout. Rows other
+// suites corrupted on purpose (CRY-2 tests) are recorded first: the job must
+// report them by id, leave them as they are and exit 1.
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -93,12 +96,13 @@ CliRun run_keys(const std::string& args,
 
 // Starts `BIN keys ARGS --env-file ENV` as a child of this process (output
 // to /dev/null) and returns its pid, for a test that kills it on purpose.
-pid_t spawn_keys(std::vector<std::string> args, const std::string& env_file) {
+pid_t spawn_keys(const std::vector<std::string>& args, const std::string& env_file) {
   std::vector<std::string> argv_s = {env_or_empty("PORTCULLIS_TEST_BIN"), "keys"};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
-  argv_s.push_back("--env-file");
+  argv_s.emplace_back("--env-file");
   argv_s.push_back(env_file);
   std::vector<char*> argv;
+  argv.reserve(argv_s.size() + 1);
   for (std::string& a : argv_s) {
     argv.push_back(a.data());
   }
@@ -166,6 +170,7 @@ class KeysCliTest : public ::testing::Test {
     ring_cipher_ = std::make_unique<FieldCipher>(ring_, "knew");
     rotate_env_ = write_env("keys-rotate", "knew");
     restore_env_ = write_env("keys-restore", server_primary_);
+    preexisting_bad_ = unreadable_rows();
   }
 
   void TearDown() override {
@@ -174,9 +179,50 @@ class KeysCliTest : public ::testing::Test {
     }
     // Give the running server its rows back under a key it has.
     CliRun r = run_keys("reencrypt --batch 500", restore_env_);
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(r.exit_code, want_exit()) << r.out << r.err;
     std::remove(rotate_env_.c_str());
     std::remove(restore_env_.c_str());
+  }
+
+  // Rows anywhere in the shared database that the ring cannot open, as
+  // "table id": other suites tamper with ciphertexts on purpose (CRY-2), and
+  // the job must report and skip those, not fail on them or "repair" them.
+  std::set<std::string> unreadable_rows() {
+    std::set<std::string> bad;
+    for (const auto& [table, column] :
+         {std::pair<std::string, std::string>{"memories", "content_enc"},
+          {"users", "totp_secret_enc"}}) {
+      soci::rowset<soci::row> rows =
+          (keys_db().prepare << "SELECT id, tenant_id, " + column + " FROM " + table + " WHERE " +
+                                    column + " IS NOT NULL");
+      for (const soci::row& r : rows) {
+        const std::string id = r.get<std::string>(0);
+        const std::string aad = field_aad(table, column, r.get<std::string>(1), id);
+        if (!ring_cipher_->decrypt(r.get<std::string>(2), aad)) {
+          bad.insert(table + " " + id);
+        }
+      }
+    }
+    return bad;
+  }
+
+  // reencrypt exits 1 when any row could not be decrypted.
+  int want_exit() const { return preexisting_bad_.empty() ? 0 : 1; }
+
+  long long preexisting_bad_in(const std::string& table) const {
+    long long n = 0;
+    for (const std::string& row : preexisting_bad_) {
+      n += row.rfind(table + " ", 0) == 0 ? 1 : 0;
+    }
+    return n;
+  }
+
+  // Every pre-existing unreadable row was reported by id and left alone.
+  void expect_preexisting_bad_reported(const CliRun& run) {
+    for (const std::string& row : preexisting_bad_) {
+      EXPECT_THAT(run.err, HasSubstr(row.substr(row.find(' ') + 1))) << row;
+    }
+    EXPECT_EQ(unreadable_rows(), preexisting_bad_);
   }
 
   // The test env file without its keyring lines, plus this test's keyring;
@@ -207,7 +253,7 @@ class KeysCliTest : public ::testing::Test {
   }
 
   std::string make_tenant() {
-    const std::string id = uuid_v7();
+    std::string id = uuid_v7();
     const std::string name = "keys-" + random_hex(4);
     const std::string now = now_text();
     keys_db() << "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (:i, :n, :c, :u)",
@@ -317,6 +363,7 @@ class KeysCliTest : public ::testing::Test {
   std::string restore_env_;
   std::vector<Memory> memories_;
   std::vector<User> users_;
+  std::set<std::string> preexisting_bad_;
 };
 
 TEST_F(KeysCliTest, CRY2_CiphertextCopiedToAnotherRowFailsAndIsReportedNotMoved) {
@@ -375,8 +422,10 @@ TEST_F(KeysCliTest, CRY3_StatusThenReencryptMovesEveryRowToThePrimary) {
   EXPECT_EQ(status_count(before.out, "memories.content_enc", "knew"), 0);
 
   CliRun job = run_keys("reencrypt --batch 3", rotate_env_);
-  ASSERT_EQ(job.exit_code, 0) << job.out << job.err;
-  EXPECT_THAT(job.out, HasSubstr("rows moved to knew, 0 failed"));
+  ASSERT_EQ(job.exit_code, want_exit()) << job.out << job.err;
+  EXPECT_THAT(job.out, HasSubstr("rows moved to knew, " + std::to_string(preexisting_bad_.size()) +
+                                 " failed"));
+  expect_preexisting_bad_reported(job);
   EXPECT_THAT(job.err, HasSubstr("rows"));  // progress (plain lines: stderr is a file)
   EXPECT_THAT(job.out + job.err, Not(HasSubstr("memory text")));
 
@@ -386,10 +435,10 @@ TEST_F(KeysCliTest, CRY3_StatusThenReencryptMovesEveryRowToThePrimary) {
   EXPECT_EQ(status_count(after.out, "users.totp_secret_enc", "kold"), 0);
   EXPECT_GE(status_count(after.out, "memories.content_enc", "knew").value_or(0), 8);
 
-  // In the database: every row (this test's and everyone else's) is under
-  // knew, and each of ours opens with its own row's AAD to the original.
-  EXPECT_EQ(rows_not_under("memories", "content_enc", "knew"), 0);
-  EXPECT_EQ(rows_not_under("users", "totp_secret_enc", "knew"), 0);
+  // In the database: every readable row (this test's and everyone else's) is
+  // under knew, and each of ours opens with its own row's AAD to the original.
+  EXPECT_EQ(rows_not_under("memories", "content_enc", "knew"), preexisting_bad_in("memories"));
+  EXPECT_EQ(rows_not_under("users", "totp_secret_enc", "knew"), preexisting_bad_in("users"));
   expect_all_rows_intact("knew");
 
   std::string details;
@@ -402,7 +451,7 @@ TEST_F(KeysCliTest, CRY3_StatusThenReencryptMovesEveryRowToThePrimary) {
 
   // Idempotent: a second run has nothing to do.
   CliRun again = run_keys("reencrypt", rotate_env_);
-  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(again.exit_code, want_exit()) << again.out << again.err;
   EXPECT_THAT(again.out, HasSubstr("0 rows moved"));
 }
 
@@ -452,9 +501,9 @@ TEST_F(KeysCliTest, CRY3_KilledReencryptLosesNothingAndARerunFinishes) {
   expect_all_rows_intact("");
 
   CliRun rerun = run_keys("reencrypt --batch 7", rotate_env_);
-  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
-  EXPECT_EQ(rows_not_under("memories", "content_enc", "knew"), 0);
-  EXPECT_EQ(rows_not_under("users", "totp_secret_enc", "knew"), 0);
+  ASSERT_EQ(rerun.exit_code, want_exit()) << rerun.out << rerun.err;
+  EXPECT_EQ(rows_not_under("memories", "content_enc", "knew"), preexisting_bad_in("memories"));
+  EXPECT_EQ(rows_not_under("users", "totp_secret_enc", "knew"), preexisting_bad_in("users"));
   expect_all_rows_intact("knew");
   long long mine = 0;
   keys_db() << "SELECT COUNT(*) FROM memories WHERE tenant_id = :a OR tenant_id = :b",
@@ -479,9 +528,9 @@ TEST_F(KeysCliTest, CRY3_ReencryptWithoutTheOwnerUrlStillReachesEveryTenant) {
   ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
   EXPECT_GE(status_count(status.out, "memories.content_enc", "kold").value_or(0), 6);
   CliRun job = run_keys("reencrypt --batch 2", app_env);
-  ASSERT_EQ(job.exit_code, 0) << job.out << job.err;
-  EXPECT_EQ(rows_not_under("memories", "content_enc", "knew"), 0);
-  EXPECT_EQ(rows_not_under("users", "totp_secret_enc", "knew"), 0);
+  ASSERT_EQ(job.exit_code, want_exit()) << job.out << job.err;
+  EXPECT_EQ(rows_not_under("memories", "content_enc", "knew"), preexisting_bad_in("memories"));
+  EXPECT_EQ(rows_not_under("users", "totp_secret_enc", "knew"), preexisting_bad_in("users"));
   expect_all_rows_intact("knew");
   std::remove(app_env.c_str());
 }

@@ -183,6 +183,13 @@ TEST_F(MfaTest, MFA2_OnlyAdjacentStepsAreAccepted) {
             "invalid_code");
   EXPECT_EQ(code_of(pending.call("POST", "/api/v1/auth/mfa/verify", R"({"code":"12345"})")),
             "invalid_code");
+  // One step ago is accepted while unused: enrolment spent the current step,
+  // so the test forgets it in the database first.
+  db() << "UPDATE users SET totp_last_step = 0 WHERE id = :u", soci::use(e.who.user_id);
+  Browser earlier = pending_login(e.who.email);
+  HttpResponse back = earlier.call("POST", "/api/v1/auth/mfa/verify",
+                                   R"({"code":")" + oathtool(e.secret, -1) + "\"}");
+  EXPECT_EQ(back.status, 200) << back.body;
   // A forged Date header changes nothing.
   HttpResponse ok = pending.call("POST", "/api/v1/auth/mfa/verify",
                                  R"({"code":")" + oathtool(e.secret, 1) + "\"}",
@@ -337,6 +344,56 @@ TEST_F(MfaTest, TenantRequiringMfaGivesEnrolmentOnlySessions) {
   EXPECT_NE(full.cookie, b.cookie);
   EXPECT_EQ(full.call("GET", "/api/v1/memories").status, 200);
   EXPECT_EQ(b.call("GET", "/api/v1/me").status, 401);
+}
+
+TEST_F(MfaTest, RecoveryResetsMfaAndEndsSessions) {
+  Enrolled e = enroll("recover");
+  // The owner invites an admin, who resets the owner's MFA? Admins manage
+  // members only: the owner resets a member's MFA instead.
+  std::string member_email = unique_email("recover-member");
+  HttpResponse inv = e.browser.call("POST", "/api/v1/members/invitations",
+                                    R"({"email":")" + member_email + R"(","role":"member"})");
+  ASSERT_EQ(inv.status, 201) << inv.body;
+  std::string token = parse(inv)["token"].GetString();
+  ASSERT_EQ(post_json("/api/v1/auth/register",
+                      R"({"email":")" + member_email + R"(","password":")" + kPassword +
+                          R"(","display_name":"M","invite_token":")" + token + "\"}")
+                .status,
+            201);
+  Browser member = login(member_email);
+  HttpResponse setup = member.call("POST", "/api/v1/mfa/totp/setup");
+  std::string secret = parse(setup)["secret"].GetString();
+  wait_for_fresh_step();
+  ASSERT_EQ(
+      member.call("POST", "/api/v1/mfa/totp/enable", R"({"code":")" + oathtool(secret) + "\"}")
+          .status,
+      200);
+  std::string member_id = db_text("SELECT id FROM users WHERE email = :e", member_email);
+  HttpResponse reset = e.browser.call("POST", "/api/v1/members/" + member_id + "/reset-mfa");
+  EXPECT_EQ(reset.status, 200) << reset.body;
+  EXPECT_EQ(member.call("GET", "/api/v1/me").status, 401);
+  HttpResponse plain = login_raw(member_email, kPassword);
+  EXPECT_THAT(plain.body, HasSubstr("\"user\""));  // no second step any more
+  EXPECT_EQ(db_text("SELECT event FROM audit_events WHERE event = :e LIMIT 1", "mfa.reset"),
+            "mfa.reset");
+}
+
+TEST_F(MfaTest, AUTH1_EightCharacterPasswordsOnlyWhereMfaIsRequired) {
+  Registered who = register_tenant("short-pw");
+  Browser owner = login(who.email);
+  auto invite_and_join = [&](const std::string& password) {
+    std::string email = unique_email("short");
+    HttpResponse inv = owner.call("POST", "/api/v1/members/invitations",
+                                  R"({"email":")" + email + R"(","role":"member"})");
+    std::string token = parse(inv)["token"].GetString();
+    return post_json("/api/v1/auth/register",
+                     R"({"email":")" + email + R"(","password":")" + password +
+                         R"(","display_name":"S","invite_token":")" + token + "\"}");
+  };
+  EXPECT_EQ(invite_and_join("Vq7#kp2Lz9").status, 400);  // 10 characters, single factor
+  ASSERT_EQ(owner.call("PATCH", "/api/v1/tenant", R"({"require_mfa":true})").status, 200);
+  EXPECT_EQ(invite_and_join("Vq7#kp2Lz9").status, 201);
+  EXPECT_EQ(invite_and_join("Vq7#kp2").status, 400);  // 7 is too short everywhere
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // keyring rotation, fail-closed decryption).
 #include "app/crypto/aead.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,7 @@ struct GcmVector {
   const char* tag;
 };
 
-const GcmVector kGcmSpecVectors[] = {
+const std::array<GcmVector, 3> kGcmSpecVectors = {{
     {"test case 13", "0000000000000000000000000000000000000000000000000000000000000000",
      "000000000000000000000000", "", "", "", "530f8afbc74536b9a963b4f1c4cb738b"},
     {"test case 14", "0000000000000000000000000000000000000000000000000000000000000000",
@@ -56,7 +57,7 @@ const GcmVector kGcmSpecVectors[] = {
      "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
      "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
      "76fc6ece0f4e1768cddf8853bb2d551b"},
-};
+}};
 
 TEST(AeadTest, CRY1_TamperedKnownAnswerVectorDoesNotOpen) {
   const GcmVector& v = kGcmSpecVectors[2];
@@ -206,7 +207,7 @@ TEST_F(FieldCipherTest, CRY1_RoundTripsAnyBytes) {
                                           std::string("nul\0inside", 10),
                                           "ünïcødé ✓",
                                           random_bytes(1000),
-                                          std::string(128 * 1024, 'm')};
+                                          std::string(size_t{128} * 1024, 'm')};
   for (const std::string& t : texts) {
     std::optional<std::string> back = cipher_.decrypt(cipher_.encrypt(t, aad_), aad_);
     ASSERT_TRUE(back.has_value()) << t.size();

@@ -1,0 +1,437 @@
+// Shared UI pieces: page headers, form fields with their error slots, API error display,
+// busy buttons, flash messages, confirmation dialogs, pagers and copy buttons.
+
+import { h, replace, uid, formatDuration } from './dom.js';
+
+// --- flash messages -------------------------------------------------------------------------
+
+let pendingFlash = null;
+
+/** Show a message in the page-wide live region now. kind: info | success | error. */
+export function flash(message, kind = 'info') {
+  const region = document.getElementById('flash');
+  if (!region) return;
+  if (!message) {
+    region.replaceChildren();
+    return;
+  }
+  const close = h('button', {
+    type: 'button', class: 'flash-close', 'aria-label': 'Dismiss message',
+    onclick: () => region.replaceChildren(),
+  }, '×');
+  replace(region, h('div', { class: ['flash', `flash-${kind}`], dataset: { kind } },
+    h('p', { class: 'flash-text' }, message), close));
+}
+
+/** Show a message after the next view has rendered (e.g. across a redirect to login). */
+export function flashNext(message, kind = 'info') {
+  pendingFlash = { message, kind };
+}
+
+/** Called by the router once a view is on screen. */
+export function showPendingFlash() {
+  if (pendingFlash) {
+    flash(pendingFlash.message, pendingFlash.kind);
+    pendingFlash = null;
+  } else {
+    flash(null);
+  }
+}
+
+// --- page structure ----------------------------------------------------------------------------
+
+/** The view's heading. The router moves focus to it after each navigation. */
+export function pageHeader(title, { subtitle = null, actions = [] } = {}) {
+  return h('div', { class: 'page-header' },
+    h('div', { class: 'page-heading' },
+      h('h1', { id: 'page-title', tabindex: '-1' }, title),
+      subtitle ? h('p', { class: 'page-subtitle' }, subtitle) : null),
+    actions.length ? h('div', { class: 'page-actions' }, actions) : null);
+}
+
+export function card(...children) {
+  return h('section', { class: 'card' }, children);
+}
+
+export function loading(text = 'Loading…') {
+  return h('p', { class: 'loading', role: 'status' }, text);
+}
+
+export function emptyState(text, action = null) {
+  return h('div', { class: 'empty' }, h('p', {}, text), action);
+}
+
+// --- errors -----------------------------------------------------------------------------------
+
+/** The sentence to show for an ApiError (or any error). */
+export function errorText(error) {
+  if (!error) return 'Something went wrong.';
+  if (error.code === 'rate_limited') {
+    const base = String(error.message || 'Too many attempts.').replace(/\s*Try again later\.?$/, '');
+    return error.retryAfter !== null && error.retryAfter !== undefined
+      ? `${base} Try again in ${formatDuration(error.retryAfter)}.`
+      : `${base} Try again later.`;
+  }
+  if (error.status === 404 && error.code === 'not_found') {
+    return 'Not found. It may have been deleted, or you may not have access to it.';
+  }
+  if (error.status === 405 || error.code === 'method_not_allowed') {
+    return 'This action is not available on this server yet.';
+  }
+  return error.message || 'Something went wrong.';
+}
+
+/** A notice box for an error (role=alert), with the request id for support. */
+export function errorNotice(error, { title = null } = {}) {
+  return h('div', { class: 'notice notice-error', role: 'alert', tabindex: '-1' },
+    title ? h('p', { class: 'notice-title' }, title) : null,
+    h('p', {}, errorText(error)),
+    error && error.requestId ? h('p', { class: 'notice-ref' }, `Reference: ${error.requestId}`) : null);
+}
+
+/** Put an error (or nothing) into a container; ignores errors the API layer already handled. */
+export function showError(container, error) {
+  if (error && error.handled) return;
+  if (!container) return;
+  if (!error) {
+    container.replaceChildren();
+    return;
+  }
+  replace(container, errorNotice(error));
+}
+
+// --- forms ----------------------------------------------------------------------------------------
+
+/**
+ * A labelled control with a hint and an error slot, wired with aria-describedby.
+ * opts: label, name, type (text|email|password|textarea|select|checkbox|...), value, options
+ * ([{value,label}] for select), hint, required, autocomplete, inputmode, maxlength, minlength,
+ * rows, placeholder, readonly, id.
+ */
+export function field(opts) {
+  const id = opts.id || uid(opts.name || 'field');
+  const hintId = opts.hint ? `${id}-hint` : null;
+  let control;
+  const common = {
+    id,
+    name: opts.name,
+    required: opts.required || false,
+    autocomplete: opts.autocomplete,
+    inputmode: opts.inputmode,
+    maxlength: opts.maxlength,
+    minlength: opts.minlength,
+    placeholder: opts.placeholder,
+    readonly: opts.readonly || false,
+    spellcheck: opts.spellcheck,
+    pattern: opts.pattern,
+    'aria-describedby': hintId,
+  };
+  if (opts.type === 'textarea') {
+    control = h('textarea', { ...common, rows: opts.rows || 6, class: 'input' });
+    control.value = opts.value ?? '';
+  } else if (opts.type === 'select') {
+    control = h('select', { ...common, class: 'input' },
+      (opts.options || []).map((o) => h('option', { value: o.value }, o.label)));
+    control.value = opts.value ?? '';
+  } else if (opts.type === 'checkbox') {
+    control = h('input', { ...common, type: 'checkbox', class: 'checkbox' });
+    control.checked = Boolean(opts.checked);
+    return {
+      wrapper: h('div', { class: 'field field-checkbox', dataset: { field: opts.name } },
+        control,
+        h('label', { for: id }, opts.label),
+        opts.hint ? h('p', { class: 'hint', id: hintId }, opts.hint) : null),
+      input: control,
+    };
+  } else {
+    control = h('input', { ...common, type: opts.type || 'text', class: 'input' });
+    control.value = opts.value ?? '';
+  }
+  const wrapper = h('div', { class: 'field', dataset: { field: opts.name } },
+    h('label', { for: id }, opts.label, opts.required ? null : h('span', { class: 'optional' }, ' (optional)')),
+    opts.hint ? h('p', { class: 'hint', id: hintId }, opts.hint) : null,
+    control);
+  if (opts.type === 'password' && opts.reveal !== false) {
+    const toggle = h('button', {
+      type: 'button', class: 'btn btn-quiet btn-small reveal', 'aria-controls': id,
+      'aria-pressed': 'false',
+      onclick: () => {
+        const show = control.type === 'password';
+        control.type = show ? 'text' : 'password';
+        toggle.textContent = show ? 'Hide' : 'Show';
+        toggle.setAttribute('aria-pressed', String(show));
+        toggle.setAttribute('aria-label', show ? `Hide ${opts.label.toLowerCase()}` : `Show ${opts.label.toLowerCase()}`);
+      },
+      'aria-label': `Show ${opts.label.toLowerCase()}`,
+    }, 'Show');
+    control.classList.add('input-with-button');
+    wrapper.replaceChild(h('div', { class: 'input-group' }, control, toggle), control);
+  }
+  return { wrapper, input: control };
+}
+
+/** A form with an error summary slot at the top. onSubmit(form, event) may be async. */
+export function form(attrs, ...children) {
+  const summary = h('div', { class: 'form-errors', dataset: { role: 'form-errors' } });
+  const el = h('form', { novalidate: true, ...attrs }, summary, children);
+  return el;
+}
+
+/** Remove every error message a previous submit left on this form. */
+export function clearFormErrors(formEl) {
+  for (const node of formEl.querySelectorAll('.field-error')) node.remove();
+  for (const node of formEl.querySelectorAll('[aria-invalid="true"]')) {
+    node.removeAttribute('aria-invalid');
+    const ids = (node.getAttribute('aria-describedby') || '').split(' ')
+      .filter((x) => x && !x.endsWith('-error'));
+    if (ids.length) node.setAttribute('aria-describedby', ids.join(' '));
+    else node.removeAttribute('aria-describedby');
+  }
+  const summary = formEl.querySelector('[data-role="form-errors"]');
+  if (summary) summary.replaceChildren();
+}
+
+function markFieldError(control, message) {
+  const errorId = `${control.id}-error`;
+  const text = h('p', { class: 'field-error', id: errorId }, message);
+  const wrapper = control.closest('.field');
+  if (wrapper) wrapper.append(text);
+  else control.after(text);
+  control.setAttribute('aria-invalid', 'true');
+  const described = (control.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+  described.push(errorId);
+  control.setAttribute('aria-describedby', described.join(' '));
+}
+
+const FIELD_LABELS = {
+  body: 'Request', tenant_name: 'Organisation name', display_name: 'Your name', email: 'E-mail',
+  password: 'Password', invite_token: 'Invitation', current_password: 'Current password',
+  new_password: 'New password', title: 'Title', content: 'Content', context_id: 'Context',
+  tags: 'Tags', name: 'Name', role: 'Role', code: 'Code', backup_code: 'Backup code',
+  limit: 'Page size',
+};
+
+function capitalise(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
+/**
+ * Show an API error on a form: each of error.fields beside its control (matched by name), the
+ * message and any field without a control in the summary. Focus goes to the first invalid
+ * control, else to the summary.
+ */
+export function showFormErrors(formEl, error, { fieldMap = {} } = {}) {
+  clearFormErrors(formEl);
+  if (!error || error.handled) return;
+  const summary = formEl.querySelector('[data-role="form-errors"]');
+  const unplaced = [];
+  let first = null;
+  for (const [key, message] of Object.entries(error.fields || {})) {
+    const name = fieldMap[key] || key;
+    const control = formEl.querySelector(`[name="${CSS.escape(name)}"]`);
+    const sentence = `${FIELD_LABELS[key] || capitalise(key.replace(/_/g, ' '))} ${message}.`;
+    if (control) {
+      markFieldError(control, sentence);
+      first = first || control;
+    } else {
+      unplaced.push(sentence);
+    }
+  }
+  const notice = errorNotice(error);
+  if (unplaced.length) {
+    notice.append(h('ul', { class: 'notice-list' }, unplaced.map((t) => h('li', {}, t))));
+  }
+  if (summary) summary.append(notice);
+  if (first) first.focus();
+  else notice.focus();
+}
+
+/** Client-side check result shown like an API field error. */
+export function fieldError(formEl, name, message) {
+  showFormErrors(formEl, { message: 'Please correct the marked field.', fields: { [name]: message } });
+}
+
+/**
+ * Run fn while a button shows a busy label and the form is marked aria-busy.
+ * Returns fn's result; rethrows its error.
+ */
+export async function busy(button, busyLabel, fn) {
+  const label = button ? button.textContent : null;
+  const formEl = button ? button.closest('form') : null;
+  if (button) {
+    button.disabled = true;
+    button.textContent = busyLabel;
+    button.classList.add('is-busy');
+  }
+  if (formEl) formEl.setAttribute('aria-busy', 'true');
+  try {
+    return await fn();
+  } finally {
+    if (button) {
+      button.disabled = false;
+      button.textContent = label;
+      button.classList.remove('is-busy');
+    }
+    if (formEl) formEl.removeAttribute('aria-busy');
+  }
+}
+
+export function button(label, attrs = {}) {
+  const { variant = 'secondary', class: extra = null, ...rest } = attrs;
+  return h('button', { type: 'button', ...rest, class: ['btn', `btn-${variant}`, extra] }, label);
+}
+
+// --- dialogs --------------------------------------------------------------------------------------
+
+/** A modal <dialog> (focus is kept inside by the browser; Escape cancels). */
+export function modal({ title, body, actions, labelledBy = uid('dialog-title'), onClose = null }) {
+  const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': labelledBy },
+    h('h2', { id: labelledBy, class: 'dialog-title' }, title),
+    body,
+    actions ? h('div', { class: 'dialog-actions' }, actions) : null);
+  const opener = document.activeElement;
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    if (onClose) onClose(dialog.returnValue);
+    if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  return dialog;
+}
+
+/** confirmDialog({title, message, confirmLabel, danger}) → Promise<boolean>. */
+export function confirmDialog({ title, message, confirmLabel = 'Confirm', danger = false }) {
+  return new Promise((resolve) => {
+    let result = false;
+    const ok = button(confirmLabel, {
+      variant: danger ? 'danger' : 'primary',
+      onclick: () => { result = true; dialog.close('confirm'); },
+    });
+    const cancel = button('Cancel', { onclick: () => dialog.close('cancel') });
+    const dialog = modal({
+      title,
+      body: h('p', { class: 'dialog-text' }, message),
+      actions: [cancel, ok],
+      onClose: () => resolve(result),
+    });
+    cancel.focus();
+  });
+}
+
+// --- lists ------------------------------------------------------------------------------------------
+
+/**
+ * Keyset pagination over opaque cursors, kept client-side: stack[i] is the cursor that loads
+ * page i (null for the first). "Previous page" pops back to the cursor before.
+ */
+export class CursorPager {
+  constructor() {
+    this.reset();
+  }
+
+  reset() {
+    this.stack = [null];
+    this.index = 0;
+    this.next = null;
+  }
+
+  get cursor() {
+    return this.stack[this.index];
+  }
+
+  get pageNumber() {
+    return this.index + 1;
+  }
+
+  get hasPrevious() {
+    return this.index > 0;
+  }
+
+  get hasNext() {
+    return Boolean(this.next);
+  }
+
+  /** Record the answer of the page just loaded. */
+  loaded(page) {
+    this.next = page && page.has_more && page.next_cursor ? page.next_cursor : null;
+  }
+
+  forward() {
+    if (!this.next) return false;
+    this.stack = this.stack.slice(0, this.index + 1);
+    this.stack.push(this.next);
+    this.index += 1;
+    return true;
+  }
+
+  back() {
+    if (this.index === 0) return false;
+    this.index -= 1;
+    return true;
+  }
+}
+
+/** Previous/next buttons for a CursorPager. */
+export function pagerNav(pager, { onPrevious, onNext, label = 'Pages' }) {
+  const previous = button('Previous page', {
+    class: 'pager-prev', disabled: !pager.hasPrevious, onclick: onPrevious,
+  });
+  const next = button('Next page', { class: 'pager-next', disabled: !pager.hasNext, onclick: onNext });
+  return h('nav', { class: 'pager', 'aria-label': label },
+    previous,
+    h('span', { class: 'pager-status', 'aria-live': 'polite' }, `Page ${pager.pageNumber}`),
+    next);
+}
+
+// --- clipboard and downloads -----------------------------------------------------------------------
+
+async function copyText(text, fallbackInput) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    /* fall through to the selection fallback */
+  }
+  if (fallbackInput) {
+    fallbackInput.focus();
+    fallbackInput.select();
+    try {
+      return document.execCommand('copy');
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/** A "Copy" button for text; falls back to selecting `input` when the clipboard is denied. */
+export function copyButton(getText, { label = 'Copy', input = null, what = 'Text' } = {}) {
+  const btn = button(label, {
+    class: 'copy-button',
+    onclick: async () => {
+      const ok = await copyText(getText(), input);
+      btn.textContent = ok ? 'Copied' : 'Select and copy';
+      flash(ok ? `${what} copied to the clipboard.` : 'Copying was blocked: select the text and copy it yourself.', ok ? 'success' : 'info');
+      setTimeout(() => { btn.textContent = label; }, 2500);
+    },
+  });
+  return btn;
+}
+
+/** A button that saves `text` as a file (a blob: URL, revoked right after). */
+export function downloadButton(filename, getText, { label = 'Download' } = {}) {
+  return button(label, {
+    class: 'download-button',
+    onclick: () => {
+      const url = URL.createObjectURL(new Blob([getText()], { type: 'text/plain;charset=utf-8' }));
+      const a = h('a', { href: url, download: filename, class: 'visually-hidden' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    },
+  });
+}
