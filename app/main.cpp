@@ -9,6 +9,7 @@
 #include <soci/soci.h>
 
 #include "app/cli/admin.h"
+#include "app/cli/keys.h"
 #include "app/config/config.h"
 #include "app/crypto/random.h"
 #include "app/db/connection.h"
@@ -35,6 +36,7 @@ constexpr const char* kUsage =
     "  maintenance   delete expired sessions and stale throttle rows\n"
     "  tenant        create a tenant and its owner (tenant create)\n"
     "  user          create, disable, enable, unlock, reset-password\n"
+    "  keys          field-encryption keys: generate, status, reencrypt\n"
     "  gen-secret    print a new random 32-byte secret (base64)\n"
     "  version       print the version\n"
     "\n"
@@ -260,6 +262,10 @@ int main(int argc, char** argv) {
   if (command == "tenant" || command == "user") {
     std::vector<std::string> rest(args.items.begin() + 1, args.items.end());
     return command == "tenant" ? cmd_tenant(rest) : cmd_user(rest);
+  }
+  if (command == "keys") {
+    std::vector<std::string> rest(args.items.begin() + 1, args.items.end());
+    return cmd_keys(rest);
   }
   if (command == "gen-secret") {
     std::printf("%s\n", generate_secret().c_str());

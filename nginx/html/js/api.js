@@ -140,6 +140,7 @@ export async function api(method, path, body, options = {}) {
       }
       const confirmed = await stepUpInFlight;
       if (confirmed) return api(method, path, body, { ...options, noStepUp: true });
+      if (confirmed === null) throw error; // no prompt possible here (enrolment-only session)
       error.message = 'The action was cancelled: it needs you to confirm it is you.';
       error.code = 'step_up_cancelled';
     }

@@ -78,7 +78,17 @@ export function errorText(error) {
   if (error.status === 405 || error.code === 'method_not_allowed') {
     return 'This action is not available on this server yet.';
   }
+  if (error.code === 'validation_failed' && error.fields && Object.keys(error.fields).length) {
+    return Object.keys(error.fields).length === 1
+      ? 'Please correct the marked field.'
+      : 'Please correct the marked fields.';
+  }
   return error.message || 'Something went wrong.';
+}
+
+/** Whether a support reference helps: server trouble and refusals the user can't explain. */
+function showsReference(error) {
+  return error.status === 0 || error.status >= 500 || error.code === 'csrf_failed' || error.code === 'forbidden';
 }
 
 /** A notice box for an error (role=alert), with the request id for support. */
@@ -86,7 +96,8 @@ export function errorNotice(error, { title = null } = {}) {
   return h('div', { class: 'notice notice-error', role: 'alert', tabindex: '-1' },
     title ? h('p', { class: 'notice-title' }, title) : null,
     h('p', {}, errorText(error)),
-    error && error.requestId ? h('p', { class: 'notice-ref' }, `Reference: ${error.requestId}`) : null);
+    error && error.requestId && showsReference(error)
+      ? h('p', { class: 'notice-ref' }, `Reference: ${error.requestId}`) : null);
 }
 
 /** Put an error (or nothing) into a container; ignores errors the API layer already handled. */
@@ -147,8 +158,9 @@ export function field(opts) {
     control = h('input', { ...common, type: opts.type || 'text', class: 'input' });
     control.value = opts.value ?? '';
   }
-  const wrapper = h('div', { class: 'field', dataset: { field: opts.name } },
-    h('label', { for: id }, opts.label, opts.required ? null : h('span', { class: 'optional' }, ' (optional)')),
+  const wrapper = h('div', { class: ['field', opts.short ? 'field-short' : null], dataset: { field: opts.name } },
+    h('label', { for: id }, opts.label,
+      opts.required || opts.showOptional === false ? null : h('span', { class: 'optional' }, ' (optional)')),
     opts.hint ? h('p', { class: 'hint', id: hintId }, opts.hint) : null,
     control);
   if (opts.type === 'password' && opts.reveal !== false) {
@@ -165,7 +177,8 @@ export function field(opts) {
       'aria-label': `Show ${opts.label.toLowerCase()}`,
     }, 'Show');
     control.classList.add('input-with-button');
-    wrapper.replaceChild(h('div', { class: 'input-group' }, control, toggle), control);
+    // Moving the control into the group takes it out of the wrapper; the group goes in its place.
+    wrapper.append(h('div', { class: 'input-group' }, control, toggle));
   }
   return { wrapper, input: control };
 }
@@ -244,6 +257,17 @@ export function showFormErrors(formEl, error, { fieldMap = {} } = {}) {
   if (summary) summary.append(notice);
   if (first) first.focus();
   else notice.focus();
+}
+
+/**
+ * The account's e-mail as a hidden username field, so password managers know which account a
+ * password form is for (Chromium asks for one on every password form).
+ */
+export function usernameHint(email) {
+  return h('input', {
+    type: 'text', name: 'username', autocomplete: 'username', value: email || '', readonly: true,
+    class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true',
+  });
 }
 
 /** Client-side check result shown like an API field error. */
@@ -386,33 +410,37 @@ export function pagerNav(pager, { onPrevious, onNext, label = 'Pages' }) {
 
 // --- clipboard and downloads -----------------------------------------------------------------------
 
-async function copyText(text, fallbackInput) {
+async function copyText(text) {
   try {
     if (navigator.clipboard && window.isSecureContext) {
       await navigator.clipboard.writeText(text);
       return true;
     }
   } catch {
-    /* fall through to the selection fallback */
+    /* denied: fall back to a selection */
   }
-  if (fallbackInput) {
-    fallbackInput.focus();
-    fallbackInput.select();
-    try {
-      return document.execCommand('copy');
-    } catch {
-      return false;
-    }
+  const scratch = h('textarea', { class: 'visually-hidden', readonly: true, 'aria-hidden': 'true', tabindex: '-1' });
+  scratch.value = text;
+  const previous = document.activeElement;
+  document.body.append(scratch);
+  scratch.select();
+  let ok = false;
+  try {
+    ok = document.execCommand('copy');
+  } catch {
+    ok = false;
   }
-  return false;
+  scratch.remove();
+  if (previous && typeof previous.focus === 'function') previous.focus();
+  return ok;
 }
 
-/** A "Copy" button for text; falls back to selecting `input` when the clipboard is denied. */
-export function copyButton(getText, { label = 'Copy', input = null, what = 'Text' } = {}) {
+/** A "Copy" button for text (the clipboard API, else a selection and the copy command). */
+export function copyButton(getText, { label = 'Copy', what = 'Text' } = {}) {
   const btn = button(label, {
     class: 'copy-button',
     onclick: async () => {
-      const ok = await copyText(getText(), input);
+      const ok = await copyText(getText());
       btn.textContent = ok ? 'Copied' : 'Select and copy';
       flash(ok ? `${what} copied to the clipboard.` : 'Copying was blocked: select the text and copy it yourself.', ok ? 'success' : 'info');
       setTimeout(() => { btn.textContent = label; }, 2500);

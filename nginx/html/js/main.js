@@ -1,0 +1,256 @@
+// portcullis SPA — start-up, navigation, the header, and the answers every view shares
+// (expired session, step-up, enrolment-only). Loaded as an ES module from a file: the CSP
+// allows no inline script.
+
+import { configureApi, get, post } from './api.js';
+import { h, replace } from './dom.js';
+import { Router, navigate, parseHash } from './router.js';
+import {
+  session, applyLogin, clearSession, onSessionChange, isLoggedIn, isAdmin, isOwner,
+} from './session.js';
+import { flash, flashNext, showPendingFlash, errorNotice } from './ui.js';
+import { reauthenticate } from './reauth.js';
+import { homePath, logout, setReturnTo } from './flow.js';
+import * as authViews from './views/auth.js';
+import * as memoryViews from './views/memories.js';
+import { contextsView } from './views/contexts.js';
+import { sessionsView } from './views/sessions.js';
+import { securityView, enrolView } from './views/security.js';
+import { membersView } from './views/members.js';
+import { invitationsView } from './views/invitations.js';
+import { settingsView } from './views/settings.js';
+import { auditView } from './views/audit.js';
+import { notFoundView, forbiddenView } from './views/errors.js';
+
+// access: guest (logged out only), any, verify (password given, second factor pending),
+// enrol (enrolment-only session), user, admin, owner.
+const router = new Router([
+  { pattern: '/login', title: 'Log in', access: 'guest', view: authViews.loginView },
+  { pattern: '/login/verify', title: 'Two-factor authentication', access: 'verify', view: authViews.verifyView },
+  { pattern: '/register', title: 'Create an organisation', access: 'guest', view: authViews.registerView },
+  { pattern: '/join', title: 'Join an organisation', access: 'any', view: authViews.joinView },
+  { pattern: '/enrol', title: 'Set up two-factor authentication', access: 'enrol', view: enrolView },
+  { pattern: '/memories', title: 'Memories', access: 'user', nav: 'memories', view: memoryViews.listView },
+  { pattern: '/memories/new', title: 'New memory', access: 'user', nav: 'memories', view: memoryViews.createView },
+  { pattern: '/memories/:id', title: 'Memory', access: 'user', nav: 'memories', view: memoryViews.detailView },
+  { pattern: '/memories/:id/edit', title: 'Edit memory', access: 'user', nav: 'memories', view: memoryViews.editView },
+  { pattern: '/contexts', title: 'Contexts', access: 'user', nav: 'contexts', view: contextsView },
+  { pattern: '/sessions', title: 'Sessions', access: 'user', nav: 'sessions', view: sessionsView },
+  { pattern: '/security', title: 'Account and security', access: 'user', nav: 'security', view: securityView },
+  { pattern: '/members', title: 'Members', access: 'admin', nav: 'members', view: membersView },
+  { pattern: '/invitations', title: 'Invitations', access: 'admin', nav: 'invitations', view: invitationsView },
+  { pattern: '/audit', title: 'Audit log', access: 'admin', nav: 'audit', view: auditView },
+  { pattern: '/settings', title: 'Organisation settings', access: 'owner', nav: 'settings', view: settingsView },
+]);
+
+const NAV = [
+  { key: 'memories', label: 'Memories', href: '#/memories' },
+  { key: 'contexts', label: 'Contexts', href: '#/contexts' },
+  { key: 'sessions', label: 'Sessions', href: '#/sessions' },
+  { key: 'security', label: 'Security', href: '#/security' },
+  { key: 'members', label: 'Members', href: '#/members', admin: true },
+  { key: 'invitations', label: 'Invitations', href: '#/invitations', admin: true },
+  { key: 'audit', label: 'Audit log', href: '#/audit', admin: true },
+  { key: 'settings', label: 'Settings', href: '#/settings', owner: true },
+];
+
+let expiryTimer = null;
+
+// --- the answers every view shares ------------------------------------------------------------
+
+function sessionEnded(message = 'Your session expired. Please log in again.') {
+  const { path, query } = parseHash();
+  const match = router.match(path);
+  if (match && !['guest', 'verify', 'any'].includes(match.route.access)) {
+    setReturnTo({ path, query });
+  }
+  clearSession();
+  flashNext(message, 'info');
+  navigate('/login');
+}
+
+configureApi({
+  onExpired: () => sessionEnded(),
+  onEnrollmentRequired: () => {
+    session.enrollmentOnly = true;
+    renderNav();
+    navigate('/enrol');
+  },
+  // An enrolment-only session can't re-authenticate (the API allows it only its enrolment
+  // routes): null tells the caller no prompt was possible.
+  onStepUp: () => (session.enrollmentOnly ? null : reauthenticate()),
+});
+
+// --- header ---------------------------------------------------------------------------------------
+
+const nav = document.getElementById('site-nav');
+const navLinks = document.getElementById('nav-links');
+const account = document.getElementById('account');
+const accountNames = [document.getElementById('account-name'), document.getElementById('nav-account-name')];
+const menuToggle = document.getElementById('menu-toggle');
+
+function setMenuOpen(open) {
+  menuToggle.setAttribute('aria-expanded', String(open));
+  nav.classList.toggle('is-open', open);
+}
+
+function renderNav() {
+  const loggedIn = isLoggedIn();
+  const showNav = loggedIn || session.enrollmentOnly;
+  nav.hidden = !showNav;
+  account.hidden = !showNav;
+  menuToggle.hidden = !showNav;
+  if (!showNav) {
+    navLinks.replaceChildren();
+    setMenuOpen(false);
+    return;
+  }
+  const current = router.match(parseHash().path);
+  const active = current ? current.route.nav : null;
+  const items = loggedIn
+    ? NAV.filter((item) => (!item.admin || isAdmin()) && (!item.owner || isOwner()))
+    : [];
+  replace(navLinks, items.map((item) => h('li', {},
+    h('a', {
+      href: item.href,
+      class: 'nav-link',
+      'aria-current': item.key === active ? 'page' : null,
+      onclick: () => setMenuOpen(false),
+    }, item.label))));
+  const who = session.user ? (session.user.display_name || session.user.email) : '';
+  for (const el of accountNames) {
+    replace(el, h('span', { class: 'account-user' }, who),
+      session.tenant ? h('span', { class: 'account-tenant' }, session.tenant.name) : null);
+    el.title = session.user ? session.user.email : '';
+  }
+}
+
+menuToggle.addEventListener('click', () => {
+  setMenuOpen(menuToggle.getAttribute('aria-expanded') !== 'true');
+});
+for (const id of ['logout-button', 'nav-logout-button']) {
+  document.getElementById(id).addEventListener('click', () => logout());
+}
+document.getElementById('skip-link').addEventListener('click', (event) => {
+  event.preventDefault();
+  const target = document.getElementById('page-title') || document.getElementById('main');
+  target.focus();
+});
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && nav.classList.contains('is-open')) {
+    setMenuOpen(false);
+    menuToggle.focus();
+  }
+});
+onSessionChange(() => {
+  renderNav();
+  scheduleExpiryCheck();
+});
+
+// When the session's absolute lifetime ends, ask the server (the answer sends us to login).
+// Nothing polls in between: a request would count as activity and defeat the idle timeout.
+function scheduleExpiryCheck() {
+  clearTimeout(expiryTimer);
+  expiryTimer = null;
+  const expires = session.info && session.info.expires_at ? Date.parse(session.info.expires_at) : NaN;
+  if (!isLoggedIn() || Number.isNaN(expires)) return;
+  const delay = Math.min(Math.max(expires - Date.now() + 1000, 1000), 2 ** 31 - 1);
+  expiryTimer = setTimeout(() => {
+    get('/me').then(applyLogin).catch(() => { /* onExpired already moved us to login */ });
+  }, delay);
+}
+
+// --- rendering ------------------------------------------------------------------------------------
+
+const main = document.getElementById('main');
+let renderCount = 0;
+
+function guard(route) {
+  const access = route.access;
+  if (access === 'any') return null;
+  if (access === 'verify') return session.mfaPending ? null : '/login';
+  if (access === 'guest') return isLoggedIn() || session.enrollmentOnly ? homePath() : null;
+  if (access === 'enrol') return session.enrollmentOnly ? null : homePath();
+  // user, admin, owner
+  if (session.enrollmentOnly) return '/enrol';
+  if (!isLoggedIn()) return '/login';
+  return null;
+}
+
+async function render() {
+  renderCount += 1;
+  const mine = renderCount;
+  const { path, query } = parseHash();
+  if (path === '/') {
+    navigate(homePath());
+    return;
+  }
+  const match = router.match(path);
+  setMenuOpen(false);
+  const root = h('div', { class: 'view' });
+  replace(main, root);
+  let title = 'Not found';
+  let view = notFoundView;
+  let params = {};
+  if (match) {
+    const redirect = guard(match.route);
+    if (redirect) {
+      if (redirect === '/login' && !session.mfaPending) setReturnTo({ path, query });
+      navigate(redirect);
+      return;
+    }
+    ({ params } = match);
+    title = match.route.title;
+    view = match.route.view;
+    if ((match.route.access === 'admin' && !isAdmin()) || (match.route.access === 'owner' && !isOwner())) {
+      view = forbiddenView;
+      title = 'No access';
+    }
+  }
+  document.title = `${title} · portcullis`;
+  main.dataset.view = match ? match.route.pattern : 'not-found';
+  renderNav();
+  main.setAttribute('aria-busy', 'true');
+  const setTitle = (text) => {
+    if (mine === renderCount) document.title = `${text} · portcullis`;
+  };
+  let pending;
+  try {
+    pending = view(root, { params, query, path, setTitle });
+  } catch (error) {
+    pending = Promise.reject(error);
+  }
+  showPendingFlash();
+  const heading = root.querySelector('#page-title');
+  if (heading && !root.contains(document.activeElement)) heading.focus({ preventScroll: false });
+  try {
+    await pending;
+  } catch (error) {
+    if (mine === renderCount && !(error && error.handled)) {
+      root.append(errorNotice(error, { title: 'This page could not be loaded.' }));
+    }
+  } finally {
+    if (mine === renderCount) main.removeAttribute('aria-busy');
+  }
+}
+
+async function start() {
+  try {
+    // The session cookie is HttpOnly: asking the server is the only way to know who we are,
+    // and GET /me hands back the CSRF token for this session.
+    applyLogin(await get('/me', { public: true }));
+  } catch (error) {
+    clearSession();
+    if (error && error.code === 'session_expired') {
+      flashNext('Your session expired. Please log in again.', 'info');
+    } else if (error && error.status !== 401) {
+      flashNext(`The service could not be reached (${error.message})`, 'error');
+    }
+  }
+  window.addEventListener('hashchange', render);
+  await render();
+}
+
+start().catch((error) => {
+  flash(`portcullis could not start: ${error && error.message ? error.message : error}`, 'error');
+});

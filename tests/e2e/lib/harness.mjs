@@ -1,0 +1,343 @@
+// Shared machinery of the end-to-end tests: the browser, one "user" per browser context with
+// its console log, failure artifacts, the checks every test ends with (no uncaught error, no
+// CSP violation, nothing fetched from another origin), TOTP codes from oathtool, and the few
+// UI steps most tests share (register, log in).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export const chromiumPath = process.env.PORTCULLIS_E2E_CHROMIUM || '/usr/bin/chromium';
+export const BASE = (process.env.PORTCULLIS_E2E_BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
+export const ARTIFACTS = process.env.PORTCULLIS_E2E_ARTIFACTS || path.join(repoRoot, 'build', 'e2e');
+export const STEP_UP_SECONDS = Number(process.env.PORTCULLIS_E2E_STEP_UP_SECONDS || 900);
+export const SESSION_COOKIE = '__Host-portcullis';
+
+// This machine has no network but the package mirrors: without the background-networking
+// switches Chromium keeps trying to reach Google's services. Root needs --no-sandbox.
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+
+/**
+ * Debian's Chromium, headless. playwright-core's launch() always starts it with a new, empty
+ * --user-data-dir of its own (a temp dir it deletes on close), so no profile is shared between
+ * runs or tests.
+ */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: process.env.PORTCULLIS_E2E_HEADED !== '1',
+    args: CHROMIUM_ARGS,
+    timeout: 60_000,
+  });
+}
+
+export const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+export function slug(text) {
+  return String(text).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+}
+
+export function unique(prefix) {
+  return `${prefix}-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
+}
+
+export function newAccount(prefix) {
+  const id = unique(prefix);
+  return {
+    email: `${id}@example.com`,
+    // Long, not on the block list, no context word (tenant, e-mail, name).
+    password: `Lantern-${crypto.randomBytes(6).toString('hex')}-Quartz-Meadow`,
+    name: `${prefix[0].toUpperCase()}${prefix.slice(1)} Person`,
+    tenant: `${prefix[0].toUpperCase()}${prefix.slice(1)} Org ${crypto.randomBytes(2).toString('hex')}`,
+  };
+}
+
+// --- users: one browser context each, with its own console log ----------------------------------------
+
+export class User {
+  constructor(name, context, page) {
+    this.name = name;
+    this.context = context;
+    this.page = page;
+    this.log = [];
+  }
+
+  record(entry) {
+    this.log.push({ at: new Date().toISOString(), ...entry });
+  }
+
+  /** Open a view by its hash route, as typing the address would (a full page load). */
+  async open(route) {
+    await this.page.goto(`${BASE}/#${route}`);
+  }
+
+  /** Problems the page reported: uncaught errors, CSP violations, other-origin requests. */
+  problems() {
+    return this.log.filter((e) => e.type === 'pageerror'
+      || e.type === 'external-request'
+      || /Content Security Policy|CSP violation/i.test(e.text)
+      // Chromium logs every 4xx answer of fetch(); the API answers 4xx on purpose (401 before
+      // login, 404 for another tenant's memory, 400 for a wrong code …).
+      || (e.type === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(e.text)));
+  }
+
+  logText() {
+    const lines = this.log.map((e) => `${e.at} [${e.type}] ${e.text}${e.url ? ` (${e.url})` : ''}`);
+    return `## ${this.name} — ${this.page.isClosed() ? 'closed' : this.page.url()}\n${lines.join('\n') || '(no console messages)'}\n`;
+  }
+}
+
+/** Tracks the users of one test, for artifacts on failure and the checks at its end. */
+export class Scene {
+  constructor(browser, testName) {
+    this.browser = browser;
+    this.testName = testName;
+    this.users = [];
+  }
+
+  async user(name, { viewport = { width: 1280, height: 900 }, permissions = [] } = {}) {
+    const context = await this.browser.newContext({
+      viewport,
+      locale: 'en-GB',
+      timezoneId: 'UTC',
+      acceptDownloads: true,
+      permissions,
+    });
+    context.setDefaultTimeout(15_000);
+    // Report CSP violations from the page itself as well (Chromium also logs them).
+    await context.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile || '?'}:${e.lineNumber || 0}`);
+      });
+    });
+    const page = await context.newPage();
+    const user = new User(name, context, page);
+    // Nothing may be fetched from another origin: such requests are refused and reported.
+    await context.route((url) => !url.href.startsWith(`${BASE}/`) && !['blob:', 'data:', 'about:'].includes(url.protocol),
+      (route) => {
+        user.record({ type: 'external-request', text: `request to another origin: ${route.request().url()}` });
+        return route.abort();
+      });
+    const watch = (p) => {
+      p.on('console', (msg) => user.record({ type: msg.type(), text: msg.text(), url: msg.location().url }));
+      p.on('pageerror', (error) => user.record({ type: 'pageerror', text: error.stack || String(error) }));
+    };
+    watch(page);
+    context.on('page', (p) => { if (p !== page) watch(p); });
+    this.users.push(user);
+    return user;
+  }
+
+  async saveFailure() {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const base = slug(this.testName);
+    const logs = [];
+    for (const [i, user] of this.users.entries()) {
+      const suffix = i === 0 ? '' : `-${slug(user.name)}`;
+      if (!user.page.isClosed()) {
+        try {
+          await user.page.screenshot({ path: path.join(ARTIFACTS, `failure-${base}${suffix}.png`), fullPage: true, timeout: 10_000 });
+        } catch (error) {
+          logs.push(`(screenshot of ${user.name} failed: ${error.message})`);
+        }
+      }
+      logs.push(user.logText());
+    }
+    fs.writeFileSync(path.join(ARTIFACTS, `console-${base}.log`), `${logs.join('\n')}\n`);
+  }
+
+  assertClean() {
+    for (const user of this.users) {
+      assert.deepEqual(user.problems(), [], `${user.name}: the page reported problems:\n${user.logText()}`);
+    }
+  }
+
+  async close() {
+    for (const user of this.users) await user.context.close().catch(() => {});
+  }
+}
+
+/**
+ * A test with its own browser: fn(scene, t). On failure: a screenshot of every page and the
+ * console logs under build/e2e/. At the end: no page had an uncaught error, a CSP violation or
+ * a request to another origin.
+ */
+export function e2eTest(name, fn, options = {}) {
+  return test(name, { timeout: 180_000, ...options }, async (t) => {
+    const browser = await launchBrowser();
+    const scene = new Scene(browser, name);
+    try {
+      await fn(scene, t);
+      scene.assertClean();
+    } catch (error) {
+      await scene.saveFailure().catch((e) => console.error(`saving failure artifacts failed: ${e.message}`));
+      throw error;
+    } finally {
+      await scene.close();
+      await browser.close();
+    }
+  });
+}
+
+/** A named step of a longer test, reported as a subtest; a failed step ends the test. */
+export async function step(t, name, fn) {
+  let failure = null;
+  await t.test(name, async () => {
+    try {
+      await fn();
+    } catch (error) {
+      failure = error;
+      throw error;
+    }
+  });
+  if (failure) throw failure;
+}
+
+// --- waiting for views ------------------------------------------------------------------------------------
+
+/** Wait until the SPA shows the view with this title and has finished loading it. */
+export async function waitForView(page, title, { timeout = 15_000 } = {}) {
+  try {
+    await page.waitForFunction((t) => document.title === `${t} · portcullis`
+      && !document.querySelector('main[aria-busy="true"]'), title, { timeout });
+  } catch (error) {
+    throw new Error(`view "${title}" did not appear (title is "${await page.title()}", url ${page.url()}): ${error.message}`);
+  }
+}
+
+export async function flashText(page) {
+  const flash = page.locator('#flash .flash-text');
+  await flash.waitFor({ state: 'visible' });
+  return (await flash.textContent()).trim();
+}
+
+// --- shared UI steps ------------------------------------------------------------------------------------------
+
+export async function registerTenant(user, account) {
+  const { page } = user;
+  await user.open('/register');
+  await waitForView(page, 'Create an organisation');
+  await page.getByLabel('Organisation name').fill(account.tenant);
+  await page.getByLabel('Your name').fill(account.name);
+  await page.getByLabel('E-mail').fill(account.email);
+  await page.getByLabel('Password', { exact: true }).fill(account.password);
+  await page.getByRole('button', { name: 'Create organisation' }).click();
+  await waitForView(page, 'Log in');
+  assert.match(await flashText(page), /is ready\. Log in to continue\./);
+  assert.equal(await page.getByLabel('E-mail').inputValue(), account.email, 'the login form offers the new e-mail');
+}
+
+/**
+ * Fill in and send the login form; returns the parsed answer of POST /auth/login. The view
+ * that follows is the caller's to wait for (memories, second factor, enrolment).
+ */
+export async function submitLogin(user, account, { open = true } = {}) {
+  const { page } = user;
+  if (open) {
+    await user.open('/login');
+    await waitForView(page, 'Log in');
+  }
+  await page.getByLabel('E-mail').fill(account.email);
+  await page.getByLabel('Password', { exact: true }).fill(account.password);
+  const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/login'));
+  await page.getByRole('button', { name: 'Log in' }).click();
+  const response = await answer;
+  return { status: response.status(), body: await response.json() };
+}
+
+export async function login(user, account) {
+  const { status, body } = await submitLogin(user, account);
+  assert.equal(status, 200, `login answered ${status}: ${JSON.stringify(body)}`);
+  await waitForView(user.page, 'Memories');
+  return body;
+}
+
+/** Answer the re-authentication prompt if (and only if) it is open, or wait for it. */
+export async function confirmIdentity(page, { password = null, code = null }) {
+  const dialog = page.locator('#reauth-dialog');
+  await dialog.waitFor({ state: 'visible' });
+  if (code) await dialog.getByLabel('Authentication code').fill(code);
+  else await dialog.getByLabel('Password', { exact: true }).fill(password);
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await dialog.waitFor({ state: 'detached' });
+}
+
+/** Click the confirm button of the open confirmation dialog. */
+export async function confirmDialog(page, buttonName) {
+  const dialog = page.locator('dialog.dialog[open]');
+  await dialog.waitFor({ state: 'visible' });
+  await dialog.getByRole('button', { name: buttonName, exact: true }).click();
+}
+
+// --- security checks ---------------------------------------------------------------------------------------
+
+/**
+ * The session cookie is HttpOnly (invisible to script), Secure, SameSite=Strict, host-only, and
+ * no token is readable by the page's script: not in document.cookie, localStorage or
+ * sessionStorage.
+ */
+export async function assertNoTokenVisibleToScript(user, { csrfToken = null } = {}) {
+  const cookies = await user.context.cookies(BASE);
+  const session = cookies.find((c) => c.name === SESSION_COOKIE);
+  assert.ok(session, `the browser holds the ${SESSION_COOKIE} cookie (cookies: ${cookies.map((c) => c.name).join(', ') || 'none'})`);
+  assert.equal(session.httpOnly, true, 'session cookie is HttpOnly');
+  assert.equal(session.secure, true, 'session cookie is Secure');
+  assert.equal(session.sameSite, 'Strict', 'session cookie is SameSite=Strict');
+  assert.equal(session.path, '/');
+  const seen = await user.page.evaluate(() => ({
+    cookie: document.cookie,
+    local: Object.entries(window.localStorage),
+    session: Object.entries(window.sessionStorage),
+  }));
+  assert.ok(!seen.cookie.includes(SESSION_COOKIE), `document.cookie shows no session cookie: "${seen.cookie}"`);
+  assert.ok(!seen.cookie.includes(session.value), 'document.cookie does not hold the session token');
+  const secrets = [session.value, csrfToken].filter(Boolean);
+  for (const [area, entries] of [['localStorage', seen.local], ['sessionStorage', seen.session]]) {
+    for (const [key, value] of entries) {
+      assert.doesNotMatch(key, /token|csrf|session|secret/i, `${area} key "${key}" looks like a token`);
+      for (const secret of secrets) {
+        assert.ok(!value.includes(secret), `${area}["${key}"] holds a token`);
+      }
+    }
+  }
+  return { seen, sessionCookie: session };
+}
+
+// --- TOTP (RFC 6238) with oathtool, the independent reference ------------------------------------------
+
+export const currentStep = (at = Date.now()) => Math.floor(at / 30_000);
+
+function oathtoolTime(stepNumber) {
+  const d = new Date(stepNumber * 30_000 + 1_000);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`;
+}
+
+/** The 6-digit code of a base32 secret for one 30 s step (default: now), from oathtool. */
+export function totpCode(secret, stepNumber = currentStep()) {
+  return execFileSync('oathtool', ['--totp', '-b', '--now', oathtoolTime(stepNumber), secret.replace(/\s+/g, '')],
+    { encoding: 'utf8' }).trim();
+}
+
+/** Wait until the 30 s step is later than `usedStep` (a used step can't be used again). */
+export async function waitForStepAfter(usedStep) {
+  const next = (usedStep + 1) * 30_000;
+  const wait = next - Date.now();
+  if (wait > 0) await sleep(wait + 250);
+}
