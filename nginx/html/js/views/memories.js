@@ -321,6 +321,10 @@ export async function editView(root, { params, setTitle }) {
     ]);
   } catch (error) {
     replace(slot);
+    if (error.status === 404) {
+      header.querySelector('h1').textContent = 'Memory not found';
+      setTitle('Memory not found');
+    }
     if (!notFound(slot, error)) throw error;
     return;
   }
