@@ -19,7 +19,7 @@ DEB_PACKAGES := g++ cmake ninja-build pkg-config ccache clang-format \
   libfcgi-dev libfcgi-bin libsoci-dev libpq-dev postgresql libsqlite3-dev sqlite3 \
   libcrypto++-dev libargon2-dev argon2 john-data python3-zxcvbn rapidjson-dev libboost-log-dev libsystemd-dev systemd \
   libqrencode-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev curl \
-  nginx wrk oathtool openssl procps util-linux
+  nginx wrk oathtool openssl procps util-linux chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

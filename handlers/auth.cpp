@@ -33,7 +33,9 @@ void register_auth_routes(Router& router) {
   router.add("POST", "/api/v1/auth/login", Access::kPublic, post_login);
   router.add("POST", "/api/v1/auth/logout", Access::kAnySession, post_logout);
   router.add("POST", "/api/v1/auth/refresh", Access::kAuthenticated, post_refresh);
-  router.add("POST", "/api/v1/auth/reauthenticate", Access::kAuthenticated, post_reauthenticate);
+  // Enrolment-only sessions may re-authenticate too, or MFA setup (which needs
+  // a recent step-up) would be unreachable after the step-up window.
+  router.add("POST", "/api/v1/auth/reauthenticate", Access::kEnrollment, post_reauthenticate);
   router.add("POST", "/api/v1/auth/mfa/verify", Access::kMfaPending, post_mfa_verify);
   // The seed's paths, kept as deprecated aliases.
   router.add("POST", "/api/register", Access::kPublic,

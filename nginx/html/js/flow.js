@@ -6,7 +6,8 @@ import { navigate } from './router.js';
 import { session, clearSession, isLoggedIn } from './session.js';
 import { flashNext } from './ui.js';
 
-// The view a logged-out visit asked for, to open after logging in: {path, query}.
+// The view a logged-out visit asked for, or the one an ended session was on, to open after
+// logging in: {path, query, email?}.
 let returnTo = null;
 
 export function setReturnTo(target) {
@@ -26,7 +27,9 @@ export function afterLogin() {
   }
   const target = returnTo;
   returnTo = null;
-  if (target) navigate(target.path, Object.fromEntries(target.query));
+  // A page left by an ended session is offered back to the same person only.
+  const sameUser = !target || !target.email || (session.user && session.user.email === target.email);
+  if (target && sameUser) navigate(target.path, Object.fromEntries(target.query));
   else navigate('/memories');
 }
 

@@ -62,7 +62,7 @@ function sessionEnded(message = 'Your session expired. Please log in again.') {
   const { path, query } = parseHash();
   const match = router.match(path);
   if (match && !['guest', 'verify', 'any'].includes(match.route.access)) {
-    setReturnTo({ path, query });
+    setReturnTo({ path, query, email: session.user ? session.user.email : null });
   }
   clearSession();
   flashNext(message, 'info');
@@ -115,7 +115,16 @@ function renderNav() {
       href: item.href,
       class: 'nav-link',
       'aria-current': item.key === active ? 'page' : null,
-      onclick: () => setMenuOpen(false),
+      onclick: (event) => {
+        setMenuOpen(false);
+        // The tab of a view starts it afresh (the memory list at its first page); clicking the
+        // tab of the view on screen reloads it.
+        if (item.key === 'memories') memoryViews.resetMemoryList();
+        if (window.location.hash === item.href) {
+          event.preventDefault();
+          navigate(item.href.slice(1));
+        }
+      },
     }, item.label))));
   const who = session.user ? (session.user.display_name || session.user.email) : '';
   for (const el of accountNames) {
@@ -189,7 +198,7 @@ async function render() {
   setMenuOpen(false);
   const root = h('div', { class: 'view' });
   replace(main, root);
-  let title = 'Not found';
+  let title = 'Page not found';
   let view = notFoundView;
   let params = {};
   if (match) {

@@ -5,7 +5,8 @@ import { post, setCsrfToken } from './api.js';
 import { h, replace } from './dom.js';
 import { session, updateUser } from './session.js';
 import {
-  busy, button, clearFormErrors, copyButton, downloadButton, errorNotice, field, form, showFormErrors,
+  busy, button, clearFormErrors, codeErrorOnField, copyButton, downloadButton, errorNotice, field, form,
+  showFormErrors,
 } from './ui.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -120,7 +121,7 @@ export function totpEnrolment(container, { autoStart = false, onEnabled, onCance
         replace(container, panel);
         panel.querySelector('h2').focus();
       } catch (error) {
-        showFormErrors(formEl, error);
+        showFormErrors(formEl, codeErrorOnField(error, 'code'));
         code.input.select();
       }
     });

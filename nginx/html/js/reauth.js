@@ -6,7 +6,9 @@
 import { post } from './api.js';
 import { h } from './dom.js';
 import { session } from './session.js';
-import { busy, button, field, form, modal, showFormErrors, usernameHint } from './ui.js';
+import {
+  busy, button, codeErrorOnField, field, form, modal, showFormErrors, usernameHint,
+} from './ui.js';
 
 /** Opens the dialog; resolves true once the server accepted the password or code. */
 export function reauthenticate() {
@@ -54,7 +56,7 @@ export function reauthenticate() {
           error.fields = { password: 'is incorrect' };
           error.message = 'That password is not correct.';
         }
-        showFormErrors(formEl, error);
+        showFormErrors(formEl, codeErrorOnField(error, 'code'));
         input.input.select();
       }
     });

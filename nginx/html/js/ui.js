@@ -250,6 +250,11 @@ export function showFormErrors(formEl, error, { fieldMap = {} } = {}) {
       unplaced.push(sentence);
     }
   }
+  if (first && !unplaced.length) {
+    // Every message sits beside its field (and is read out with it): no summary needed.
+    first.focus();
+    return;
+  }
   const notice = errorNotice(error);
   if (unplaced.length) {
     notice.append(h('ul', { class: 'notice-list' }, unplaced.map((t) => h('li', {}, t))));
@@ -268,6 +273,14 @@ export function usernameHint(email) {
     type: 'text', name: 'username', autocomplete: 'username', value: email || '', readonly: true,
     class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true',
   });
+}
+
+/** A wrong TOTP or backup code (400 invalid_code) is marked on the field it came from. */
+export function codeErrorOnField(error, name) {
+  if (error && error.code === 'invalid_code' && !error.fields) {
+    error.fields = { [name]: 'is not valid. Check the code (and your device’s clock) and try again' };
+  }
+  return error;
 }
 
 /** Client-side check result shown like an API field error. */

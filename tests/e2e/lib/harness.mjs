@@ -278,6 +278,21 @@ export async function confirmIdentity(page, { password = null, code = null }) {
   await dialog.waitFor({ state: 'detached' });
 }
 
+/**
+ * Wait for `done` (a locator); if the re-authentication prompt opens first (the step-up window
+ * passed), answer it on the way. Returns whether the prompt appeared.
+ */
+export async function withOptionalStepUp(page, done, credentials) {
+  const dialog = page.locator('#reauth-dialog');
+  await done.or(dialog).first().waitFor();
+  if (await dialog.isVisible()) {
+    await confirmIdentity(page, credentials);
+    await done.first().waitFor();
+    return true;
+  }
+  return false;
+}
+
 /** Click the confirm button of the open confirmation dialog. */
 export async function confirmDialog(page, buttonName) {
   const dialog = page.locator('dialog.dialog[open]');

@@ -31,7 +31,7 @@ export async function auditView(root, { query }) {
     options: [{ value: '', label: 'All events' }],
     hint: 'Filters the events on this page.',
   });
-  const filterBar = h('div', { class: 'filter-bar', role: 'search', 'aria-label': 'Filter the audit log' }, eventFilter.wrapper);
+  const filterBar = h('div', { class: 'filter-bar filter-bar-narrow', role: 'search', 'aria-label': 'Filter the audit log' }, eventFilter.wrapper);
   const errorSlot = h('div');
   const status = h('p', { class: 'list-status', 'aria-live': 'polite' });
   const table = h('div', { class: 'list-region', id: 'audit-list', tabindex: '-1' }, loading('Loading events…'));
@@ -72,7 +72,7 @@ export async function auditView(root, { query }) {
           : '—'),
         cell('IP address', e.ip || '—'),
         cell('Details', detailsText(e.details) || '—',
-          e.request_id ? h('span', { class: 'request-id muted' }, ` (request ${e.request_id})`) : null))))));
+          e.request_id ? h('span', { class: 'request-id muted' }, `request ${e.request_id}`) : null))))));
   }
 
   function fillEventOptions() {

@@ -26,10 +26,10 @@ export async function contextsView(root) {
     await render();
   }
 
-  async function render() {
+  async function render({ fresh = false } = {}) {
     let contexts;
     try {
-      contexts = await loadContexts();
+      contexts = await loadContexts({ force: fresh });
     } catch (error) {
       replace(list);
       showError(errorSlot, error);
@@ -135,5 +135,6 @@ export async function contextsView(root) {
     }
   });
 
-  await render();
+  // Opening the view asks the server (other people may have changed the contexts).
+  await render({ fresh: true });
 }

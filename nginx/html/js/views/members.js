@@ -139,7 +139,18 @@ export async function membersView(root) {
         danger: true,
       });
       if (!ok) return;
-      await act(resetMfa, 'Resetting…', () => post(`/members/${encodeURIComponent(m.id)}/reset-mfa`), `Two-factor authentication of ${name} was reset.`);
+      await act(resetMfa, 'Resetting…', async () => {
+        try {
+          return await post(`/members/${encodeURIComponent(m.id)}/reset-mfa`);
+        } catch (error) {
+          // A server without this route answers 404/405 (as for a member who is gone).
+          if (error.status === 404 || error.status === 405) {
+            error.message = `Two-factor authentication of ${name} could not be reset: this server does not offer it yet, or the member no longer exists.`;
+            error.code = 'reset_mfa_unavailable';
+          }
+          throw error;
+        }
+      }, `Two-factor authentication of ${name} was reset.`);
     });
     const remove = button('Remove', { variant: 'danger', class: 'btn-small', 'aria-label': `Remove ${name}` });
     remove.addEventListener('click', async () => {

@@ -5,7 +5,7 @@ import { get, post, patch, del, qs } from '../api.js';
 import { h, replace, timeEl } from '../dom.js';
 import { navigate, replaceQuery } from '../router.js';
 import { loadContexts, contextNames } from '../contexts-store.js';
-import { session } from '../session.js';
+import { onSessionChange, session } from '../session.js';
 import {
   busy, card, clearFormErrors, confirmDialog, CursorPager, emptyState, errorNotice, field, flashNext,
   form, loading, pageHeader, pagerNav, showError, showFormErrors,
@@ -19,6 +19,9 @@ const listState = { key: null, pager: new CursorPager() };
 export function resetMemoryList() {
   listState.key = null;
 }
+
+// Another login on this page starts at the first page (cursors belong to one tenant anyway).
+onSessionChange(() => resetMemoryList());
 
 function tagChips(tags) {
   if (!tags || !tags.length) return null;
