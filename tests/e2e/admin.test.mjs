@@ -102,7 +102,8 @@ e2eTest('admin: invitations, members, step-up prompt, required MFA, audit log', 
     await row().getByRole('button', { name: /^Reactivate/ }).click();
     await withOptionalStepUp(page, page.locator('#flash .flash-text', { hasText: `${member.name} was reactivated.` }),
       { password: owner.password });
-    assert.equal(await row().locator('.badge', { hasText: 'Suspended' }).count(), 0);
+    // The list re-renders after the flash: wait for the badge to go.
+    await row().locator('.badge', { hasText: 'Suspended' }).waitFor({ state: 'detached', timeout: 10000 });
   });
 
   await step(t, 'the owner requires two-factor authentication', async () => {
