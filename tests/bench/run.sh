@@ -22,6 +22,16 @@
 #                counter; the app's per-IP throttle and session cap are raised in the env file)
 #      and the ratios health/hello and me/hello (goal >= 0.5), hello/static, and
 #      login/(Argon2id verify rate x min(workers, nproc)) (goal >= 0.9).
+#  2b. Login with MFA: 3 accounts with TOTP on (register, login, totp/setup, totp/enable with
+#      an oathtool code → 10 backup codes each), then 30 two-step logins through nginx, one
+#      after the other (POST /api/v1/auth/login → mfa_required + MFA-pending cookie, then
+#      POST /api/v1/auth/mfa/verify with that cookie, its X-CSRF-Token and one backup code),
+#      each followed by one plain password login of an account without MFA for comparison;
+#      every step must answer 200 (counted and reported). Round trips/s = successful round
+#      trips / the sum of their curl time_total (login + verify), so curl's start-up between
+#      requests is not counted; the median ms per round trip; the ratio to the plain
+#      logins/s measured the same way, and to wrk's (concurrent) login req/s. jq parses the
+#      JSON when installed, grep/sed otherwise.
 #   3. Login timing (AUTH-6): BENCH_AUTH_ATTEMPTS (200) logins with a wrong password for known
 #      e-mails and as many for unknown ones, alternating, sequential over one keep-alive
 #      connection (one curl); medians of curl's time_total and their difference (goal within
@@ -68,7 +78,7 @@ fcgi_hello=$build/tests/bench/fcgi_hello
 for exe in "$portcullis" "$micro_bench" "$fcgi_hello"; do
     [[ -x $exe ]] || die "not built: $exe (ninja -C $build portcullis micro_bench fcgi_hello)"
 done
-for tool in wrk nginx curl awk; do
+for tool in wrk nginx curl awk oathtool; do
     command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install $tool)"
 done
 
@@ -399,13 +409,18 @@ for ((i = 1; i <= known_accounts; i++)); do
     register "bench-known-$i@example.test" "Bench Known $i"
 done
 
+# session_cookie HEADER_FILE: the value of the __Host-portcullis cookie set in those headers.
+session_cookie() {
+    tr -d '\r' <"$1" | awk '
+        tolower($1) == "set-cookie:" && $2 ~ /^__Host-portcullis=/ {
+            v = $2; sub(/^__Host-portcullis=/, "", v); sub(/;.*$/, "", v); print v; exit }'
+}
+
 code=$(api_post /api/v1/auth/login \
     "{\"email\":\"bench-me@example.test\",\"password\":\"$bench_password\"}" \
     "$tmp/login-headers.txt")
 [[ $code == 200 ]] || die "login answered $code: $(head -c 300 "$tmp/answer.json")"
-session_token=$(tr -d '\r' <"$tmp/login-headers.txt" | awk '
-    tolower($1) == "set-cookie:" && $2 ~ /^__Host-portcullis=/ {
-        v = $2; sub(/^__Host-portcullis=/, "", v); sub(/;.*$/, "", v); print v; exit }')
+session_token=$(session_cookie "$tmp/login-headers.txt")
 [[ $session_token =~ ^[A-Za-z0-9_-]+$ ]] || die "no __Host-portcullis cookie in the login answer"
 code=$(curl -sS --max-time 10 -o "$tmp/answer.json" -w '%{http_code}' \
     -H "Cookie: __Host-portcullis=$session_token" "$app_base/api/v1/me" || true)
@@ -442,6 +457,134 @@ for ((round = 1; round <= rounds; round++)); do
 done
 stop_pid "$hello_nginx_pid"
 stop_pid "$hello_pid"
+
+# --- 2b. login with MFA: password, then a backup code ----------------------------------------------
+
+# json_string FILE KEY: a top-level string member of the JSON in FILE (empty if absent). The
+# app's JSON is compact and its tokens, secrets and codes need no escaping, so grep/sed suffice
+# without jq.
+json_string() {
+    if command -v jq >/dev/null; then
+        jq -r --arg k "$2" '.[$k] | strings' "$1" 2>/dev/null || true
+    else
+        grep -o "\"$2\":\"[^\"]*\"" "$1" | head -n 1 | sed 's/^.*:"//; s/"$//' || true
+    fi
+}
+
+# backup_codes FILE: the backup_codes array of the JSON in FILE, one code a line.
+backup_codes() {
+    if command -v jq >/dev/null; then
+        jq -r '.backup_codes[]? | strings' "$1" 2>/dev/null || true
+    else
+        sed -n 's/.*"backup_codes":\[\([^]]*\)\].*/\1/p' "$1" | tr ',' '\n' | tr -d '"' |
+            grep . || true
+    fi
+}
+
+# True if the JSON in FILE has "mfa_required": true.
+mfa_required() {
+    if command -v jq >/dev/null; then
+        jq -e '.mfa_required == true' "$1" >/dev/null 2>&1
+    else
+        grep -q '"mfa_required":true' "$1"
+    fi
+}
+
+# api_post_session PATH JSON TOKEN CSRF [HEADER_FILE]: api_post with a session cookie and its
+# CSRF token.
+api_post_session() {
+    curl -sS --max-time 10 -o "$tmp/answer.json" -D "${5:-/dev/null}" -w '%{http_code}' \
+        -H 'Content-Type: application/json' -H "Cookie: __Host-portcullis=$3" \
+        -H "X-CSRF-Token: $4" --data-raw "$2" "$app_base$1" || true
+}
+
+mfa_accounts=3
+mfa_codes=()  # "email code", one per round trip
+for ((i = 1; i <= mfa_accounts; i++)); do
+    email=bench-mfa-$i@example.test
+    register "$email" "Bench MFA $i"
+    code=$(api_post /api/v1/auth/login \
+        "{\"email\":\"$email\",\"password\":\"$bench_password\"}" "$tmp/mfa-headers.txt")
+    [[ $code == 200 ]] || die "login $email answered $code: $(head -c 300 "$tmp/answer.json")"
+    token=$(session_cookie "$tmp/mfa-headers.txt")
+    csrf=$(json_string "$tmp/answer.json" csrf_token)
+    [[ -n $token && -n $csrf ]] || die "login $email: no session cookie or csrf_token"
+    code=$(api_post_session /api/v1/mfa/totp/setup '{}' "$token" "$csrf")
+    [[ $code == 200 ]] || die "totp/setup $email answered $code: $(head -c 300 "$tmp/answer.json")"
+    secret=$(json_string "$tmp/answer.json" secret)
+    [[ $secret =~ ^[A-Z2-7]+=*$ ]] || die "totp/setup $email: no base32 secret in the answer"
+    totp=$(oathtool --totp -b "$secret") || die "oathtool failed on the secret of $email"
+    code=$(api_post_session /api/v1/mfa/totp/enable "{\"code\":\"$totp\"}" "$token" "$csrf")
+    [[ $code == 200 ]] || die "totp/enable $email answered $code: $(head -c 300 "$tmp/answer.json")"
+    n=0
+    while read -r backup; do
+        mfa_codes+=("$email $backup")
+        n=$((n + 1))
+    done < <(backup_codes "$tmp/answer.json")
+    [[ $n == 10 ]] || die "totp/enable $email: $n backup codes, expected 10"
+done
+# The plain logins in between: an account of their own, without MFA.
+register bench-plain@example.test 'Bench Plain'
+
+mfa_trips=${#mfa_codes[@]}
+echo
+echo "== login with MFA: $mfa_trips round trips ($mfa_accounts accounts x 10 backup codes), each" \
+    "POST /api/v1/auth/login then POST /api/v1/auth/mfa/verify {backup_code}, then one plain" \
+    "password login of bench-plain@; sequential, one curl per request (curl time_total)"
+: >"$tmp/mfa.txt"
+mfa_start=$(date +%s.%N)
+for entry in "${mfa_codes[@]}"; do
+    read -r email backup <<<"$entry"
+    # Step 1: password → 200 {"mfa_required":true,"csrf_token":…} and an MFA-pending cookie.
+    read -r code1 t1 < <(curl -sS --max-time 10 -o "$tmp/mfa-login.json" \
+        -D "$tmp/mfa-login-headers.txt" -w '%{http_code} %{time_total}\n' \
+        -H 'Content-Type: application/json' \
+        --data-raw "{\"email\":\"$email\",\"password\":\"$bench_password\"}" \
+        "$app_base/api/v1/auth/login" 2>>"$tmp/mfa.err" || echo "000 0")
+    token='' csrf='' code2=skipped t2=0
+    if [[ $code1 == 200 ]] && mfa_required "$tmp/mfa-login.json"; then
+        token=$(session_cookie "$tmp/mfa-login-headers.txt")
+        csrf=$(json_string "$tmp/mfa-login.json" csrf_token)
+    elif [[ $code1 == 200 ]]; then
+        code1=200-without-mfa_required
+    fi
+    # Step 2: the pending cookie, its CSRF token and one backup code → 200, a full session.
+    if [[ -n $token && -n $csrf ]]; then
+        read -r code2 t2 < <(curl -sS --max-time 10 -o "$tmp/mfa-verify.json" \
+            -w '%{http_code} %{time_total}\n' -H 'Content-Type: application/json' \
+            -H "Cookie: __Host-portcullis=$token" -H "X-CSRF-Token: $csrf" \
+            --data-raw "{\"backup_code\":\"$backup\"}" \
+            "$app_base/api/v1/auth/mfa/verify" 2>>"$tmp/mfa.err" || echo "000 0")
+    fi
+    # The same measurement for a plain password login.
+    read -r code3 t3 < <(curl -sS --max-time 10 -o /dev/null -w '%{http_code} %{time_total}\n' \
+        -H 'Content-Type: application/json' \
+        --data-raw "{\"email\":\"bench-plain@example.test\",\"password\":\"$bench_password\"}" \
+        "$app_base/api/v1/auth/login" 2>>"$tmp/mfa.err" || echo "000 0")
+    echo "mfa $code1 $code2 $t1 $t2" >>"$tmp/mfa.txt"
+    echo "plain $code3 $t3" >>"$tmp/mfa.txt"
+done
+mfa_wall=$(awk -v a="$mfa_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
+# Round trips (and plain logins) whose every step answered 200: ms each, count, rate.
+mfa_ms=$(awk '$1 == "mfa" && $2 == 200 && $3 == 200 { printf " %.3f", ($4 + $5) * 1000 }' \
+    "$tmp/mfa.txt")
+mfa_ok=$(awk '$1 == "mfa" && $2 == 200 && $3 == 200 { n++ } END { print n + 0 }' "$tmp/mfa.txt")
+mfa_rate=$(awk '$1 == "mfa" && $2 == 200 && $3 == 200 { n++; s += $4 + $5 }
+    END { if (s > 0) printf "%.2f", n / s; else print "n/a" }' "$tmp/mfa.txt")
+plain_ms=$(awk '$1 == "plain" && $2 == 200 { printf " %.3f", $3 * 1000 }' "$tmp/mfa.txt")
+plain_ok=$(awk '$1 == "plain" && $2 == 200 { n++ } END { print n + 0 }' "$tmp/mfa.txt")
+plain_rate=$(awk '$1 == "plain" && $2 == 200 { n++; s += $3 }
+    END { if (s > 0) printf "%.2f", n / s; else print "n/a" }' "$tmp/mfa.txt")
+other=$(awk '$1 == "mfa" && !($2 == 200 && $3 == 200) { c["login " $2 ", verify " $3]++ }
+    END { for (s in c) printf " [%s] x%d", s, c[s] }' "$tmp/mfa.txt")
+echo "    MFA round trips: $mfa_ok of $mfa_trips answered 200 at both steps${other:+ (others:$other)}"
+other=$(awk '$1 == "plain" && $2 != 200 { c[$2]++ }
+    END { for (s in c) printf " %s x%d", s, c[s] }' "$tmp/mfa.txt")
+echo "    plain logins: $plain_ok of $mfa_trips answered 200${other:+ (others:$other)}"
+echo "    wall clock ${mfa_wall}s for all of it (with curl's start-up and this script's parsing)"
+if [[ -s $tmp/mfa.err ]]; then
+    sed 's/^/    curl: /' "$tmp/mfa.err" | head -n 5
+fi
 
 # --- 3. login timing: known vs unknown e-mail, wrong password -------------------------------------
 
@@ -560,6 +703,18 @@ printf '  login over the stack           %10s /s   (wrk, median; %s non-2xx/sock
     "${rps_median[login]}" "${errors[login]}"
 printf '  ratio login/ceiling            %10s      (goal >= 0.9)\n' \
     "$(ratio "${rps_median[login]}" "$login_ceiling")"
+
+echo
+echo "login with MFA through nginx (password, then a backup code; sequential, curl time_total)"
+# shellcheck disable=SC2086  # space-separated numbers
+printf '  mfa login round trips/s        %10s /s   (median %s ms per round trip; %s of %s answered 200 at both steps)\n' \
+    "$mfa_rate" "$(median ${mfa_ms:-0})" "$mfa_ok" "$mfa_trips"
+# shellcheck disable=SC2086
+printf '  plain password logins/s        %10s /s   (median %s ms per login, same loop; %s of %s answered 200)\n' \
+    "$plain_rate" "$(median ${plain_ms:-0})" "$plain_ok" "$mfa_trips"
+printf '  ratio mfa/plain, sequential    %10s\n' "$(ratio "$mfa_rate" "$plain_rate")"
+printf '  ratio mfa/wrk login            %10s      (wrk: %s connections at once, not like for like)\n' \
+    "$(ratio "$mfa_rate" "${rps_median[login]}")" "$connections"
 
 echo
 echo "login time, wrong password, known vs unknown e-mail (AUTH-6; sequential, curl time_total)"
