@@ -57,8 +57,8 @@ std::string name_field(JsonBody& body, const char* field) {
 }
 
 Response get_me(Context& ctx) {
-  Account a = load_account(ctx);
-  rapidjson::Document d = login_shape(a, *ctx.session);
+  // The account came with the session lookup: no further query.
+  rapidjson::Document d = login_shape(*ctx.account, *ctx.session);
   if (ctx.session->auth_state == "enrollment_required") {
     d.AddMember("mfa_enrollment_required", true, d.GetAllocator());
   }
@@ -80,7 +80,10 @@ Response patch_me(Context& ctx) {
   ev.details = {{"fields", "display_name"}};
   ctx.audit.record(tx.sql(), ev);
   tx.commit();
-  return get_me(ctx);
+  Account updated = *ctx.account;
+  updated.display_name = name;
+  rapidjson::Document d = login_shape(updated, *ctx.session);
+  return json_ok(d);
 }
 
 Response post_password(Context& ctx) {

@@ -41,6 +41,18 @@ std::optional<Account> find_account_by_id(TenantTx& tx, const std::string& user_
 // Is an e-mail used by any account, in any tenant?
 bool email_taken(soci::session& db, const std::string& email);
 
+struct SessionAccount {
+  Session session;
+  Account account;  // password_hash left empty
+};
+
+// The live-or-not session for a cookie token together with its user and
+// tenant, in one round trip (on PostgreSQL through the owner's SECURITY
+// DEFINER lookup, since users are under row-level security). No validity
+// check: authenticate() decides.
+std::optional<SessionAccount> find_session_with_account(soci::session& db,
+                                                        const std::string& token);
+
 // {"id","email","display_name","role","mfa_enabled"}
 rapidjson::Value user_json(const Account& a, rapidjson::Document::AllocatorType& alloc);
 // {"id","name"}

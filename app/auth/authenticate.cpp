@@ -37,28 +37,17 @@ Authenticated authenticate(Db& db, const Request& request, const Config& config)
     throw session_expired();
   }
   soci::session& sql = db.session();
-  std::optional<Session> found = find_session_by_token(sql, token);
+  // One round trip: the session with its user and tenant.
+  std::optional<SessionAccount> found = find_session_with_account(sql, token);
   if (!found) {
     throw session_expired();
   }
-  Session& s = *found;
-  std::string role;
-  int disabled = 1;
-  soci::indicator role_ind = soci::i_null;
-  if (db.backend() == Backend::kPostgresql) {
-    // users is under row-level security; the session names the tenant.
-    sql << "SELECT role, CAST(disabled AS INTEGER) FROM portcullis_session_user(:u, :t)",
-        soci::use(s.user_id), soci::use(s.tenant_id), soci::into(role, role_ind),
-        soci::into(disabled);
-  } else {
-    sql << "SELECT role, CAST(disabled AS INTEGER) FROM users WHERE id = :u AND tenant_id = :t",
-        soci::use(s.user_id), soci::use(s.tenant_id), soci::into(role, role_ind),
-        soci::into(disabled);
-  }
+  Session& s = found->session;
+  const Account& account = found->account;
   int64_t now = now_ms();
   bool idle = !s.remember_me && s.auth_state == "full" &&
               now - s.last_seen_at > static_cast<int64_t>(config.session_idle_seconds) * 1000;
-  if (role_ind != soci::i_ok || disabled != 0 || now >= s.expires_at || idle) {
+  if (account.disabled || now >= s.expires_at || idle) {
     sql << "DELETE FROM sessions WHERE id = :id", soci::use(s.id);
     throw session_expired();
   }
@@ -69,10 +58,11 @@ Authenticated authenticate(Db& db, const Request& request, const Config& config)
   Authenticated out;
   out.principal.user_id = s.user_id;
   out.principal.tenant_id = s.tenant_id;
-  out.principal.role = role;
+  out.principal.role = account.role;
   out.principal.session_id = s.id;
   out.principal.auth_state = s.auth_state;
   out.session = std::move(s);
+  out.account = account;
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "app/auth/account.h"
 #include "app/auth/principal.h"
 #include "app/auth/sessions.h"
 #include "app/config/config.h"
@@ -17,6 +18,7 @@ namespace portcullis {
 struct Authenticated {
   Principal principal;
   Session session;
+  Account account;  // the caller's user and tenant; password_hash left empty
 };
 
 // Throws ApiError:

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "app/auth/account.h"
 #include "app/auth/principal.h"
 #include "app/auth/sessions.h"
 #include "app/config/config.h"
@@ -17,6 +18,7 @@ struct Context {
   Request& request;
   const Principal* principal;  // null only on Access::kPublic routes
   const Session* session;      // the caller's session; null only on Access::kPublic routes
+  const Account* account;      // the caller's user and tenant (no password hash); ditto
   Db& db;
   Audit& audit;
   const Config& config;

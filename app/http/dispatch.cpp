@@ -133,6 +133,7 @@ Response handle_request(Request& request, Services& services) {
     Context ctx{request,
                 auth ? &auth->principal : nullptr,
                 auth ? &auth->session : nullptr,
+                auth ? &auth->account : nullptr,
                 services.db,
                 services.audit,
                 services.config};
