@@ -25,6 +25,33 @@ struct EventRow {
                   ttype_ind = soci::i_null, tid_ind = soci::i_null;
 };
 
+rapidjson::Value event_json(const EventRow& e, rapidjson::Document::AllocatorType& a) {
+  auto str = [&](const std::string& s) { return rapidjson::Value(s.c_str(), a); };
+  auto nullable = [&](const std::string& s, soci::indicator i) {
+    return i == soci::i_ok ? str(s) : rapidjson::Value(rapidjson::kNullType);
+  };
+  rapidjson::Value v(rapidjson::kObjectType);
+  v.AddMember("id", str(e.id), a);
+  v.AddMember("ts", str(format_time_ms(parse_time_ms(e.ts).value_or(0))), a);
+  v.AddMember("event", str(e.event), a);
+  v.AddMember("outcome", str(e.outcome), a);
+  v.AddMember("user_id", nullable(e.user_id, e.user_ind), a);
+  v.AddMember("ip", nullable(e.ip, e.ip_ind), a);
+  v.AddMember("request_id", nullable(e.request_id, e.rid_ind), a);
+  rapidjson::Value target(rapidjson::kObjectType);
+  target.AddMember("type", nullable(e.target_type, e.ttype_ind), a);
+  target.AddMember("id", nullable(e.target_id, e.tid_ind), a);
+  v.AddMember("target", target, a);
+  rapidjson::Document details;
+  details.Parse(e.details.c_str());
+  rapidjson::Value det(rapidjson::kObjectType);
+  if (details.IsObject()) {
+    det.CopyFrom(details, a);
+  }
+  v.AddMember("details", det, a);
+  return v;
+}
+
 Response list_audit_events(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|audit-events";
   PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
@@ -48,43 +75,7 @@ Response list_audit_events(Context& ctx) {
     rows.push_back(r);
   }
   tx.commit();
-  bool has_more = rows.size() > static_cast<size_t>(page.limit);
-  if (has_more) {
-    rows.resize(static_cast<size_t>(page.limit));
-  }
-  rapidjson::Document d(rapidjson::kObjectType);
-  auto& a = d.GetAllocator();
-  auto str = [&](const std::string& s) { return rapidjson::Value(s.c_str(), a); };
-  auto nullable = [&](const std::string& s, soci::indicator i) {
-    return i == soci::i_ok ? str(s) : rapidjson::Value(rapidjson::kNullType);
-  };
-  rapidjson::Value data(rapidjson::kArrayType);
-  for (const EventRow& e : rows) {
-    rapidjson::Value v(rapidjson::kObjectType);
-    v.AddMember("id", str(e.id), a);
-    v.AddMember("ts", str(format_time_ms(parse_time_ms(e.ts).value_or(0))), a);
-    v.AddMember("event", str(e.event), a);
-    v.AddMember("outcome", str(e.outcome), a);
-    v.AddMember("user_id", nullable(e.user_id, e.user_ind), a);
-    v.AddMember("ip", nullable(e.ip, e.ip_ind), a);
-    v.AddMember("request_id", nullable(e.request_id, e.rid_ind), a);
-    rapidjson::Value target(rapidjson::kObjectType);
-    target.AddMember("type", nullable(e.target_type, e.ttype_ind), a);
-    target.AddMember("id", nullable(e.target_id, e.tid_ind), a);
-    v.AddMember("target", target, a);
-    rapidjson::Document details;
-    details.Parse(e.details.c_str());
-    rapidjson::Value det(rapidjson::kObjectType);
-    if (details.IsObject()) {
-      det.CopyFrom(details, a);
-    }
-    v.AddMember("details", det, a);
-    data.PushBack(v, a);
-  }
-  d.AddMember("data", data, a);
-  std::string next = has_more ? make_cursor(rows.back().id, ctx.config.secret_key, scope) : "";
-  d.AddMember("page", page_json(page, next, has_more, a), a);
-  return json_ok(d);
+  return page_response(rows, page, ctx.config.secret_key, scope, event_json);
 }
 
 }  // namespace

@@ -110,20 +110,7 @@ Response list_contexts(Context& ctx) {
     rows.push_back(row);
   }
   tx.commit();
-  bool has_more = rows.size() > static_cast<size_t>(page.limit);
-  if (has_more) {
-    rows.resize(static_cast<size_t>(page.limit));
-  }
-  rapidjson::Document d(rapidjson::kObjectType);
-  auto& a = d.GetAllocator();
-  rapidjson::Value data(rapidjson::kArrayType);
-  for (const ContextRow& c : rows) {
-    data.PushBack(context_json(c, a), a);
-  }
-  d.AddMember("data", data, a);
-  std::string next = has_more ? make_cursor(rows.back().id, ctx.config.secret_key, scope) : "";
-  d.AddMember("page", page_json(page, next, has_more, a), a);
-  return json_ok(d);
+  return page_response(rows, page, ctx.config.secret_key, scope, context_json);
 }
 
 Response create_context(Context& ctx) {

@@ -180,20 +180,7 @@ Response list_members(Context& ctx) {
     rows.push_back(m);
   }
   tx.commit();
-  bool has_more = rows.size() > static_cast<size_t>(page.limit);
-  if (has_more) {
-    rows.resize(static_cast<size_t>(page.limit));
-  }
-  rapidjson::Document d(rapidjson::kObjectType);
-  auto& a = d.GetAllocator();
-  rapidjson::Value data(rapidjson::kArrayType);
-  for (const Member& row : rows) {
-    data.PushBack(member_json(row, a), a);
-  }
-  d.AddMember("data", data, a);
-  std::string next = has_more ? make_cursor(rows.back().id, ctx.config.secret_key, scope) : "";
-  d.AddMember("page", page_json(page, next, has_more, a), a);
-  return json_ok(d);
+  return page_response(rows, page, ctx.config.secret_key, scope, member_json);
 }
 
 Response patch_member(Context& ctx) {
@@ -371,20 +358,7 @@ Response list_invitations(Context& ctx) {
     rows.push_back(row);
   }
   tx.commit();
-  bool has_more = rows.size() > static_cast<size_t>(page.limit);
-  if (has_more) {
-    rows.resize(static_cast<size_t>(page.limit));
-  }
-  rapidjson::Document d(rapidjson::kObjectType);
-  auto& a = d.GetAllocator();
-  rapidjson::Value data(rapidjson::kArrayType);
-  for (const Invitation& i : rows) {
-    data.PushBack(invitation_json(i, a), a);
-  }
-  d.AddMember("data", data, a);
-  std::string next = has_more ? make_cursor(rows.back().id, ctx.config.secret_key, scope) : "";
-  d.AddMember("page", page_json(page, next, has_more, a), a);
-  return json_ok(d);
+  return page_response(rows, page, ctx.config.secret_key, scope, invitation_json);
 }
 
 Response delete_invitation(Context& ctx) {

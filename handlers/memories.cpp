@@ -287,21 +287,11 @@ Response list_memories(Context& ctx) {
     rows.push_back(r);
   }
   tx.commit();
-  bool has_more = rows.size() > static_cast<size_t>(page.limit);
-  if (has_more) {
-    rows.resize(static_cast<size_t>(page.limit));
-  }
   FieldCipher cipher = cipher_for(ctx);
-  rapidjson::Document d(rapidjson::kObjectType);
-  auto& a = d.GetAllocator();
-  rapidjson::Value data(rapidjson::kArrayType);
-  for (const MemoryRow& row : rows) {
-    data.PushBack(memory_json(row, ctx.principal->tenant_id, cipher, a), a);
-  }
-  d.AddMember("data", data, a);
-  std::string next = has_more ? make_cursor(rows.back().id, ctx.config.secret_key, scope) : "";
-  d.AddMember("page", page_json(page, next, has_more, a), a);
-  return json_ok(d);
+  return page_response(rows, page, ctx.config.secret_key, scope,
+                       [&](const MemoryRow& row, rapidjson::Document::AllocatorType& a) {
+                         return memory_json(row, ctx.principal->tenant_id, cipher, a);
+                       });
 }
 
 Response create_memory(Context& ctx) {

@@ -48,20 +48,10 @@ Response list_sessions(Context& ctx) {
   PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
   std::vector<Session> rows = list_user_sessions(ctx.db.session(), ctx.principal->user_id, now_ms(),
                                                  page.after_id, page.limit + 1);
-  bool has_more = rows.size() > static_cast<size_t>(page.limit);
-  if (has_more) {
-    rows.resize(static_cast<size_t>(page.limit));
-  }
-  rapidjson::Document d(rapidjson::kObjectType);
-  auto& a = d.GetAllocator();
-  rapidjson::Value data(rapidjson::kArrayType);
-  for (const Session& s : rows) {
-    data.PushBack(session_json(s, s.id == ctx.session->id, a), a);
-  }
-  d.AddMember("data", data, a);
-  std::string next = has_more ? make_cursor(rows.back().id, ctx.config.secret_key, scope) : "";
-  d.AddMember("page", page_json(page, next, has_more, a), a);
-  return json_ok(d);
+  return page_response(rows, page, ctx.config.secret_key, scope,
+                       [&](const Session& s, rapidjson::Document::AllocatorType& a) {
+                         return session_json(s, s.id == ctx.session->id, a);
+                       });
 }
 
 Response delete_session(Context& ctx) {

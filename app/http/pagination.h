@@ -7,10 +7,12 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <rapidjson/document.h>
 
 #include "app/http/request.h"
+#include "app/http/response.h"
 
 namespace portcullis {
 
@@ -36,5 +38,31 @@ rapidjson::Value page_json(const PageRequest& page,
                            const std::string& next_cursor,
                            bool has_more,
                            rapidjson::Document::AllocatorType& allocator);
+
+// Answers one keyset page: `rows` holds up to limit + 1 rows, newest first
+// (the extra row only says there is more); each row has an `id` and becomes
+// JSON through `to_json(row, allocator)`. The next cursor names the last row
+// shown, bound to `scope`.
+template <typename Row, typename ToJson>
+Response page_response(std::vector<Row>& rows,
+                       const PageRequest& page,
+                       const std::string& secret_key,
+                       const std::string& scope,
+                       ToJson&& to_json) {
+  bool has_more = rows.size() > static_cast<size_t>(page.limit);
+  if (has_more) {
+    rows.resize(static_cast<size_t>(page.limit));
+  }
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  rapidjson::Value data(rapidjson::kArrayType);
+  for (const Row& row : rows) {
+    data.PushBack(to_json(row, a), a);
+  }
+  d.AddMember("data", data, a);
+  std::string next = has_more ? make_cursor(rows.back().id, secret_key, scope) : "";
+  d.AddMember("page", page_json(page, next, has_more, a), a);
+  return json_ok(d);
+}
 
 }  // namespace portcullis
