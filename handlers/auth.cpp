@@ -46,8 +46,6 @@ void register_auth_routes(Router& router) {
 
 namespace {
 
-constexpr size_t kMaxNameCodePoints = 100;
-
 ApiError invalid_credentials() {
   return ApiError{401, "invalid_credentials", "The e-mail or password is incorrect."};
 }
@@ -65,60 +63,8 @@ Response deprecated(Response r, const char* successor) {
   return r;
 }
 
-// A display or tenant name: trimmed, 1–100 code points, no control characters.
-std::string checked_name(JsonBody& body, const char* field) {
-  std::string v = trim_ascii(body.required_string(field));
-  if (body.has(field) && !v.empty()) {
-    if (code_points(v) > kMaxNameCodePoints) {
-      body.fail(field, "must be at most 100 characters");
-    } else if (has_control_chars(v)) {
-      body.fail(field, "must not contain control characters");
-    }
-  } else if (body.has(field)) {
-    body.fail(field, "is required");
-  }
-  return v;
-}
-
-// 400 for a password the policy refuses; the message names the rule.
-void enforce_password_policy(const std::string& password,
-                             const std::vector<std::string>& context_words,
-                             const char* field,
-                             bool tenant_requires_mfa = false) {
-  // 63B §3.1.1.2: 15 for a single factor, 8 where MFA is enforced.
-  size_t min = tenant_requires_mfa ? kMinPasswordCodePointsWithMfa : kMinPasswordCodePoints;
-  switch (check_password_policy(password, context_words, min)) {
-    case PasswordProblem::kNone:
-      return;
-    case PasswordProblem::kTooShort: {
-      ApiError e = ApiError::validation_failed();
-      e.with_field(field, "must be at least " + std::to_string(min) + " characters");
-      throw e;
-    }
-    case PasswordProblem::kTooLong: {
-      ApiError e = ApiError::validation_failed();
-      e.with_field(field, "must be at most 128 characters");
-      throw e;
-    }
-    case PasswordProblem::kBlocklisted: {
-      ApiError e{400, "password_blocklisted", "This password is too common. Choose another."};
-      e.with_field(field, "is too common or too easy to guess");
-      throw e;
-    }
-    case PasswordProblem::kContextWord: {
-      ApiError e{400, "password_blocklisted",
-                 "The password must not contain your name, e-mail or organisation."};
-      e.with_field(field, "must not contain your name, e-mail or organisation name");
-      throw e;
-    }
-  }
-}
-
-Response set_session_cookie(Response r, const IssuedSession& issued, const Config& config) {
-  int64_t max_age = (issued.session.expires_at - now_ms()) / 1000;
-  (void)config;
-  r.set_header("Set-Cookie", session_cookie(issued.token, issued.session.remember_me,
-                                            static_cast<int>(std::max<int64_t>(max_age, 0))));
+Response with_session_cookie(Response r, const IssuedSession& issued) {
+  r.set_header("Set-Cookie", session_cookie(issued));
   return r;
 }
 
@@ -165,9 +111,9 @@ Response post_register(Context& ctx) {
       body.fail("tenant_name", "is not accepted with an invitation");
     }
   } else {
-    tenant_name = checked_name(body, "tenant_name");
+    tenant_name = body.name("tenant_name");
   }
-  std::string display_name = checked_name(body, "display_name");
+  std::string display_name = body.name("display_name");
   std::string email = normalize_email(body.required_string("email"));
   if (!email.empty() && !valid_email(email)) {
     body.fail("email", "is not a valid e-mail address");
@@ -347,13 +293,13 @@ Response post_login(Context& ctx) {
     d.AddMember("mfa_required", true, d.GetAllocator());
     d.AddMember("csrf_token", rapidjson::Value(issued.session.csrf_token.c_str(), d.GetAllocator()),
                 d.GetAllocator());
-    return set_session_cookie(json_ok(d), issued, ctx.config);
+    return with_session_cookie(json_ok(d), issued);
   }
   rapidjson::Document d = login_shape(*account, issued.session);
   if (state == "enrollment_required") {
     d.AddMember("mfa_enrollment_required", true, d.GetAllocator());
   }
-  return set_session_cookie(json_ok(d), issued, ctx.config);
+  return with_session_cookie(json_ok(d), issued);
 }
 
 Response post_logout(Context& ctx) {
@@ -371,72 +317,97 @@ Response post_logout(Context& ctx) {
 }
 
 Response post_refresh(Context& ctx) {
-  TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  soci::session& sql = tx.sql();
-  std::optional<Account> account = find_account_by_id(tx, ctx.principal->user_id);
-  if (!account) {
-    throw ApiError::unauthenticated();
-  }
+  soci::session& sql = ctx.db.session();
+  soci::transaction tx(sql);
   IssuedSession issued = rotate_session(sql, *ctx.session);
   ctx.audit.record(sql, ctx.audit_event("auth.refresh", "success"));
   tx.commit();
-  return set_session_cookie(json_ok(login_shape(*account, issued.session)), issued, ctx.config);
+  // The account came with the session lookup.
+  return with_session_cookie(json_ok(login_shape(*ctx.account, issued.session)), issued);
 }
 
+// A password or code check of an already-authenticated caller counts toward
+// the e-mail's lockout like a login: the attempt is taken before the check.
+AttemptTicket take_attempt(Context& ctx, int64_t now) {
+  return begin_login_attempt(ctx.db.session(), ctx.config, ctx.account->email,
+                             ctx.request.client_ip, now);
+}
+
+// After a failed check: counts it, audits `failed` and, when this failure
+// locked the e-mail, auth.lockout. Returns whether it locked.
+bool record_failed_attempt(Context& ctx,
+                           const AttemptTicket& ticket,
+                           int64_t now,
+                           const AuditEvent& failed) {
+  soci::session& sql = ctx.db.session();
+  bool locked =
+      fail_login_attempt(sql, ctx.config, ticket, ctx.account->email, ctx.request.client_ip, now);
+  ctx.audit.record(sql, failed);
+  if (locked) {
+    ctx.audit.record(sql, ctx.audit_event("auth.lockout", "denied"));
+  }
+  return locked;
+}
+
+// The second factor inside the caller's tenant; audits a spent backup code.
+CodeResult second_factor(Context& ctx,
+                         const std::optional<std::string>& code,
+                         const std::optional<std::string>& backup) {
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  CodeResult result = check_second_factor(tx, ctx.config, ctx.principal->user_id, code, backup);
+  if (result == CodeResult::kOk && !code) {
+    ctx.audit.record(tx.sql(), ctx.audit_event("mfa.backup_code_used", "success"));
+  }
+  tx.commit();  // a spent step or backup code stays spent
+  return result;
+}
+
+ApiError invalid_code() { return ApiError{400, "invalid_code", "The code is not valid."}; }
+
 Response post_reauthenticate(Context& ctx) {
-  JsonBody body(ctx.request, {"password", "code"});
+  JsonBody body(ctx.request, {"password", "code", "backup_code"});
   std::optional<std::string> password = body.string("password");
   std::optional<std::string> code = body.string("code");
-  if (!password && !code && body.ok()) {
-    body.fail("password", "is required (or code, with two-factor authentication)");
+  std::optional<std::string> backup = body.string("backup_code");
+  // A user with MFA re-authenticates with a code (or a backup code): the
+  // password alone is the factor an attacker is most likely to hold.
+  bool mfa = ctx.account->mfa_enabled;
+  if (mfa && !code && !backup && body.ok()) {
+    body.fail("code", "is required");
+  } else if (!mfa && !password && body.ok()) {
+    body.fail("password", "is required");
   }
   body.finish();
-  std::optional<Account> account;
-  {
-    TenantTx read(ctx.db, ctx.principal->tenant_id);
-    account = find_account_by_id(read, ctx.principal->user_id);
-    read.commit();
-  }
-  if (!account) {
-    throw ApiError::unauthenticated();
-  }
-  // A user with MFA re-authenticates with a code: the password alone is the
-  // factor an attacker is most likely to hold.
-  if (account->mfa_enabled && !code) {
-    throw ApiError::validation_failed().with_field("code", "is required");
-  }
-  soci::session& sql = ctx.db.session();
   int64_t now = now_ms();
-  AttemptTicket ticket =
-      begin_login_attempt(sql, ctx.config, account->email, ctx.request.client_ip, now);
+  AttemptTicket ticket = take_attempt(ctx, now);
   if (ticket.refused) {
     throw rate_limited(ticket.retry_after);
   }
   bool ok = false;
-  {
-    TenantTx tx(ctx.db, ctx.principal->tenant_id);
-    ok = account->mfa_enabled
-             ? check_totp_code(tx, ctx.config, account->user_id, *code) == CodeResult::kOk
-             : verify_password(*password, account->password_hash);
-    tx.commit();
+  if (mfa) {
+    ok = second_factor(ctx, code, backup) == CodeResult::kOk;
+  } else {
+    std::optional<Account> account;
+    {
+      TenantTx read(ctx.db, ctx.principal->tenant_id);
+      account = find_account_by_id(read, ctx.principal->user_id);  // for the password hash
+      read.commit();
+    }
+    ok = account && verify_password(*password, account->password_hash);
   }
   if (!ok) {
-    bool locked =
-        fail_login_attempt(sql, ctx.config, ticket, account->email, ctx.request.client_ip, now);
-    AuditEvent ev = ctx.audit_event("auth.reauthenticate", "failure");
-    ev.reason = account->mfa_enabled ? "bad_code" : "bad_password";
-    ctx.audit.record(sql, ev);
-    if (locked) {
-      ctx.audit.record(sql, ctx.audit_event("auth.lockout", "denied"));
-    }
-    if (account->mfa_enabled) {
-      throw ApiError{400, "invalid_code", "The code is not valid."};
+    AuditEvent failed = ctx.audit_event("auth.reauthenticate", "failure");
+    failed.reason = mfa ? "bad_code" : "bad_password";
+    record_failed_attempt(ctx, ticket, now, failed);
+    if (mfa) {
+      throw invalid_code();
     }
     throw invalid_credentials();
   }
+  soci::session& sql = ctx.db.session();
   soci::transaction tx(sql);
   mark_reauthenticated(sql, ctx.session->id, now);
-  reset_email_failures(sql, account->email);
+  reset_email_failures(sql, ctx.account->email);
   ctx.audit.record(sql, ctx.audit_event("auth.reauthenticate", "success"));
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
@@ -456,48 +427,22 @@ Response post_mfa_verify(Context& ctx) {
     body.fail("code", "is required (or backup_code)");
   }
   body.finish();
-  std::optional<Account> account;
-  {
-    TenantTx read(ctx.db, ctx.principal->tenant_id);
-    account = find_account_by_id(read, ctx.principal->user_id);
-    read.commit();
-  }
-  if (!account) {
-    throw ApiError::unauthenticated();
-  }
   soci::session& sql = ctx.db.session();
   int64_t now = now_ms();
-  AttemptTicket ticket =
-      begin_login_attempt(sql, ctx.config, account->email, ctx.request.client_ip, now);
+  AttemptTicket ticket = take_attempt(ctx, now);
   if (ticket.refused) {
     sql << "DELETE FROM sessions WHERE id = :id", soci::use(ctx.session->id);
-    ApiError e = rate_limited(ticket.retry_after);
-    e.with_header("Set-Cookie", clear_session_cookie());
-    throw e;
+    throw rate_limited(ticket.retry_after).with_header("Set-Cookie", clear_session_cookie());
   }
-  CodeResult result = CodeResult::kInvalid;
-  {
-    TenantTx tx(ctx.db, ctx.principal->tenant_id);
-    if (code) {
-      result = check_totp_code(tx, ctx.config, account->user_id, *code);
-    } else if (consume_backup_code(tx, ctx.config, account->user_id, *backup)) {
-      result = CodeResult::kOk;
-      ctx.audit.record(tx.sql(), ctx.audit_event("mfa.backup_code_used", "success"));
-    }
-    tx.commit();
-  }
+  CodeResult result = second_factor(ctx, code, backup);
   if (result != CodeResult::kOk) {
-    bool locked =
-        fail_login_attempt(sql, ctx.config, ticket, account->email, ctx.request.client_ip, now);
-    AuditEvent ev = ctx.audit_event(
+    AuditEvent failed = ctx.audit_event(
         result == CodeResult::kReplay ? "mfa.replay_refused" : "mfa.verify", "failure");
-    ev.reason = code ? "bad_code" : "bad_backup_code";
-    ctx.audit.record(sql, ev);
-    if (locked) {
-      ctx.audit.record(sql, ctx.audit_event("auth.lockout", "denied"));
+    failed.reason = code ? "bad_code" : "bad_backup_code";
+    if (record_failed_attempt(ctx, ticket, now, failed)) {
       sql << "DELETE FROM sessions WHERE id = :id", soci::use(ctx.session->id);
     }
-    throw ApiError{400, "invalid_code", "The code is not valid."};
+    throw invalid_code();
   }
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   IssuedSession issued = rotate_session(tx.sql(), *ctx.session, "full");
@@ -506,15 +451,15 @@ Response post_mfa_verify(Context& ctx) {
               "last_seen_at = :l WHERE id = :id",
       soci::use(now_text), soci::use(now_text), soci::use(now_text), soci::use(ctx.session->id);
   // Full authentication: only now does the e-mail's failure count reset.
-  reset_email_failures(tx.sql(), account->email);
+  reset_email_failures(tx.sql(), ctx.account->email);
   tx.sql() << "UPDATE users SET last_login_at = :t WHERE tenant_id = :tn AND id = :id",
-      soci::use(now_text), soci::use(account->tenant_id), soci::use(account->user_id);
+      soci::use(now_text), soci::use(ctx.principal->tenant_id), soci::use(ctx.principal->user_id);
   AuditEvent ev = ctx.audit_event("mfa.verify", "success");
   ev.details = {{"factor", code ? "totp" : "backup_code"}, {"session_state", "full"}};
   ctx.audit.record(tx.sql(), ev);
   tx.commit();
   issued.session.mfa_verified_at = now;
-  return set_session_cookie(json_ok(login_shape(*account, issued.session)), issued, ctx.config);
+  return with_session_cookie(json_ok(login_shape(*ctx.account, issued.session)), issued);
 }
 
 }  // namespace

@@ -48,9 +48,7 @@ rapidjson::Value context_json(const ContextRow& c, rapidjson::Document::Allocato
 }
 
 std::optional<ContextRow> find_context(TenantTx& tx, const std::string& id) {
-  if (!is_uuid(id)) {
-    return std::nullopt;
-  }
+  // `id` is a path parameter: dispatch has checked it is a UUID.
   ContextRow c;
   tx.sql() << "SELECT id, name, created_at FROM contexts WHERE tenant_id = :t AND id = :id",
       soci::use(tx.tenant_id()), soci::use(id), soci::into(c.id), soci::into(c.name),
@@ -59,20 +57,6 @@ std::optional<ContextRow> find_context(TenantTx& tx, const std::string& id) {
     return std::nullopt;
   }
   return c;
-}
-
-// 1–100 code points, trimmed, no control characters.
-std::string context_name(JsonBody& body) {
-  std::string name = trim_ascii(body.required_string("name"));
-  if (!name.empty() && code_points(name) > 100) {
-    body.fail("name", "must be at most 100 characters");
-  } else if (!name.empty() && has_control_chars(name)) {
-    body.fail("name", "must not contain control characters");
-  } else if (name.empty() && body.ok()) {
-    body.fail("name", "is required");
-  }
-  body.finish();
-  return name;
 }
 
 ApiError name_taken() {
@@ -115,7 +99,8 @@ Response list_contexts(Context& ctx) {
 
 Response create_context(Context& ctx) {
   JsonBody body(ctx.request, {"name"});
-  std::string name = context_name(body);
+  std::string name = body.name("name");
+  body.finish();
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   if (name_in_use(tx, name, "")) {
     throw name_taken();
@@ -152,7 +137,8 @@ Response get_context(Context& ctx) {
 
 Response patch_context(Context& ctx) {
   JsonBody body(ctx.request, {"name"});
-  std::string name = context_name(body);
+  std::string name = body.name("name");
+  body.finish();
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   std::optional<ContextRow> c = find_context(tx, ctx.path_param("id"));
   if (!c) {

@@ -42,20 +42,6 @@ Account load_account(Context& ctx) {
   return *a;
 }
 
-// 1–100 code points, trimmed, no control characters.
-std::string name_field(JsonBody& body, const char* field) {
-  std::string v = trim_ascii(body.required_string(field));
-  if (!v.empty() && code_points(v) > 100) {
-    body.fail(field, "must be at most 100 characters");
-  } else if (!v.empty() && has_control_chars(v)) {
-    body.fail(field, "must not contain control characters");
-  } else if (v.empty() && body.ok()) {
-    body.fail(field, "is required");
-  }
-  body.finish();
-  return v;
-}
-
 Response get_me(Context& ctx) {
   // The account came with the session lookup: no further query.
   rapidjson::Document d = login_shape(*ctx.account, *ctx.session);
@@ -67,7 +53,8 @@ Response get_me(Context& ctx) {
 
 Response patch_me(Context& ctx) {
   JsonBody body(ctx.request, {"display_name"});
-  std::string name = name_field(body, "display_name");
+  std::string name = body.name("display_name");
+  body.finish();
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   std::string now = format_time_ms(now_ms());
   tx.sql() << "UPDATE users SET display_name = :n, updated_at = :u WHERE id = :id AND "
@@ -94,14 +81,14 @@ Response post_password(Context& ctx) {
   Account a = load_account(ctx);
   soci::session& sql = ctx.db.session();
   int64_t now = now_ms();
-  if (std::optional<int> retry =
-          throttle_retry_after(sql, ctx.config, a.email, ctx.request.client_ip, now)) {
-    ApiError e{429, "rate_limited", "Too many failed attempts. Try again later."};
-    e.with_header("Retry-After", std::to_string(*retry));
-    throw e;
+  // Counted before the check, like every password check (RATE-2).
+  AttemptTicket ticket = begin_login_attempt(sql, ctx.config, a.email, ctx.request.client_ip, now);
+  if (ticket.refused) {
+    throw ApiError{429, "rate_limited", "Too many failed attempts. Try again later."}.with_header(
+        "Retry-After", std::to_string(ticket.retry_after));
   }
   if (!verify_password(current, a.password_hash)) {
-    record_auth_failure(sql, ctx.config, a.email, ctx.request.client_ip, now);
+    fail_login_attempt(sql, ctx.config, ticket, a.email, ctx.request.client_ip, now);
     AuditEvent ev = ctx.audit_event("auth.password_changed", "failure");
     ev.reason = "bad_password";
     ctx.audit.record(sql, ev);
@@ -110,21 +97,9 @@ Response post_password(Context& ctx) {
     throw e;
   }
   std::string local_part = a.email.substr(0, a.email.find('@'));
-  size_t min = a.tenant_require_mfa ? kMinPasswordCodePointsWithMfa : kMinPasswordCodePoints;
-  switch (check_password_policy(fresh, {a.tenant_name, local_part, a.display_name}, min)) {
-    case PasswordProblem::kNone:
-      break;
-    case PasswordProblem::kTooShort:
-      throw ApiError::validation_failed().with_field(
-          "new_password", "must be at least " + std::to_string(min) + " characters");
-    case PasswordProblem::kTooLong:
-      throw ApiError::validation_failed().with_field("new_password",
-                                                     "must be at most 128 characters");
-    case PasswordProblem::kBlocklisted:
-    case PasswordProblem::kContextWord:
-      throw ApiError{400, "password_blocklisted", "This password is too common. Choose another."}
-          .with_field("new_password", "is too common or too easy to guess");
-  }
+  enforce_password_policy(fresh, {a.tenant_name, local_part, a.display_name}, "new_password",
+                          a.tenant_require_mfa);
+
   std::string hash = hash_password(fresh);
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   std::string now_text = format_time_ms(now);
@@ -133,6 +108,7 @@ Response post_password(Context& ctx) {
   // Every other session of this user ends: whoever knew the old password
   // is logged out everywhere.
   long revoked = delete_user_sessions(tx.sql(), a.user_id, ctx.session->id);
+  reset_email_failures(tx.sql(), a.email);  // the attempt taken above succeeded
   AuditEvent ev = ctx.audit_event("auth.password_changed", "success");
   ev.target_type = "user";
   ev.target_id = a.user_id;
@@ -175,7 +151,7 @@ Response patch_tenant(Context& ctx) {
   std::optional<bool> require_mfa = body.boolean("require_mfa");
   std::optional<std::string> name;
   if (body.has("name") || !require_mfa) {
-    name = name_field(body, "name");
+    name = body.name("name");
   }
   body.finish();
   TenantTx tx(ctx.db, ctx.principal->tenant_id);

@@ -120,9 +120,7 @@ rapidjson::Value memory_json(const MemoryRow& r,
 }
 
 std::optional<MemoryRow> find_memory(TenantTx& tx, const std::string& id) {
-  if (!is_uuid(id)) {
-    return std::nullopt;
-  }
+  // `id` is a path parameter: dispatch has checked it is a UUID.
   MemoryRow r;
   soci::statement st(tx.sql());
   bind_row(st, r);
@@ -369,10 +367,7 @@ Response patch_memory(Context& ctx) {
 
 Response delete_memory(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  const std::string& id = ctx.path_param("id");
-  if (!is_uuid(id)) {
-    throw ApiError::not_found();
-  }
+  const std::string& id = ctx.path_param("id");  // a UUID: dispatch checked
   soci::statement st =
       (tx.sql().prepare << "DELETE FROM memories WHERE tenant_id = :t AND id = :id",
        soci::use(tx.tenant_id()), soci::use(id));

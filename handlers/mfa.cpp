@@ -128,9 +128,7 @@ Response post_enable(Context& ctx) {
   }
   Response r = json_ok(d);
   if (rotated) {
-    int64_t max_age = (rotated->session.expires_at - now) / 1000;
-    r.set_header("Set-Cookie", session_cookie(rotated->token, rotated->session.remember_me,
-                                              static_cast<int>(std::max<int64_t>(max_age, 0))));
+    r.set_header("Set-Cookie", session_cookie(*rotated));
   }
   return r;
 }
@@ -152,8 +150,7 @@ Response post_disable(Context& ctx) {
   if (!verify_password(password, account->password_hash)) {
     throw ApiError::validation_failed().with_field("password", "is incorrect");
   }
-  bool ok = code ? check_totp_code(tx, ctx.config, account->user_id, *code) == CodeResult::kOk
-                 : consume_backup_code(tx, ctx.config, account->user_id, *backup);
+  bool ok = check_second_factor(tx, ctx.config, account->user_id, code, backup) == CodeResult::kOk;
   if (ok && backup) {
     ctx.audit.record(tx.sql(), ctx.audit_event("mfa.backup_code_used", "success"));
   }

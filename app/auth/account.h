@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <rapidjson/document.h>
 #include <soci/soci.h>
@@ -53,16 +54,19 @@ struct SessionAccount {
 std::optional<SessionAccount> find_session_with_account(soci::session& db,
                                                         const std::string& token);
 
+// The password policy of DESIGN §7 (15–128 code points, 8 where the tenant
+// requires MFA; block list; context words). Throws ApiError 400
+// (validation_failed or password_blocklisted) with the error on `field`.
+void enforce_password_policy(const std::string& password,
+                             const std::vector<std::string>& context_words,
+                             const char* field,
+                             bool tenant_requires_mfa = false);
+
 // {"id","email","display_name","role","mfa_enabled"}
 rapidjson::Value user_json(const Account& a, rapidjson::Document::AllocatorType& alloc);
 // {"id","name"}
 rapidjson::Value tenant_json(const Account& a, rapidjson::Document::AllocatorType& alloc);
 // The login shape: {"user","tenant","session":{"id","expires_at","remember_me"},"csrf_token"}
 rapidjson::Document login_shape(const Account& a, const Session& s);
-
-// A canonical UUID string (lower-case hex, 8-4-4-4-12)? Ids from paths and
-// bodies are checked with this before they reach SQL, so a malformed id is
-// "not found" rather than a database type error.
-bool is_uuid(const std::string& s);
 
 }  // namespace portcullis

@@ -95,6 +95,20 @@ bool consume_backup_code(TenantTx& tx,
   return st.get_affected_rows() == 1;
 }
 
+CodeResult check_second_factor(TenantTx& tx,
+                               const Config& config,
+                               const std::string& user_id,
+                               const std::optional<std::string>& code,
+                               const std::optional<std::string>& backup_code) {
+  if (code) {
+    return check_totp_code(tx, config, user_id, *code);
+  }
+  if (backup_code && consume_backup_code(tx, config, user_id, *backup_code)) {
+    return CodeResult::kOk;
+  }
+  return CodeResult::kInvalid;
+}
+
 std::vector<std::string> replace_backup_codes(TenantTx& tx,
                                               const Config& config,
                                               const std::string& user_id) {

@@ -8,6 +8,7 @@
 //    consumed by one atomic UPDATE … WHERE used_at IS NULL (MFA-6).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,15 @@ enum class CodeResult {
                                        const std::string& code);
 
 // Deletes the user's backup codes and makes 10 new ones (returned once).
+// The second factor as the login step, step-up and disable take it: a TOTP
+// `code` if given, else a `backup_code` (spent on success). Exactly one of
+// them is expected; with neither the result is kInvalid.
+[[nodiscard]] CodeResult check_second_factor(TenantTx& tx,
+                                             const Config& config,
+                                             const std::string& user_id,
+                                             const std::optional<std::string>& code,
+                                             const std::optional<std::string>& backup_code);
+
 std::vector<std::string> replace_backup_codes(TenantTx& tx,
                                               const Config& config,
                                               const std::string& user_id);

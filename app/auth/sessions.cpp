@@ -1,5 +1,7 @@
 #include "app/auth/sessions.h"
 
+#include <algorithm>
+
 #include "app/crypto/hash.h"
 #include "app/crypto/random.h"
 #include "app/db/time.h"
@@ -211,11 +213,12 @@ std::vector<Session> list_user_sessions(soci::session& db,
   return out;
 }
 
-std::string session_cookie(const std::string& token, bool remember_me, int remember_seconds) {
-  std::string c =
-      std::string(kSessionCookie) + "=" + token + "; Path=/; Secure; HttpOnly; SameSite=Strict";
-  if (remember_me) {
-    c += "; Max-Age=" + std::to_string(remember_seconds);
+std::string session_cookie(const IssuedSession& issued) {
+  std::string c = std::string(kSessionCookie) + "=" + issued.token +
+                  "; Path=/; Secure; HttpOnly; SameSite=Strict";
+  if (issued.session.remember_me) {
+    int64_t left = std::max<int64_t>((issued.session.expires_at - now_ms()) / 1000, 0);
+    c += "; Max-Age=" + std::to_string(left);
   }
   return c;
 }

@@ -83,8 +83,9 @@ std::vector<Session> list_user_sessions(soci::session& db,
                                         const std::string& before_id,
                                         int limit);
 
-// Set-Cookie values (exact attributes of DESIGN §7).
-std::string session_cookie(const std::string& token, bool remember_me, int remember_seconds);
+// Set-Cookie values (exact attributes of DESIGN §7). A remember-me cookie
+// carries Max-Age = what is left of the session's lifetime; others none.
+std::string session_cookie(const IssuedSession& issued);
 std::string clear_session_cookie();
 
 // 32 random bytes, base64url (session tokens, CSRF tokens).

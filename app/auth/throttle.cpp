@@ -19,78 +19,31 @@ int seconds_until(int64_t when, int64_t now) {
 // Counts one failure for the client IP within its window (defined below).
 void record_ip_failure(soci::session& db, const Config& config, const std::string& ip, int64_t now);
 
-std::optional<int> throttle_retry_after(soci::session& db,
-                                        const Config& config,
-                                        const std::string& email,
-                                        const std::string& ip,
-                                        int64_t now) {
-  std::optional<int> retry;
-  if (!email.empty()) {
-    std::string key = email_key(email);
-    std::string locked_until;
-    soci::indicator ind = soci::i_null;
-    db << "SELECT locked_until FROM auth_throttle WHERE key = :k", soci::use(key),
-        soci::into(locked_until, ind);
-    if (db.got_data() && ind == soci::i_ok) {
-      std::optional<int64_t> until = parse_time_ms(locked_until);
-      if (until && *until > now) {
-        retry = seconds_until(*until, now);
-      }
-    }
+namespace {
+// Seconds until the client IP may try again, or nullopt when not throttled.
+std::optional<int> ip_retry_after(soci::session& db,
+                                  const Config& config,
+                                  const std::string& ip,
+                                  int64_t now) {
+  if (ip.empty()) {
+    return std::nullopt;
   }
-  if (!ip.empty()) {
-    std::string key = ip_key(ip);
-    int failures = 0;
-    std::string window_start;
-    db << "SELECT failures, window_start FROM auth_throttle WHERE key = :k", soci::use(key),
-        soci::into(failures), soci::into(window_start);
-    if (db.got_data() && failures >= config.ip_throttle_limit) {
-      std::optional<int64_t> start = parse_time_ms(window_start);
-      int64_t end =
-          start.value_or(0) + static_cast<int64_t>(config.ip_throttle_window_seconds) * 1000;
-      if (end > now) {
-        retry = std::max(retry.value_or(0), seconds_until(end, now));
-      }
-    }
+  std::string key = ip_key(ip);
+  int failures = 0;
+  std::string window_start;
+  db << "SELECT failures, window_start FROM auth_throttle WHERE key = :k", soci::use(key),
+      soci::into(failures), soci::into(window_start);
+  if (!db.got_data() || failures < config.ip_throttle_limit) {
+    return std::nullopt;
   }
-  return retry;
+  int64_t end = parse_time_ms(window_start).value_or(0) +
+                static_cast<int64_t>(config.ip_throttle_window_seconds) * 1000;
+  if (end <= now) {
+    return std::nullopt;
+  }
+  return seconds_until(end, now);
 }
-
-bool record_auth_failure(soci::session& db,
-                         const Config& config,
-                         const std::string& email,
-                         const std::string& ip,
-                         int64_t now) {
-  std::string now_text = format_time_ms(now);
-  bool locked_now = false;
-  {
-    // An expired lock starts a fresh count; otherwise one more failure.
-    std::string key = email_key(email);
-    std::string n1 = now_text, n2 = now_text, n3 = now_text;
-    int failures = 0;
-    db << "INSERT INTO auth_throttle (key, failures, window_start, locked_until) "
-          "VALUES (:k, 1, :n1, NULL) "
-          "ON CONFLICT (key) DO UPDATE SET "
-          "failures = CASE WHEN auth_throttle.locked_until IS NOT NULL AND "
-          "auth_throttle.locked_until <= :n2 THEN 1 ELSE auth_throttle.failures + 1 END, "
-          "locked_until = CASE WHEN auth_throttle.locked_until IS NOT NULL AND "
-          "auth_throttle.locked_until <= :n3 THEN NULL ELSE auth_throttle.locked_until END "
-          "RETURNING failures",
-        soci::use(key), soci::use(n1), soci::use(n2), soci::use(n3), soci::into(failures);
-    if (failures >= config.lockout_threshold) {
-      std::string until = format_time_ms(now + static_cast<int64_t>(config.lockout_seconds) * 1000);
-      soci::statement st = (db.prepare << "UPDATE auth_throttle SET locked_until = :u "
-                                          "WHERE key = :k AND locked_until IS NULL",
-                            soci::use(until), soci::use(key));
-      st.execute(true);
-      locked_now = st.get_affected_rows() > 0;
-    }
-  }
-  if (!ip.empty()) {
-    record_ip_failure(db, config, ip, now);
-  }
-  return locked_now;
-}
+}  // namespace
 
 void record_ip_failure(soci::session& db,
                        const Config& config,
@@ -123,7 +76,7 @@ AttemptTicket begin_login_attempt(soci::session& db,
                                   int64_t now) {
   AttemptTicket t;
   // The IP throttle is a read: only failures count towards it.
-  if (std::optional<int> ip_retry = throttle_retry_after(db, config, "", ip, now)) {
+  if (std::optional<int> ip_retry = ip_retry_after(db, config, ip, now)) {
     t.refused = true;
     t.retry_after = *ip_retry;
     return t;
@@ -191,10 +144,6 @@ void release_login_attempt(soci::session& db, const std::string& email) {
 void reset_email_failures(soci::session& db, const std::string& email) {
   std::string key = email_key(email);
   db << "DELETE FROM auth_throttle WHERE key = :k", soci::use(key);
-}
-
-void clear_email_lock(soci::session& db, const std::string& email) {
-  reset_email_failures(db, email);
 }
 
 }  // namespace portcullis

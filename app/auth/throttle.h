@@ -45,30 +45,11 @@ bool fail_login_attempt(soci::session& db,
                         const std::string& ip,
                         int64_t now);
 
-// Seconds until the e-mail or the IP may try again, or nullopt when neither
-// is locked.
-[[nodiscard]] std::optional<int> throttle_retry_after(soci::session& db,
-                                                      const Config& config,
-                                                      const std::string& email,
-                                                      const std::string& ip,
-                                                      int64_t now);
-
-// Counts one failure for both keys. Returns true when this failure locked
-// the e-mail (the caller audits auth.lockout once).
-bool record_auth_failure(soci::session& db,
-                         const Config& config,
-                         const std::string& email,
-                         const std::string& ip,
-                         int64_t now);
-
 // The password was right but authentication continues (MFA): the attempt
 // stops counting, earlier failures still do.
 void release_login_attempt(soci::session& db, const std::string& email);
 
 // A full authentication succeeded: the e-mail's counter starts again.
 void reset_email_failures(soci::session& db, const std::string& email);
-
-// Administrative unlock (`portcullis user unlock`).
-void clear_email_lock(soci::session& db, const std::string& email);
 
 }  // namespace portcullis

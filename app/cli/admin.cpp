@@ -288,7 +288,7 @@ int user_change(const std::string& verb, const Options& o) {
       revoked = delete_user_sessions(sql, a->user_id, "");
     }
   } else if (verb == "unlock") {
-    clear_email_lock(sql, email);
+    reset_email_failures(sql, email);
   } else if (verb == "reset-mfa") {
     // Recovery for a lost authenticator: MFA off, sessions ended.
     sql << "UPDATE users SET mfa_enabled = FALSE, totp_secret_enc = NULL, totp_last_step = 0, "
@@ -300,7 +300,7 @@ int user_change(const std::string& verb, const Options& o) {
     sql << "UPDATE users SET password_hash = :h, updated_at = :u WHERE id = :id", soci::use(hash),
         soci::use(now), soci::use(a->user_id);
     revoked = delete_user_sessions(sql, a->user_id, "");
-    clear_email_lock(sql, email);
+    reset_email_failures(sql, email);
   }
   ev.details.emplace_back("sessions_revoked", std::to_string(revoked));
   Audit(env.backend).record(sql, ev);

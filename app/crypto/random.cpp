@@ -140,4 +140,20 @@ std::string uuid_v7() {
          "-" + h.substr(20);
 }
 
+bool is_uuid(const std::string& s) {
+  if (s.size() != 36) {
+    return false;
+  }
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') {
+        return false;
+      }
+    } else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace portcullis

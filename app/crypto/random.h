@@ -22,4 +22,9 @@ std::string base64url_encode(const std::string& bytes);
 // Time-ordered so keyset pagination can order by id.
 std::string uuid_v7();
 
+// A canonical UUID string (lower-case hex, 8-4-4-4-12)? Ids are checked
+// with this before they reach SQL, so a malformed id is "not found" rather
+// than a database type error.
+bool is_uuid(const std::string& s);
+
 }  // namespace portcullis

@@ -53,6 +53,22 @@ std::string JsonBody::required_string(const char* name) {
   return *v;
 }
 
+std::string JsonBody::name(const char* field, size_t max_code_points) {
+  std::optional<std::string> raw = string(field);
+  std::string v = trim_ascii(raw.value_or(""));
+  if (errors_.count(field) != 0) {
+    return v;  // already refused (not a string)
+  }
+  if (v.empty()) {
+    fail(field, "is required");
+  } else if (code_points(v) > max_code_points) {
+    fail(field, "must be at most " + std::to_string(max_code_points) + " characters");
+  } else if (has_control_chars(v)) {
+    fail(field, "must not contain control characters");
+  }
+  return v;
+}
+
 std::optional<bool> JsonBody::boolean(const char* name) {
   auto it = value_->FindMember(name);
   if (it == value_->MemberEnd() || it->value.IsNull()) {

@@ -26,6 +26,9 @@ class JsonBody {
   // A required string; records "is required" when absent or empty.
   std::string required_string(const char* name);
   std::optional<bool> boolean(const char* name);
+  // A required name (tenant, display, context): trimmed, 1..max_code_points,
+  // no control characters. Records the field error; returns the trimmed value.
+  std::string name(const char* field, size_t max_code_points = 100);
   bool has(const char* name) const;
 
   // Records a field error (thrown by finish()).

@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include "app/auth/authenticate.h"
+#include "app/crypto/random.h"
 #include "app/db/time.h"
 #include "app/http/api_error.h"
 #include "app/http/context.h"
@@ -129,6 +130,14 @@ Response handle_request(Request& request, Services& services) {
     } else {
       auth = authenticate(services.db, request, services.config);
       enforce_access(access, *auth, request, services.config);
+    }
+    // Every path parameter names a row by its UUID. Anything else is "not
+    // found" here, for every route, after the access policy and before a handler or the database
+    // sees it.
+    for (const auto& [name, value] : request.path_params) {
+      if (!is_uuid(value)) {
+        throw ApiError::not_found();
+      }
     }
     Context ctx{request,
                 auth ? &auth->principal : nullptr,

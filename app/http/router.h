@@ -69,7 +69,7 @@ using Handler = std::function<Response(Context&)>;
 
 struct Route {
   std::string method;
-  std::string pattern;                // e.g. "/api/v1/contexts/{id}"
+  std::string pattern;                // e.g. "/api/v1/contexts/{id}"; every {param} is a UUID
   std::vector<std::string> segments;  // pattern split on '/'
   Access access;
   Handler handler;

@@ -426,6 +426,11 @@ TEST_F(AuthTest, MFA7_PasswordChangeNeedsRecentAuthAndRevokesOtherSessions) {
   HttpResponse denied = first.call("POST", "/api/v1/me/password", change);
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(error_code(denied), "step_up_required");
+  // Without MFA the step-up takes the password; a code alone is refused, not a crash.
+  HttpResponse code_only =
+      first.call("POST", "/api/v1/auth/reauthenticate", R"({"code":"123456"})");
+  EXPECT_EQ(code_only.status, 400);
+  EXPECT_THAT(code_only.body, HasSubstr("\"password\""));
   EXPECT_EQ(
       first.call("POST", "/api/v1/auth/reauthenticate", R"({"password":"wrong one here"})").status,
       401);

@@ -285,7 +285,7 @@ TEST(PostgresRolesTest, TEN_4_AppRoleIsNotSuperuserHasNoBypassRlsAndOwnsNothing)
             0);
   // The SECURITY DEFINER lookups run as the owner, with a pinned search_path.
   for (const char* fn :
-       {"portcullis_login_lookup", "portcullis_email_taken", "portcullis_session_user",
+       {"portcullis_login_lookup", "portcullis_email_taken", "portcullis_authenticate",
         "portcullis_invitation_lookup", "portcullis_audit_insert"}) {
     EXPECT_EQ(count_of(db(),
                        "SELECT COUNT(*) FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner "
@@ -693,10 +693,12 @@ TEST(PostgresIndexTest, TEN_2_EveryTenantQueryUsesItsIndexAsOwnerAndUnderRls) {
            " FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = " + q(email),
        {"users_email_key"},
        false},
-      {"session user (portcullis_session_user body)",
-       "SELECT role, CAST(disabled AS INTEGER) FROM users WHERE id = " + q(u) +
-           " AND tenant_id = " + q(t),
-       {"users_pkey", "users_tenant_id_idx"},
+      {"authentication (portcullis_authenticate body)",
+       "SELECT s.id, u.role, u.disabled, t.name FROM sessions s JOIN users u ON u.id = "
+       "s.user_id AND u.tenant_id = s.tenant_id JOIN tenants t ON t.id = s.tenant_id WHERE "
+       "s.token_hash = " +
+           q(token_hash) + " AND s.revoked_at IS NULL",
+       {"sessions_token_hash_key"},
        false},
       {"invitations list",
        "SELECT id, email, role, created_at, expires_at FROM invitations WHERE tenant_id = " + q(t) +

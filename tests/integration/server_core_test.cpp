@@ -566,6 +566,15 @@ TEST(SupervisionTest, SighupRollsWorkersWithoutFailedRequests) {
     }
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The reload re-reads the env file: a lower body limit must take effect.
+  {
+    std::ofstream f(env("PORTCULLIS_TEST_ENV_FILE"), std::ios::app);
+    f << "PORTCULLIS_MAX_BODY_BYTES=2048\n";
+  }
+  const std::string body = "[" + std::string(4000, ' ') + "]";
+  HttpResponse before_reload =
+      request("POST", "/api/v1/test/echo", body, {"Content-Type: application/json"});
+  EXPECT_EQ(before_reload.status, 200);
   ASSERT_EQ(::kill(master, SIGHUP), 0);
   bool rolled = false;
   auto t0 = Clock::now();
@@ -586,6 +595,8 @@ TEST(SupervisionTest, SighupRollsWorkersWithoutFailedRequests) {
   stream.join();
   EXPECT_TRUE(rolled) << "workers were not replaced after SIGHUP";
   EXPECT_EQ(failures.load(), 0) << "of " << total.load() << " requests";
+  expect_envelope(request("POST", "/api/v1/test/echo", body, {"Content-Type: application/json"}),
+                  413, "payload_too_large");
 }
 
 // --- shutdown: keep this suite last ------------------------------------------------

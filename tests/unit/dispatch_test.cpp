@@ -119,6 +119,21 @@ TEST_F(DispatchTest, DeprecatedHealthAliasCarriesSuccessorHeaders) {
   EXPECT_EQ(*r.find_header("Link"), "</api/v1/health>; rel=\"successor-version\"");
 }
 
+TEST_F(DispatchTest, PathIdsThatAreNotUuidsAreNotFoundBeforeTheHandler) {
+  bool called = false;
+  router_.add("GET", "/api/v1/unit/things/{id}", Access::kPublic, [&](Context&) {
+    called = true;
+    return Response{};
+  });
+  for (const char* bad :
+       {"1", "not-a-uuid", "01A20E11-424D-7ABE-A1E5-277C7674908C", "'%20OR%201=1"}) {
+    expect_envelope(send("GET", std::string("/api/v1/unit/things/") + bad), 404, "not_found");
+  }
+  EXPECT_FALSE(called);
+  EXPECT_EQ(send("GET", "/api/v1/unit/things/01a20e11-424d-7abe-a1e5-277c7674908c").status, 200);
+  EXPECT_TRUE(called);
+}
+
 TEST_F(DispatchTest, AUTH5_ClosedRegistrationIsRefused) {
   config_.registration = "closed";
   Response r =

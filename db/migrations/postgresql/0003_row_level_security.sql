@@ -94,13 +94,6 @@ CREATE FUNCTION portcullis_email_taken(p_email text) RETURNS boolean
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
   AS $$ SELECT EXISTS (SELECT 1 FROM users WHERE email = p_email) $$;
 
--- Authentication: the role and state of a session's user (the session row
--- itself carries no tenant data and stays outside RLS).
-CREATE FUNCTION portcullis_session_user(p_user_id uuid, p_tenant_id uuid)
-  RETURNS TABLE (role text, disabled boolean)
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-  AS $$ SELECT u.role, u.disabled FROM users u WHERE u.id = p_user_id AND u.tenant_id = p_tenant_id $$;
-
 -- Invitation acceptance: the pending invitation for a token hash.
 CREATE FUNCTION portcullis_invitation_lookup(p_token_hash text)
   RETURNS TABLE (id uuid, tenant_id uuid, email text, role text, expires_at timestamptz,
