@@ -19,7 +19,11 @@ DEB_PACKAGES := g++ cmake ninja-build pkg-config ccache clang-format \
   libfcgi-dev libfcgi-bin libsoci-dev libpq-dev postgresql libsqlite3-dev sqlite3 \
   libcrypto++-dev libargon2-dev argon2 john-data python3-zxcvbn rapidjson-dev libboost-log-dev libsystemd-dev systemd \
   libqrencode-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev curl \
-  nginx wrk oathtool openssl procps util-linux chromium
+  nginx wrk oathtool openssl procps util-linux chromium \
+  zbar-tools librsvg2-bin
+# The e2e harness needs node and npm: Debian's own (Node 18) when no node is installed; a newer
+# node already on the machine (20+) is used as it is.
+NODE_PACKAGES := $(shell command -v node >/dev/null 2>&1 || echo nodejs npm)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -31,7 +35,7 @@ WERROR := ON
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed' || echo "$$p"; \
-	  done); \
+	  done; echo $(NODE_PACKAGES)); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \

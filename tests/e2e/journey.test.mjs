@@ -10,7 +10,7 @@ import path from 'node:path';
 import {
   ARTIFACTS, BASE, SESSION_COOKIE, assertNoTokenVisibleToScript, confirmDialog, confirmIdentity,
   currentStep, e2eTest, flashText, newAccount, registerTenant, login, step, submitLogin, totpCode,
-  waitForStepAfter, waitForView,
+  siteCookies, waitForStepAfter, waitForView,
 } from './lib/harness.mjs';
 
 const MEMORIES = 25;
@@ -222,7 +222,7 @@ e2eTest('journey: register, memories with paging, TOTP enrolment, two sessions, 
     await page.locator('#logout-button').click();
     await waitForView(page, 'Log in');
     assert.equal(await flashText(page), 'You have logged out.');
-    const cookies = await alice.context.cookies(BASE);
+    const cookies = await siteCookies(alice.context);
     assert.ok(!cookies.some((c) => c.name === SESSION_COOKIE), 'the session cookie is gone');
     assert.equal(await page.evaluate(() => window.e2eNoReload), true, 'no page load since the first login');
   });

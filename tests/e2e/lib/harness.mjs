@@ -300,6 +300,16 @@ export async function confirmDialog(page, buttonName) {
   await dialog.getByRole('button', { name: buttonName, exact: true }).click();
 }
 
+/**
+ * Every cookie the browser context holds for the site under test. Not `context.cookies(BASE)`:
+ * some playwright-core releases leave Secure cookies out for an http:// URL other than
+ * localhost, which would hide the session cookie (and make an absence check pass vacuously).
+ */
+export async function siteCookies(context) {
+  const host = new URL(BASE).hostname;
+  return (await context.cookies()).filter((c) => c.domain === host);
+}
+
 // --- security checks ---------------------------------------------------------------------------------------
 
 /**
@@ -308,7 +318,7 @@ export async function confirmDialog(page, buttonName) {
  * sessionStorage.
  */
 export async function assertNoTokenVisibleToScript(user, { csrfToken = null } = {}) {
-  const cookies = await user.context.cookies(BASE);
+  const cookies = await siteCookies(user.context);
   const session = cookies.find((c) => c.name === SESSION_COOKIE);
   assert.ok(session, `the browser holds the ${SESSION_COOKIE} cookie (cookies: ${cookies.map((c) => c.name).join(', ') || 'none'})`);
   assert.equal(session.httpOnly, true, 'session cookie is HttpOnly');
