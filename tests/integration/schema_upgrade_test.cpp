@@ -304,6 +304,18 @@ TEST_F(SchemaUpgradeTest, TEN_2_UpgradeKeepsEveryRowAndRefusesCrossTenantReferen
   exec(*db_, "DELETE FROM contexts WHERE id = ?", {b.context});
   EXPECT_EQ(count_of(*db_, "SELECT COUNT(*) FROM memory_tags WHERE memory_id = ?", {b.memory}), 0);
 
+  // Deleting a whole tenant still works through both kinds of reference;
+  // its audit rows stay, detached from it.
+  exec(*db_, "DELETE FROM tenants WHERE id = ?", {b.id});
+  for (const char* table : {"users", "sessions", "memories", "memory_tags", "invitations",
+                            "backup_codes", "contexts"}) {
+    EXPECT_EQ(count_of(*db_, std::string("SELECT COUNT(*) FROM ") + table + " WHERE tenant_id = ?",
+                       {b.id}),
+              0)
+        << table;
+  }
+  EXPECT_EQ(count_of(*db_, "SELECT COUNT(*) FROM audit_events WHERE tenant_id IS NULL"), 3);
+
   if (!postgres_) {
     int fk = 0;
     *db_ << "PRAGMA foreign_keys", soci::into(fk);
