@@ -10,6 +10,14 @@
 #   AUTH_RATE    limit_req rate of /api/v1/auth/, /api/v1/mfa/ and the old aliases (default 30r/m)
 #   AUTH_BURST   limit_req burst of the same (default 20)
 #
+# Environment:
+#   PORTCULLIS_TRUSTED_PROXY  addresses or CIDR ranges (comma- or space-separated) of proxies or
+#                load balancers in front of nginx. nginx's real_ip module then takes the client
+#                address from the X-Forwarded-For they send (real_ip_recursive: the right-most
+#                address that is not itself trusted); from any other peer the header is ignored.
+#                Unset: the TCP peer is the client. The app never reads X-Forwarded-For itself;
+#                it sees only $remote_addr (REMOTE_ADDR).
+#
 # Then start nginx in the foreground (the config says `daemon off`):
 #   nginx -p PREFIX -c OUT_CONF -e PREFIX/error.log
 set -euo pipefail
@@ -20,7 +28,7 @@ die() {
 }
 
 if [[ $# -lt 4 || $# -gt 6 ]]; then
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 fi
 
@@ -42,6 +50,19 @@ if ! [[ $port =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
 fi
 [[ $auth_rate =~ ^[0-9]+r/[sm]$ ]] || die "AUTH_RATE must look like 30r/m or 10r/s: $auth_rate"
 [[ $auth_burst =~ ^[0-9]+$ ]] || die "AUTH_BURST must be a number: $auth_burst"
+real_ip='# PORTCULLIS_TRUSTED_PROXY unset: the TCP peer is the client; X-Forwarded-For is ignored.'
+trusted=${PORTCULLIS_TRUSTED_PROXY:-}
+if [[ -n ${trusted//[, ]/} ]]; then
+    real_ip=''
+    for address in ${trusted//,/ }; do
+        if ! [[ $address =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}(/[0-9]{1,2})?$ ||
+            $address =~ ^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(/[0-9]{1,3})?$ ]]; then
+            die "PORTCULLIS_TRUSTED_PROXY: not an IP address or CIDR range: $address"
+        fi
+        real_ip+="set_real_ip_from $address; "
+    done
+    real_ip+='real_ip_header X-Forwarded-For; real_ip_recursive on;'
+fi
 safe_path='^[A-Za-z0-9_./@+=:,~-]+$'
 for value in "$out_conf" "$prefix" "$fcgi_socket" "$script_dir"; do
     [[ $value =~ $safe_path ]] || die "unsupported characters in path: $value"
@@ -84,6 +105,7 @@ sed \
     -e "s|@USER_DIRECTIVE@|$user_directive|g" \
     -e "s|@AUTH_RATE@|$auth_rate|g" \
     -e "s|@AUTH_BURST@|$auth_burst|g" \
+    -e "s|@REAL_IP@|$real_ip|g" \
     "$template" >"$tmp_conf"
 
 if leftover=$(grep -o '@[A-Z_]*@' "$tmp_conf"); then

@@ -15,6 +15,13 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   exit 1
 fi
 
+# nginx, not the app, decides which peers' X-Forwarded-For to believe (render-dev.sh); take
+# PORTCULLIS_TRUSTED_PROXY from .env when the environment does not set it.
+if [[ -z ${PORTCULLIS_TRUSTED_PROXY:-} && -f .env ]]; then
+  PORTCULLIS_TRUSTED_PROXY=$(sed -n 's/^PORTCULLIS_TRUSTED_PROXY=//p' .env | tail -n 1)
+  export PORTCULLIS_TRUSTED_PROXY
+fi
+
 mkdir -p var/run var/nginx
 chmod 0700 var
 sock="$root/var/run/fcgi.sock"

@@ -278,7 +278,8 @@ Config load_config(const ConfigOptions& options) {
       parse_int("MAX_BODY_BYTES", src.get_or("MAX_BODY_BYTES", "131072"), 1024, 16 * 1024 * 1024));
   cfg.allowed_origins = split_list(src.get_or(
       "ALLOWED_ORIGINS", cfg.production() ? "" : "http://localhost:8080,http://127.0.0.1:8080"));
-  cfg.trusted_proxy = src.get_or("TRUSTED_PROXY", "");
+  // PORTCULLIS_TRUSTED_PROXY is nginx's (render-dev.sh → set_real_ip_from): the client address
+  // is REMOTE_ADDR as nginx sets it; the app never reads X-Forwarded-For.
   // Links are built from this, never from Host or X-Forwarded-Host (REC-3).
   cfg.public_base_url = src.get_or("PUBLIC_BASE_URL", "http://localhost:8080");
   while (!cfg.public_base_url.empty() && cfg.public_base_url.back() == '/') {

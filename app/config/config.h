@@ -40,7 +40,6 @@ struct Config {
   std::string listen = "unix:var/run/fcgi.sock";
   size_t max_body_bytes = 128 * 1024;
   std::vector<std::string> allowed_origins;
-  std::string trusted_proxy;
   std::string public_base_url = "http://localhost:8080";  // links in invitations
   std::string registration = "open";
   std::string log_level = "info";

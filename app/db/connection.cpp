@@ -1,5 +1,9 @@
 #include "app/db/connection.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
@@ -32,13 +36,28 @@ std::string sqlite_connect_string(const std::string& path, int busy_timeout_ms) 
   int seconds = busy_timeout_ms / 1000;
   return "db=" + quoted + " timeout=" + std::to_string(seconds > 0 ? seconds : 1);
 }
+
+// A new database file is created 0600 before SQLite opens it, whatever the
+// umask (the unit's UMask=0077 covers production only): SQLite gives the
+// -wal and -shm files the database file's mode. An existing file keeps its.
+void create_private_file(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) {
+    return;
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) {
+    ::fchmod(fd, 0600);
+    ::close(fd);
+  }
+}
 }  // namespace
 
 std::unique_ptr<soci::session> open_session(const std::string& url, const DbOptions& options) {
   auto s = std::make_unique<soci::session>();
   if (backend_of(url) == Backend::kSqlite) {
-    s->open(*soci::factory_sqlite3(),
-            sqlite_connect_string(sqlite_path(url), options.busy_timeout_ms));
+    std::string path = sqlite_path(url);
+    create_private_file(path);
+    s->open(*soci::factory_sqlite3(), sqlite_connect_string(path, options.busy_timeout_ms));
     *s << "PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms);
     *s << "PRAGMA foreign_keys = ON";
     std::string mode;

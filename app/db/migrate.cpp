@@ -47,6 +47,37 @@ std::vector<MigrationFile> load_migrations(const std::string& dir, Backend backe
   return files;
 }
 
+namespace {
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+std::string upper(std::string s) {
+  for (char& c : s) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return s;
+}
+
+// True while `statement` is a CREATE [TEMP] TRIGGER whose body has not yet
+// reached its closing END: its ';'s separate the body's statements.
+bool inside_trigger_body(const std::string& statement) {
+  std::istringstream words(upper(statement));
+  std::string w1, w2, w3;
+  words >> w1 >> w2 >> w3;
+  bool trigger = w1 == "CREATE" &&
+                 (w2 == "TRIGGER" || ((w2 == "TEMP" || w2 == "TEMPORARY") && w3 == "TRIGGER"));
+  if (!trigger) {
+    return false;
+  }
+  size_t e = statement.find_last_not_of(" \t\r\n");
+  if (e == std::string::npos || e < 2) {
+    return true;
+  }
+  bool ends_with_end =
+      upper(statement.substr(e - 2, 3)) == "END" && (e < 3 || !is_word_char(statement[e - 3]));
+  return !ends_with_end;
+}
+}  // namespace
+
 std::vector<std::string> split_sql(const std::string& script) {
   std::vector<std::string> out;
   std::string current;
@@ -98,7 +129,7 @@ std::vector<std::string> split_sql(const std::string& script) {
         }
       }
     }
-    if (c == ';') {
+    if (c == ';' && !inside_trigger_body(current)) {
       flush();
       ++i;
       continue;
@@ -120,6 +151,55 @@ void ensure_table(soci::session& db, Backend backend) {
     db << "CREATE TABLE IF NOT EXISTS schema_migrations ("
           "version TEXT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, "
           "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))";
+  }
+}
+
+// PRAGMA foreign_keys=OFF for one migration, set outside its transaction;
+// back ON when the migration is done, committed or rolled back.
+class ForeignKeysOff {
+ public:
+  ForeignKeysOff(soci::session& db, bool active) : db_(db), active_(active) {
+    if (active_) {
+      db_ << "PRAGMA foreign_keys = OFF";
+      int on = 1;
+      db_ << "PRAGMA foreign_keys", soci::into(on);
+      if (on != 0) {
+        throw MigrationError("could not turn foreign keys off (inside a transaction?)");
+      }
+    }
+  }
+  ForeignKeysOff(const ForeignKeysOff&) = delete;
+  ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
+  ~ForeignKeysOff() {
+    if (active_) {
+      try {
+        db_ << "PRAGMA foreign_keys = ON";
+      } catch (const std::exception&) {
+        log_event(Level::kError, "db.migration_foreign_keys",
+                  "foreign keys could not be turned back on; reopen the connection");
+      }
+    }
+  }
+
+ private:
+  soci::session& db_;
+  bool active_;
+};
+
+// Any row that PRAGMA foreign_key_check reports fails the migration.
+void check_foreign_keys(soci::session& db, const std::string& name) {
+  soci::rowset<soci::row> rows = (db.prepare << "PRAGMA foreign_key_check");
+  long long violations = 0;
+  std::string first;
+  for (const soci::row& r : rows) {
+    if (violations++ == 0) {
+      first = r.get<std::string>(0) + " -> " + r.get<std::string>(2);
+    }
+  }
+  if (violations > 0) {
+    throw MigrationError("migration " + name + " leaves " + std::to_string(violations) +
+                         " foreign key violation(s), first in " + first +
+                         "; rolled back, nothing changed");
   }
 }
 }  // namespace
@@ -159,9 +239,15 @@ MigrateResult migrate(soci::session& db, Backend backend, const std::vector<Migr
         ++result.already_applied;
         continue;
       }
+      bool foreign_keys_off =
+          backend == Backend::kSqlite && f.sql.rfind(kForeignKeysOffMarker, 0) == 0;
+      ForeignKeysOff guard(db, foreign_keys_off);
       soci::transaction tx(db);
       for (const std::string& statement : split_sql(f.sql)) {
         db << statement;
+      }
+      if (foreign_keys_off) {
+        check_foreign_keys(db, f.name);
       }
       std::string version = f.version;
       std::string name = f.name;

@@ -48,6 +48,25 @@ dev=$tmp/dev
 nginx_t dev "$dev/prefix" "$dev/nginx.conf"
 echo "nginx -t: dev ok"
 
+# With trusted proxies (#9 item 15): real_ip lines rendered, accepted by nginx; anything that is
+# not an address or CIDR range is refused before it reaches the config.
+PORTCULLIS_TRUSTED_PROXY="127.0.0.1, 10.0.0.0/8 ::1" \
+    "$repo/nginx/render-dev.sh" "$dev/proxy.conf" "$dev/prefix" 18080 "$dev/fcgi.sock" ||
+    fail "render-dev.sh failed with PORTCULLIS_TRUSTED_PROXY"
+for want in "set_real_ip_from 127.0.0.1;" "set_real_ip_from 10.0.0.0/8;" "set_real_ip_from ::1;" \
+    "real_ip_header X-Forwarded-For;" "real_ip_recursive on;"; do
+    grep -qF -- "$want" "$dev/proxy.conf" || fail "rendered config lacks: $want"
+done
+grep -qE '^[^#]*set_real_ip_from' "$dev/nginx.conf" && fail "real_ip rendered without PORTCULLIS_TRUSTED_PROXY"
+nginx_t dev-trusted-proxy "$dev/prefix" "$dev/proxy.conf"
+for bad in "1.2.3.4; include /etc/passwd" "example.com" '$remote_addr' "10.0.0.0/8}"; do
+    if PORTCULLIS_TRUSTED_PROXY=$bad "$repo/nginx/render-dev.sh" "$dev/bad.conf" "$dev/prefix" \
+        18080 "$dev/fcgi.sock" 2>/dev/null; then
+        fail "render-dev.sh accepted PORTCULLIS_TRUSTED_PROXY=$bad"
+    fi
+done
+echo "nginx -t: dev with trusted proxy ok"
+
 # --- production site ---------------------------------------------------------------------------
 prod=$tmp/prod
 mkdir -p "$prod/snippets" "$prod/ssl" "$prod/logs"

@@ -365,6 +365,63 @@ TEST(PostgresRolesTest, LOG_6_AuditEventsAreAppendOnlyForTheAppRole) {
   }
 }
 
+// #9 item 24: the app role cannot change the schema: DROP, ALTER (columns,
+// row-level security), policy and table creation are all refused, on every
+// table (SQLSTATE 42501; PostgreSQL words DROP/ALTER as "must be owner").
+TEST(PostgresRolesTest, TEN_4_AppRoleCannotDropOrAlterAnyTable) {
+  if (!is_postgres()) {
+    GTEST_SKIP() << kPostgresOnly;
+  }
+  std::vector<std::string> tables;
+  {
+    soci::rowset<std::string> rows =
+        (db().prepare << "SELECT CAST(tablename AS text) FROM pg_tables "
+                         "WHERE schemaname = 'public' ORDER BY tablename");
+    for (const std::string& t : rows) {
+      tables.push_back(t);
+    }
+  }
+  for (const std::string& t : kRlsTables) {
+    EXPECT_THAT(tables, ::testing::Contains(t));
+  }
+  std::unique_ptr<soci::session> app = app_session();
+  const auto refused =
+      ::testing::AnyOf(HasSubstr("must be owner of"), HasSubstr("permission denied"));
+  for (const std::string& table : tables) {
+    // Names from the catalogue, quoted.
+    const std::string q = "\"" + table + "\"";
+    for (const std::string& sql :
+         {"DROP TABLE " + q + " CASCADE", "ALTER TABLE " + q + " ADD COLUMN evil integer",
+          "ALTER TABLE " + q + " RENAME TO evil_" + table,
+          "ALTER TABLE " + q + " DISABLE ROW LEVEL SECURITY",
+          "ALTER TABLE " + q + " NO FORCE ROW LEVEL SECURITY",
+          "ALTER TABLE " + q + " OWNER TO portcullis_app",
+          "CREATE POLICY evil ON " + q + " USING (true)",
+          "CREATE INDEX evil_idx ON " + q + " ((1))"}) {
+      EXPECT_THAT(error_of([&] { *app << sql; }), refused) << sql;
+    }
+  }
+  for (const std::string& table : kRlsTables) {
+    EXPECT_THAT(error_of([&] { *app << "DROP POLICY tenant_isolation ON " + table; }), refused)
+        << table;
+  }
+  EXPECT_THAT(error_of([&] { *app << "CREATE TABLE evil (x integer)"; }),
+              HasSubstr("permission denied for schema public"));
+  // Nothing changed.
+  EXPECT_EQ(count_of(db(),
+                     "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public' AND "
+                     "tableowner <> 'portcullis_owner'"),
+            0);
+  EXPECT_EQ(count_of(db(),
+                     "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = "
+                     "'public' AND column_name = 'evil'"),
+            0);
+  EXPECT_EQ(count_of(db(),
+                     "SELECT COUNT(*) FROM pg_class WHERE relname IN ('evil', 'evil_idx') OR "
+                     "relname LIKE 'evil\\_%'"),
+            0);
+}
+
 TEST(PostgresRolesTest, TEN_4_AppRoleCannotWriteSchemaMigrations) {
   if (!is_postgres()) {
     GTEST_SKIP() << kPostgresOnly;

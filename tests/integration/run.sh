@@ -75,6 +75,7 @@ free_port() {
 port=$(free_port)
 db_url=""
 owner_url=""
+scratch_url=""
 pg_stop=""
 pg_start=""
 
@@ -106,6 +107,11 @@ GRANT USAGE ON SCHEMA public TO portcullis_app;
 ALTER DEFAULT PRIVILEGES FOR ROLE portcullis_owner IN SCHEMA public
   GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO portcullis_app;
 SQL
+  # A scratch database of the owner's, for tests that migrate a schema of their own (the
+  # upgrade test) without touching the one the server uses.
+  "${psql_admin[@]}" -d postgres -c "CREATE DATABASE portcullis_scratch OWNER portcullis_owner"
+  "${psql_admin[@]}" -d portcullis_scratch -c "ALTER SCHEMA public OWNER TO portcullis_owner"
+  scratch_url="postgresql://portcullis_owner@/portcullis_scratch?host=$PGDIR&port=$pg_port"
   db_url="postgresql://portcullis_app@/portcullis?host=$PGDIR&port=$pg_port"
   owner_url="postgresql://portcullis_owner@/portcullis?host=$PGDIR&port=$pg_port"
   pg_stop="${as_pg[*]} $pg_bin/pg_ctl -D $PGDIR/data -m fast -w stop"
@@ -183,6 +189,9 @@ PORTCULLIS_TEST_MIGRATIONS_DIR="$root/db/migrations" \
 PORTCULLIS_TEST_PG_STOP="$pg_stop" \
 PORTCULLIS_TEST_DB_URL="${owner_url:-$db_url}" \
 PORTCULLIS_TEST_APP_DB_URL="$db_url" \
+PORTCULLIS_TEST_SCRATCH_DB_URL="$scratch_url" \
+PORTCULLIS_TEST_NGINX_DIR="$root/nginx" \
+PORTCULLIS_TEST_FCGI_SOCKET="$T/fcgi.sock" \
 PORTCULLIS_TEST_PG_START="$pg_start" \
   "$tests" --gtest_color=no
 rc=$?
