@@ -425,11 +425,11 @@ TEST_F(MembersTest, JoiningByInvitationWorksWhenRegistrationIsInviteOnly) {
   ASSERT_FALSE(original.empty());
   std::string email = unique_email("invite-mode");
   Invite inv = invite(owner_browser_, email, "member");
-  reload_with(original + "PORTCULLIS_REGISTRATION=invite\n");
   struct Restore {
     std::string text;
     ~Restore() { reload_with(text); }
   } restore{original};
+  reload_with(original + "PORTCULLIS_REGISTRATION=invite\n");
   // Negative first: no tenant without an invitation, and a bad token is refused.
   std::string outsider = unique_email("outsider");
   HttpResponse closed =

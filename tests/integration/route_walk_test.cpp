@@ -296,7 +296,7 @@ class RouteRecipes {
       return w.join("member").browser.call(
           "POST", "/api/v1/me/password",
           R"({"current_password":")" + std::string(kPassword) +
-              R"(","new_password":"another long passphrase for the walk 7"})");
+              R"(","new_password":"quiet harbour lanterns glow 9183"})");
     });
     add("GET /api/v1/tenant", [&o](World&) { return o.browser.call("GET", "/api/v1/tenant"); });
     add("PATCH /api/v1/tenant", [&o](World&) {
