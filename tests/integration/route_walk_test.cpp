@@ -696,6 +696,29 @@ TEST_F(RouteWalkTest, TEN3_EveryRouteWithAnIdIsNotFoundAcrossTenantsAndChangesNo
     }
   }
   EXPECT_GE(walked, 2 * 10);
+  // Any method at all on A's member and invitation paths, by B's admin: a
+  // method the path lacks answers as it would for an id that does not
+  // exist (405 is decided by the path, not the row), and A is unchanged.
+  struct Target {
+    std::string prefix, id, suffix;
+  };
+  for (const Target& t : {Target{"/api/v1/members/", ids["member"], ""},
+                          Target{"/api/v1/members/invitations/", ids["invitation"], ""},
+                          Target{"/api/v1/members/", ids["member"], "/revoke-sessions"},
+                          Target{"/api/v1/members/", ids["member"], "/reset-mfa"}}) {
+    const std::string path = t.prefix + t.id + t.suffix;
+    const std::string none_path = t.prefix + unknown_id + t.suffix;
+    for (const std::string method : {"GET", "PUT", "POST", "PATCH", "DELETE"}) {
+      const std::string body = method == "GET" ? "" : R"({"role":"member"})";
+      std::string before = tenant_state(a.owner_reg.tenant_id);
+      HttpResponse theirs = b.admin.browser.call(method, path, body);
+      HttpResponse none = b.admin.browser.call(method, none_path, body);
+      EXPECT_TRUE(theirs.status == 404 || theirs.status == 405) << method << " " << path;
+      EXPECT_EQ(theirs.status, none.status) << method << " " << path;
+      EXPECT_EQ(code_of(theirs), code_of(none)) << method << " " << path;
+      EXPECT_EQ(tenant_state(a.owner_reg.tenant_id), before) << method << " " << path;
+    }
+  }
   // A still reads what it had.
   EXPECT_THAT(a.owner.browser.call("GET", "/api/v1/memories/" + ids["memory"]).body,
               HasSubstr("victim text"));
