@@ -1,5 +1,7 @@
 // Contexts: named groups of memories, scoped to the caller's tenant.
 // Another tenant's context is "not found" (404), never "forbidden".
+// Creating, renaming and deleting are audited in the transaction that makes
+// the change (ids only: a context's name is the tenant's content).
 #include <soci/soci.h>
 
 #include "app/auth/account.h"
@@ -63,6 +65,18 @@ ApiError name_taken() {
   return ApiError::conflict("conflict", "A context with this name already exists.");
 }
 
+void audit_context(const Context& ctx,
+                   TenantTx& tx,
+                   const std::string& event,
+                   const std::string& id,
+                   std::vector<std::pair<std::string, std::string>> details) {
+  AuditEvent ev = ctx.audit_event(event, "success");
+  ev.target_type = "context";
+  ev.target_id = id;
+  ev.details = std::move(details);
+  ctx.audit.record(tx.sql(), ev);
+}
+
 bool name_in_use(TenantTx& tx, const std::string& name, const std::string& except_id) {
   int n = 0;
   if (except_id.empty()) {
@@ -117,6 +131,7 @@ Response create_context(Context& ctx) {
     }
     throw;
   }
+  audit_context(ctx, tx, "context.created", c.id, {});
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.CopyFrom(context_json(c, d.GetAllocator()), d.GetAllocator());
@@ -150,6 +165,7 @@ Response patch_context(Context& ctx) {
   std::string now = format_time_ms(now_ms());
   tx.sql() << "UPDATE contexts SET name = :n, updated_at = :u WHERE tenant_id = :t AND id = :id",
       soci::use(name), soci::use(now), soci::use(tx.tenant_id()), soci::use(c->id);
+  audit_context(ctx, tx, "context.renamed", c->id, {{"fields", "name"}});
   tx.commit();
   c->name = name;
   rapidjson::Document d(rapidjson::kObjectType);
@@ -176,11 +192,8 @@ Response delete_context(Context& ctx) {
       soci::use(tx.tenant_id()), soci::use(c->id);
   tx.sql() << "DELETE FROM contexts WHERE tenant_id = :t AND id = :id", soci::use(tx.tenant_id()),
       soci::use(c->id);
-  AuditEvent ev = ctx.audit_event("context.deleted", "success");
-  ev.target_type = "context";
-  ev.target_id = c->id;
-  ev.details = {{"memories_deleted", std::to_string(memories)}};
-  ctx.audit.record(tx.sql(), ev);
+  audit_context(ctx, tx, "context.deleted", c->id,
+                {{"memories_deleted", std::to_string(memories)}});
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("deleted", true, d.GetAllocator());

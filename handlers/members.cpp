@@ -3,8 +3,14 @@
 //  - owners manage everyone; admins manage members only, and may grant no
 //    role above member;
 //  - nobody changes their own role, suspends or removes themselves here;
-//  - the last owner can't be demoted, suspended or removed (409);
-//  - suspension and removal end the member's sessions at once.
+//  - the last owner can't be demoted, suspended or removed (409); changes
+//    to members of one tenant run one at a time (the tenant row is locked
+//    first), so two owners demoting each other can't both succeed;
+//  - suspension and removal end the member's sessions at once;
+//  - an invitation is refused or revoked by the same rank rule as a role
+//    change, and creating one answers the same for every address: whether
+//    an address has an account (in any tenant) is the invitee's business,
+//    answered when the invitation is accepted.
 #include <soci/soci.h>
 
 #include "app/auth/account.h"
@@ -113,9 +119,33 @@ std::optional<Member> find_member(TenantTx& tx, const std::string& id) {
 
 int rank(const std::string& role) { return role == "owner" ? 2 : role == "admin" ? 1 : 0; }
 
+// Only an owner grants a role above member, by invitation or by a change,
+// and only an owner revokes an invitation that would grant one.
+bool may_grant(const Context& ctx, const std::string& role) {
+  return ctx.principal->role == "owner" || rank(role) <= rank("member");
+}
+
+// Serialises member changes within one tenant: the tenant row is locked
+// before the target and the owners are read, so the last-owner check sees
+// every change committed before it (#9 item 6). REQUIRES: the first
+// statement of `tx`.
+void lock_tenant(TenantTx& tx, const Context& ctx) {
+  if (ctx.db.backend() == Backend::kPostgresql) {
+    std::string id;
+    tx.sql() << "SELECT id FROM tenants WHERE id = :t FOR UPDATE", soci::use(tx.tenant_id()),
+        soci::into(id);
+  } else {
+    // SQLite locks the whole database for writing; a first statement that
+    // writes takes that lock at once (waiting up to busy_timeout), before
+    // the transaction has read anything that another writer could change.
+    tx.sql() << "UPDATE tenants SET name = name WHERE id = :t", soci::use(tx.tenant_id());
+  }
+}
+
 // The target of an admin action: in the tenant (else 404), not the caller,
-// and within the caller's reach.
+// and within the caller's reach. Locks the tenant first (lock_tenant).
 Member target_member(TenantTx& tx, const Context& ctx) {
+  lock_tenant(tx, ctx);
   std::optional<Member> m = find_member(tx, ctx.path_param("id"));
   if (!m) {
     throw ApiError::not_found();
@@ -194,7 +224,7 @@ Response patch_member(Context& ctx) {
   body.finish();
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   Member m = target_member(tx, ctx);
-  if (role && ctx.principal->role != "owner" && rank(*role) > rank("member")) {
+  if (role && !may_grant(ctx, *role)) {
     throw ApiError{403, "forbidden", "Only an owner can grant this role."};
   }
   std::string now = format_time_ms(now_ms());
@@ -298,12 +328,12 @@ Response create_invitation(Context& ctx) {
     body.fail("role", "must be owner, admin or member");
   }
   body.finish();
-  if (ctx.principal->role != "owner" && rank(role) > rank("member")) {
+  if (!may_grant(ctx, role)) {
     throw ApiError{403, "forbidden", "Only an owner can invite with this role."};
   }
-  if (email_taken(ctx.db.session(), email)) {
-    throw ApiError::conflict("email_taken", "An account with this e-mail already exists.");
-  }
+  // No e-mail check here (#9 item 12): "taken" would tell an admin that the
+  // address has an account in some other tenant. Accepting the invitation
+  // answers 409 email_taken to the invitee, and the invitation stays pending.
   // The token is shown once; only its SHA-256 is kept.
   std::string token = new_token();
   Invitation inv;
@@ -363,10 +393,22 @@ Response delete_invitation(Context& ctx) {
   const std::string& id = ctx.path_param("id");  // a UUID: dispatch checked
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   std::string now = format_time_ms(now_ms());
+  std::string role;
+  tx.sql() << "SELECT role FROM invitations WHERE tenant_id = :t AND id = :id AND accepted_at IS "
+              "NULL AND revoked_at IS NULL",
+      soci::use(tx.tenant_id()), soci::use(id), soci::into(role);
+  if (!tx.sql().got_data()) {
+    throw ApiError::not_found();
+  }
+  // #9 item 13: the rank rule of creating it.
+  if (!may_grant(ctx, role)) {
+    throw ApiError{403, "forbidden", "Only an owner can revoke an invitation with this role."};
+  }
+  // The role is part of the condition, so the row revoked is the one checked.
   soci::statement st =
       (tx.sql().prepare << "UPDATE invitations SET revoked_at = :now WHERE tenant_id = :t AND "
-                           "id = :id AND accepted_at IS NULL AND revoked_at IS NULL",
-       soci::use(now), soci::use(tx.tenant_id()), soci::use(id));
+                           "id = :id AND role = :r AND accepted_at IS NULL AND revoked_at IS NULL",
+       soci::use(now), soci::use(tx.tenant_id()), soci::use(id), soci::use(role));
   st.execute(true);
   if (st.get_affected_rows() == 0) {
     throw ApiError::not_found();

@@ -2,6 +2,9 @@
 // in a context. Content is field-encrypted at rest (AES-256-GCM, AAD bound to
 // table, column, tenant and row), so a ciphertext moved to another row or
 // tenant fails to decrypt.
+// Every access by id and every change is audited in the transaction that
+// makes it (memory.created/read/updated/deleted): ids and the names of the
+// changed fields only, never a title, content or tag.
 #include <algorithm>
 #include <set>
 
@@ -232,6 +235,44 @@ void write_tags(TenantTx& tx, const std::string& memory_id, const std::vector<st
   }
 }
 
+// The audit record of one memory action. `fields` names what the request
+// set (never its values).
+void audit_memory(const Context& ctx,
+                  TenantTx& tx,
+                  const std::string& event,
+                  const std::string& id,
+                  const std::vector<std::string>& fields = {}) {
+  AuditEvent ev = ctx.audit_event(event, "success");
+  ev.target_type = "memory";
+  ev.target_id = id;
+  if (!fields.empty()) {
+    std::string names;
+    for (const std::string& f : fields) {
+      names += (names.empty() ? "" : ",") + f;
+    }
+    ev.details = {{"fields", names}};
+  }
+  ctx.audit.record(tx.sql(), ev);
+}
+
+// The names of the fields a create or update sets.
+std::vector<std::string> field_names(const MemoryInput& in) {
+  std::vector<std::string> out;
+  if (in.title) {
+    out.emplace_back("title");
+  }
+  if (in.content) {
+    out.emplace_back("content");
+  }
+  if (in.context_present) {
+    out.emplace_back("context_id");
+  }
+  if (in.tags) {
+    out.emplace_back("tags");
+  }
+  return out;
+}
+
 Response one_memory(const MemoryRow& r, const Context& ctx, int status = 200) {
   FieldCipher cipher = cipher_for(ctx);
   rapidjson::Document d(rapidjson::kObjectType);
@@ -318,6 +359,7 @@ Response create_memory(Context& ctx) {
       soci::use(r.title), soci::use(r.content_enc), soci::use(r.tags), soci::use(r.created_by),
       soci::use(r.created_at), soci::use(r.updated_at);
   write_tags(tx, r.id, tags);
+  audit_memory(ctx, tx, "memory.created", r.id, field_names(in));
   tx.commit();
   return one_memory(r, ctx, 201);
 }
@@ -328,6 +370,7 @@ Response get_memory(Context& ctx) {
   if (!r) {
     throw ApiError::not_found();  // another tenant's memory is "not found", never 403
   }
+  audit_memory(ctx, tx, "memory.read", r->id);
   tx.commit();
   return one_memory(*r, ctx);
 }
@@ -361,6 +404,7 @@ Response patch_memory(Context& ctx) {
               "updated_at = :u WHERE tenant_id = :t AND id = :id",
       soci::use(r->title), soci::use(r->context_id, r->context_ind), soci::use(r->content_enc),
       soci::use(r->tags), soci::use(r->updated_at), soci::use(tx.tenant_id()), soci::use(r->id);
+  audit_memory(ctx, tx, "memory.updated", r->id, field_names(in));
   tx.commit();
   return one_memory(*r, ctx);
 }
@@ -375,6 +419,7 @@ Response delete_memory(Context& ctx) {
   if (st.get_affected_rows() == 0) {
     throw ApiError::not_found();
   }
+  audit_memory(ctx, tx, "memory.deleted", id);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("deleted", true, d.GetAllocator());

@@ -1,4 +1,14 @@
 // Members, invitations and the audit trail (issue: tenant-scoped resources, item 8).
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <set>
+#include <sstream>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -53,6 +63,24 @@ HttpResponse join(const std::string& email, const std::string& token) {
 
 std::string user_id_of(const std::string& email) {
   return db_text("SELECT id FROM users WHERE email = :e", email);
+}
+
+// What the database holds for one invitation: "role|accepted|revoked".
+std::string invitation_state(const std::string& id) {
+  return db_text(
+      "SELECT role || '|' || CASE WHEN accepted_at IS NULL THEN 'pending' ELSE 'accepted' END || "
+      "'|' || CASE WHEN revoked_at IS NULL THEN 'live' ELSE 'revoked' END FROM invitations "
+      "WHERE id = :id",
+      id);
+}
+
+// Active (not suspended) owners of a tenant, counted in the database.
+int active_owners(const std::string& tenant_id) {
+  int n = -1;
+  db() << "SELECT COUNT(*) FROM users WHERE tenant_id = :t AND role = 'owner' AND "
+          "disabled = FALSE",
+      soci::use(tenant_id), soci::into(n);
+  return n;
 }
 
 class MembersTest : public ::testing::Test {
@@ -211,6 +239,215 @@ TEST_F(MembersTest, LOG1_AuditTrailIsTenantScopedAndPaginated) {
   HttpResponse theirs = ob.call("GET", "/api/v1/audit-events?limit=100");
   EXPECT_THAT(theirs.body, Not(HasSubstr(owner_.tenant_id)));
   EXPECT_THAT(theirs.body, Not(HasSubstr("member.invited")));
+}
+
+// #9 item 12: creating an invitation must not tell an admin whether an
+// address has an account somewhere else. The clash is answered to the
+// invitee, at acceptance, and the invitation stays pending.
+TEST_F(MembersTest, TEN3_InvitingAnAddressOfAnotherTenantAnswersLikeAnyAddress) {
+  Registered elsewhere = register_tenant("elsewhere");
+  HttpResponse taken =
+      owner_browser_.call("POST", "/api/v1/members/invitations",
+                          R"({"email":")" + elsewhere.email + R"(","role":"member"})");
+  HttpResponse fresh =
+      owner_browser_.call("POST", "/api/v1/members/invitations",
+                          R"({"email":")" + unique_email("fresh") + R"(","role":"member"})");
+  ASSERT_EQ(taken.status, 201) << taken.body;
+  ASSERT_EQ(fresh.status, 201) << fresh.body;
+  rapidjson::Document t = parse(taken);
+  rapidjson::Document f = parse(fresh);
+  std::set<std::string> taken_keys;
+  std::set<std::string> fresh_keys;
+  for (const auto& m : t.GetObject()) {
+    taken_keys.insert(m.name.GetString());
+  }
+  for (const auto& m : f.GetObject()) {
+    fresh_keys.insert(m.name.GetString());
+  }
+  EXPECT_EQ(taken_keys, fresh_keys);
+  // Accepting is where the address clash shows, to the invitee only.
+  HttpResponse joined = join(elsewhere.email, t["token"].GetString());
+  EXPECT_EQ(joined.status, 409) << joined.body;
+  EXPECT_EQ(code_of(joined), "email_taken");
+  const std::string id = t["id"].GetString();
+  EXPECT_EQ(invitation_state(id), "member|pending|live");
+  EXPECT_THAT(owner_browser_.call("GET", "/api/v1/members/invitations?limit=100").body,
+              HasSubstr(id));
+  // The account elsewhere is untouched.
+  EXPECT_EQ(db_text("SELECT tenant_id FROM users WHERE email = :e", elsewhere.email),
+            elsewhere.tenant_id);
+}
+
+// #9 item 13: revoking an invitation follows the rank rule of creating it.
+TEST_F(MembersTest, TEN8_AdminCannotRevokeAnInvitationAboveMember) {
+  Browser admin = add_member("admin");
+  Invite as_owner = invite(owner_browser_, unique_email("future-owner"), "owner");
+  Invite as_admin = invite(owner_browser_, unique_email("future-admin"), "admin");
+  Invite as_member = invite(owner_browser_, unique_email("future-member"), "member");
+  for (const Invite* inv : {&as_owner, &as_admin}) {
+    HttpResponse r = admin.call("DELETE", "/api/v1/members/invitations/" + inv->id);
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(code_of(r), "forbidden");
+  }
+  EXPECT_EQ(invitation_state(as_owner.id), "owner|pending|live");
+  EXPECT_EQ(invitation_state(as_admin.id), "admin|pending|live");
+  EXPECT_EQ(admin.call("DELETE", "/api/v1/members/invitations/" + as_member.id).status, 200);
+  EXPECT_EQ(invitation_state(as_member.id), "member|pending|revoked");
+  EXPECT_EQ(owner_browser_.call("DELETE", "/api/v1/members/invitations/" + as_owner.id).status,
+            200);
+  EXPECT_EQ(invitation_state(as_owner.id), "owner|pending|revoked");
+}
+
+// #9 item 6: two owners demoting or suspending each other at the same time.
+// Member changes in a tenant are serialised, so exactly one wins and the
+// tenant always keeps an active owner. Rounds alternate demote/suspend.
+TEST_F(MembersTest, TEN8_OwnersDemotingEachOtherConcurrentlyLeaveOneOwner) {
+  std::string second_email;
+  Browser second = add_member("owner", &second_email);
+  const std::string second_id = user_id_of(second_email);
+  Browser first = owner_browser_;
+  const std::string first_id = owner_.user_id;
+  constexpr int kRounds = 24;
+  int server_errors = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    // 0: both demote, 1: both suspend, 2: one demotes while the other suspends.
+    const int kind = round % 3;
+    const char* first_body = kind == 1 ? R"({"disabled":true})" : R"({"role":"member"})";
+    const char* second_body = kind == 0 ? R"({"role":"member"})" : R"({"disabled":true})";
+    auto a = std::async(std::launch::async, [&] {
+      return first.call("PATCH", "/api/v1/members/" + second_id, first_body);
+    });
+    auto b = std::async(std::launch::async, [&] {
+      return second.call("PATCH", "/api/v1/members/" + first_id, second_body);
+    });
+    HttpResponse ra = a.get();
+    HttpResponse rb = b.get();
+    for (const HttpResponse* r : {&ra, &rb}) {
+      if (r->status >= 500) {
+        ++server_errors;
+        ADD_FAILURE() << "round " << round << ": " << r->status << " " << r->body;
+      }
+    }
+    const int successes = (ra.status == 200 ? 1 : 0) + (rb.status == 200 ? 1 : 0);
+    EXPECT_EQ(successes, 1) << "round " << round << ": " << ra.status << " " << ra.body << " / "
+                            << rb.status << " " << rb.body;
+    ASSERT_GE(active_owners(owner_.tenant_id), 1) << "round " << round;
+    // The loser's answer names the rule (409) or, when the winner's change
+    // reached it first, its lost rank (403).
+    const HttpResponse& loser = ra.status == 200 ? rb : ra;
+    EXPECT_TRUE(loser.status == 409 || loser.status == 403 || loser.status == 401)
+        << loser.status << " " << loser.body;
+    // Put both back as active owners for the next round.
+    const bool first_won = ra.status == 200;
+    Browser& winner = first_won ? first : second;
+    const std::string loser_id = first_won ? second_id : first_id;
+    if (successes != 1) {
+      break;
+    }
+    HttpResponse restore =
+        winner.call("PATCH", "/api/v1/members/" + loser_id, R"({"role":"owner","disabled":false})");
+    ASSERT_EQ(restore.status, 200) << restore.body;
+    ASSERT_EQ(active_owners(owner_.tenant_id), 2);
+    // The winner's change was a suspension when its body was: the loser's
+    // sessions ended with it.
+    if (first_won ? kind == 1 : kind != 0) {
+      (first_won ? second : first) = login(first_won ? second_email : owner_.email);
+    }
+  }
+  EXPECT_EQ(server_errors, 0);
+}
+
+// The server's worker processes (children of the master), from /proc.
+std::set<pid_t> workers_of(pid_t master) {
+  std::set<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) {
+      continue;
+    }
+    // "pid (comm) state ppid …"; comm may hold spaces, so read after ')'.
+    size_t close = line.rfind(')');
+    if (close == std::string::npos) {
+      continue;
+    }
+    std::istringstream rest(line.substr(close + 2));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == master) {
+      out.insert(static_cast<pid_t>(std::stol(entry.path().filename().string())));
+    }
+  }
+  return out;
+}
+
+// Rewrites the server's env file and reloads it (SIGHUP), returning once
+// every worker has been replaced by one that read it.
+void reload_with(const std::string& env_text) {
+  const char* env_file = std::getenv("PORTCULLIS_TEST_ENV_FILE");
+  const char* master_text = std::getenv("PORTCULLIS_TEST_MASTER_PID");
+  ASSERT_NE(env_file, nullptr);
+  ASSERT_NE(master_text, nullptr);
+  const pid_t master = static_cast<pid_t>(std::stol(master_text));
+  std::set<pid_t> before = workers_of(master);
+  {
+    std::ofstream f(env_file, std::ios::trunc);
+    f << env_text;
+  }
+  ASSERT_EQ(::kill(master, SIGHUP), 0);
+  auto t0 = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+    std::set<pid_t> now = workers_of(master);
+    bool all_new = now.size() == before.size();
+    for (pid_t p : now) {
+      all_new = all_new && before.count(p) == 0;
+    }
+    if (all_new && get("/api/v1/health").status == 200) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  FAIL() << "workers were not replaced after SIGHUP";
+}
+
+// #9 item 24: with REGISTRATION=invite, nobody registers a tenant, yet an
+// invitation still lets its invitee join. The server's config is restored
+// (and reloaded) afterwards, so later suites see the server unchanged.
+TEST_F(MembersTest, JoiningByInvitationWorksWhenRegistrationIsInviteOnly) {
+  const char* env_file = std::getenv("PORTCULLIS_TEST_ENV_FILE");
+  ASSERT_NE(env_file, nullptr);
+  std::string original;
+  {
+    std::ifstream f(env_file);
+    original.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  }
+  ASSERT_FALSE(original.empty());
+  std::string email = unique_email("invite-mode");
+  Invite inv = invite(owner_browser_, email, "member");
+  struct Restore {
+    std::string text;
+    ~Restore() { reload_with(text); }
+  } restore{original};
+  reload_with(original + "PORTCULLIS_REGISTRATION=invite\n");
+  // Negative first: no tenant without an invitation, and a bad token is refused.
+  std::string outsider = unique_email("outsider");
+  HttpResponse closed =
+      post_json("/api/v1/auth/register", R"({"tenant_name":"Nope","email":")" + outsider +
+                                             R"(","password":")" + kPassword +
+                                             R"(","display_name":"Outsider"})");
+  EXPECT_EQ(closed.status, 403) << closed.body;
+  EXPECT_EQ(code_of(closed), "forbidden");
+  EXPECT_EQ(user_id_of(outsider), "");
+  EXPECT_EQ(join(email, "made-up-token").status, 400);
+  // The invitation works, once, into the inviting tenant.
+  HttpResponse joined = join(email, inv.token);
+  ASSERT_EQ(joined.status, 201) << joined.body;
+  EXPECT_EQ(db_text("SELECT tenant_id FROM users WHERE email = :e", email), owner_.tenant_id);
+  EXPECT_EQ(invitation_state(inv.id), "member|accepted|live");
+  EXPECT_EQ(join(email, inv.token).status, 400);
+  Browser joiner = login(email);
+  EXPECT_EQ(joiner.call("GET", "/api/v1/me").status, 200);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Contexts and memories through nginx (issue: tenant-scoped resources).
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -291,6 +292,125 @@ TEST_F(ResourcesTest, CRY1_ContentIsEncryptedAtRestAndBoundToItsRow) {
   std::string all((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_THAT(all, HasSubstr("crypto.decrypt_failed"));
   EXPECT_THAT(all, Not(HasSubstr(secret)));
+}
+
+// #9 item 24: 57 memories in pages of 10 are 6 pages, each memory exactly
+// once, newest first, and the last page says there is no more.
+TEST_F(ResourcesTest, TEN6_FiftySevenMemoriesInPagesOfTenHaveNoGapsOrDuplicates) {
+  Tenant a = new_tenant("pages57");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 57; ++i) {
+    ids.push_back(create_memory(a.browser, "m" + std::to_string(i), "c"));
+  }
+  std::vector<std::string> seen;
+  std::vector<size_t> page_sizes;
+  std::string cursor;
+  for (int guard = 0; guard < 20; ++guard) {
+    HttpResponse r = a.browser.call(
+        "GET", "/api/v1/memories?limit=10" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_EQ(r.status, 200) << r.body;
+    rapidjson::Document d = parse(r);
+    page_sizes.push_back(d["data"].Size());
+    for (const auto& m : d["data"].GetArray()) {
+      seen.push_back(m["id"].GetString());
+    }
+    if (!d["page"]["has_more"].GetBool()) {
+      EXPECT_TRUE(d["page"]["next_cursor"].IsNull());
+      break;
+    }
+    cursor = d["page"]["next_cursor"].GetString();
+  }
+  EXPECT_EQ(page_sizes, (std::vector<size_t>{10, 10, 10, 10, 10, 7}));
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), seen.size()) << "duplicates";
+  EXPECT_EQ(seen, std::vector<std::string>(ids.rbegin(), ids.rend())) << "gaps or disorder";
+}
+
+// #9 item 22: creating, reading, updating and deleting a memory and creating
+// and renaming a context each leave exactly one audit record carrying the
+// answer's X-Request-Id, and a log line; the memory's text is in neither.
+TEST_F(ResourcesTest, LOG1_MemoryAndContextActionsAreAuditedOnceWithoutContent) {
+  Tenant a = new_tenant("audit-mem");
+  const std::string title = "title-canary-" + random_hex(6);
+  const std::string content = "content-canary-" + random_hex(6);
+  const std::string content2 = "content-canary-" + random_hex(6);
+  struct Action {
+    std::string event;
+    std::string target;
+    HttpResponse answer;
+  };
+  std::vector<Action> actions;
+  auto act = [&](const std::string& event, HttpResponse r, const char* id_key = "id") {
+    EXPECT_LT(r.status, 300) << event << " " << r.body;
+    rapidjson::Document d = parse(r);
+    std::string target = d.IsObject() && d.HasMember(id_key) ? d[id_key].GetString() : "";
+    actions.push_back({event, target, std::move(r)});
+    return target;
+  };
+  std::string ctx =
+      act("context.created", a.browser.call("POST", "/api/v1/contexts", R"({"name":"Audited"})"));
+  act("context.renamed",
+      a.browser.call("PATCH", "/api/v1/contexts/" + ctx, R"({"name":"Audited too"})"));
+  std::string mem = act(
+      "memory.created",
+      a.browser.call("POST", "/api/v1/memories",
+                     "{\"title\":" + json_string(title) + ",\"content\":" + json_string(content) +
+                         ",\"context_id\":\"" + ctx + "\",\"tags\":[\"t\"]}"));
+  act("memory.read", a.browser.call("GET", "/api/v1/memories/" + mem));
+  act("memory.updated", a.browser.call("PATCH", "/api/v1/memories/" + mem,
+                                       "{\"content\":" + json_string(content2) + "}"));
+  HttpResponse deleted = a.browser.call("DELETE", "/api/v1/memories/" + mem);
+  actions.push_back({"memory.deleted", mem, deleted});
+  EXPECT_EQ(deleted.status, 200);
+  // Negative: a read of an id that is not there is no memory.read.
+  HttpResponse missing = a.browser.call("GET", "/api/v1/memories/" + mem);
+  EXPECT_EQ(missing.status, 404);
+
+  HttpResponse trail = a.browser.call("GET", "/api/v1/audit-events?limit=100");
+  ASSERT_EQ(trail.status, 200) << trail.body;
+  rapidjson::Document d = parse(trail);
+  std::ifstream log_file(std::getenv("PORTCULLIS_TEST_LOG"));
+  std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+  std::string missing_rid = missing.header("x-request-id");
+  for (const Action& action : actions) {
+    std::string rid = action.answer.header("x-request-id");
+    ASSERT_FALSE(rid.empty()) << action.event;
+    int with_rid = 0;
+    int matching = 0;
+    for (const auto& e : d["data"].GetArray()) {
+      if (!e["request_id"].IsString() || e["request_id"].GetString() != rid) {
+        continue;
+      }
+      ++with_rid;
+      if (e["event"].GetString() == action.event && e["target"]["id"].IsString() &&
+          e["target"]["id"].GetString() == action.target) {
+        ++matching;
+      }
+    }
+    EXPECT_EQ(matching, 1) << action.event << " " << rid << "\n" << trail.body;
+    EXPECT_EQ(with_rid, 1) << action.event << " " << rid;
+    bool logged = false;
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+      logged = logged || (line.find(rid) != std::string::npos &&
+                          line.find("\"" + action.event + "\"") != std::string::npos);
+    }
+    EXPECT_TRUE(logged) << "no log line for " << action.event << " " << rid;
+  }
+  EXPECT_THAT(trail.body, Not(HasSubstr(missing_rid)));
+  // Fields are named, values are not.
+  EXPECT_THAT(trail.body, HasSubstr(R"("fields":"content")"));
+  for (const std::string& text : {title, content, content2}) {
+    EXPECT_THAT(trail.body, Not(HasSubstr(text)));
+    EXPECT_THAT(log, Not(HasSubstr(text)));
+    // Every text column of every audit row, read from the database.
+    const std::string pattern = "%" + text + "%";
+    int rows = -1;
+    db() << "SELECT COUNT(*) FROM audit_events WHERE (event || ' ' || COALESCE(session_id, '') || "
+            "' ' || COALESCE(user_agent, '') || ' ' || COALESCE(target_type, '') || ' ' || "
+            "COALESCE(target_id, '') || ' ' || CAST(details AS TEXT)) LIKE :p",
+        soci::use(pattern), soci::into(rows);
+    EXPECT_EQ(rows, 0) << text;
+  }
 }
 
 }  // namespace
