@@ -729,8 +729,9 @@ TEST_F(AuthTest, SESS4_EnrolmentOnlySessionsIdleOut) {
   ASSERT_EQ(enrolling.call("GET", "/api/v1/me").status, 200);
   // 31 minutes without a request (moved in the database, not slept).
   std::string idle = format_time_ms(now_ms() - 31 * 60000);
+  std::string hash = sha256_hex(enrolling.cookie);
   db() << "UPDATE sessions SET last_seen_at = :l WHERE token_hash = :h", soci::use(idle),
-      soci::use(sha256_hex(enrolling.cookie));
+      soci::use(hash);
   HttpResponse r = enrolling.call("GET", "/api/v1/me");
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(error_code(r), "session_expired");

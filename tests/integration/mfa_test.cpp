@@ -312,8 +312,10 @@ TEST_F(MfaTest, RecoveryResetsMfaAndEndsSessions) {
 }
 
 TEST_F(MfaTest, AUTH1_EightCharacterPasswordsOnlyWhereMfaIsRequired) {
-  Registered who = register_tenant("short-pw");
-  Browser owner = login(who.email);
+  // The owner has MFA: once the tenant requires it, an owner without it could
+  // only enrol (#9 item 8).
+  Enrolled e = enroll("short-pw");
+  Browser& owner = e.browser;
   auto invite_and_join = [&](const std::string& password) {
     std::string email = unique_email("short");
     HttpResponse inv = owner.call("POST", "/api/v1/members/invitations",
