@@ -4,7 +4,6 @@
 #include <soci/soci.h>
 
 #include "app/auth/account.h"
-#include "app/auth/mfa.h"
 #include "app/auth/passwords.h"
 #include "app/auth/sessions.h"
 #include "app/auth/verification.h"

@@ -6,7 +6,6 @@
 #include <soci/soci.h>
 
 #include "app/auth/account.h"
-#include "app/auth/passwords.h"
 #include "app/auth/qr_svg.h"
 #include "app/auth/sessions.h"
 #include "app/auth/totp.h"

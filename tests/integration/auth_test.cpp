@@ -613,9 +613,9 @@ TEST_F(AuthTest, RATE1_RejectedNewPasswordsAreNotFailedChecks) {
   EXPECT_FALSE(after.has_header("retry-after"));
 }
 
-// #9 item 2: the lock is set by the statement that counts the attempt reaching
-// the threshold, so a lock always has an end.
-TEST_F(AuthTest, RATE1_EveryLockHasAnEnd) {
+// #9 item 2 (guard): wrong current passwords on a password change lock like
+// login, and the lock has an end (locked_until) from the attempt that set it.
+TEST_F(AuthTest, RATE1_WrongCurrentPasswordsLockWithAnEnd) {
   Registered who = register_tenant("lockend");
   Browser b = login(who.email);
   const std::string wrong = R"({"current_password":"not my password at all","new_password":")"

@@ -376,6 +376,30 @@ TEST_F(MfaTest, SESS8_PasswordOnlyLoginsNeverEvictFullSessions) {
   EXPECT_EQ(full[1].call("GET", "/api/v1/me").status, 200);
 }
 
+// #9 item 7 under concurrency: parallel password-only logins all succeed,
+// leave at most 3 pending sessions and never touch the full one.
+TEST_F(MfaTest, SESS8_ParallelPasswordOnlyLoginsKeepAtMostThreePending) {
+  Enrolled e = enroll("pendpar");
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 10; ++i) {
+    threads.emplace_back([&] { ok += login_raw(e.who.email, kPassword).status == 200 ? 1 : 0; });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(ok.load(), 10);
+  EXPECT_EQ(db_text("SELECT CAST(COUNT(*) AS TEXT) FROM sessions WHERE user_id = :u AND "
+                    "auth_state = 'mfa_pending'",
+                    e.who.user_id),
+            "3");
+  EXPECT_EQ(e.browser.call("GET", "/api/v1/me").status, 200);
+  EXPECT_EQ(db_text("SELECT CAST(failures AS TEXT) FROM auth_throttle WHERE key = :k AND "
+                    "failures > 0",
+                    "email:" + e.who.email),
+            "");
+}
+
 // #9 item 24 / item 2: disable needs the password; a missing one is a 400, a
 // wrong one a counted failure that changes nothing.
 TEST_F(MfaTest, MFA7_DisableRefusesAMissingOrWrongPassword) {
