@@ -739,6 +739,22 @@ TEST_F(AuthTest, SESS4_EnrolmentOnlySessionsIdleOut) {
             "");
 }
 
+// #9 item 9: the idle timeout applies to every state, a pending session too
+// (here one whose expiry is still an hour away).
+TEST_F(AuthTest, SESS4_PendingSessionsIdleOutToo) {
+  Registered who = register_tenant("pendidle");
+  int64_t now = now_ms();
+  std::string token =
+      insert_session(who, "mfa_pending", now - 40 * 60000, now - 31 * 60000, now + 3600000);
+  Browser pending;
+  pending.cookie = token;
+  pending.csrf =
+      db_text("SELECT csrf_token FROM sessions WHERE token_hash = :h", sha256_hex(token));
+  HttpResponse r = pending.call("POST", "/api/v1/auth/mfa/verify", R"({"code":"123456"})");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(error_code(r), "session_expired");
+}
+
 // #9 item 24: each audited event of these flows is written exactly once.
 TEST_F(AuthTest, LOG1_AuthEventsAreAuditedExactlyOnce) {
   Registered who;
