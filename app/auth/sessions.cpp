@@ -60,22 +60,24 @@ struct SessionRow {
   }
 };
 
-// Keeps the user's `keep` newest live sessions of a kind, deletes the rest:
-// `pending_state` = "mfa_pending" for pending ones, "" for every other state.
+// Which of a user's sessions a cap counts: the MFA-pending ones, or all others.
+enum class CapKind { kPending, kOthers };
+
+// Keeps the user's `keep` newest live sessions of a kind and deletes the rest.
 // `spare_id` (may be empty) is neither counted nor deleted.
 void evict_beyond(soci::session& db,
                   const std::string& user_id,
                   const std::string& spare_id,
-                  const std::string& pending_state,
+                  CapKind kind,
                   int keep) {
   std::vector<std::string> ids(static_cast<size_t>(std::max(keep, 0)) + 50);
   std::string pending = "mfa_pending";
   // A nil UUID when nothing is spared keeps one statement shape (uuid on PostgreSQL).
   std::string spare = spare_id.empty() ? "00000000-0000-0000-0000-000000000000" : spare_id;
   std::string now = format_time_ms(now_ms());
-  std::string op = pending_state.empty() ? "<>" : "=";
-  // `op` is one of two fixed strings, never input.
-  db << "SELECT id FROM sessions WHERE user_id = :u AND auth_state " + op +
+  // One of two fixed operators, never input.
+  const char* op = kind == CapKind::kPending ? "=" : "<>";
+  db << std::string("SELECT id FROM sessions WHERE user_id = :u AND auth_state ") + op +
             " :p AND id <> :s AND expires_at > :n ORDER BY id DESC",
       soci::use(user_id), soci::use(pending), soci::use(spare), soci::use(now), soci::into(ids);
   for (size_t i = static_cast<size_t>(std::max(keep, 0)); i < ids.size(); ++i) {
@@ -145,9 +147,9 @@ IssuedSession create_session(soci::session& db,
       soci::use(s.user_agent);
 
   if (pending) {
-    evict_beyond(db, user_id, "", "mfa_pending", kMaxPendingSessionsPerUser);
+    evict_beyond(db, user_id, "", CapKind::kPending, kMaxPendingSessionsPerUser);
   } else {
-    evict_beyond(db, user_id, "", "", config.max_sessions_per_user);
+    evict_beyond(db, user_id, "", CapKind::kOthers, config.max_sessions_per_user);
   }
   return out;
 }
@@ -211,7 +213,7 @@ IssuedSession complete_mfa_session(soci::session& db,
       soci::use(token_hash), soci::use(s.csrf_token), soci::use(s.auth_state), soci::use(expires),
       soci::use(n1), soci::use(n2), soci::use(n3), soci::use(s.id);
   // Now a full session: it counts toward the cap, and keeps its place.
-  evict_beyond(db, s.user_id, s.id, "", config.max_sessions_per_user - 1);
+  evict_beyond(db, s.user_id, s.id, CapKind::kOthers, config.max_sessions_per_user - 1);
   return out;
 }
 
