@@ -4,10 +4,9 @@
 #include <soci/soci.h>
 
 #include "app/auth/account.h"
-#include "app/auth/mfa.h"
 #include "app/auth/passwords.h"
 #include "app/auth/sessions.h"
-#include "app/auth/throttle.h"
+#include "app/auth/verification.h"
 #include "app/crypto/hash.h"
 #include "app/crypto/random.h"
 #include "app/db/tenant_tx.h"
@@ -194,60 +193,40 @@ Response post_register(Context& ctx) {
 
 Response post_login(Context& ctx) {
   JsonBody body(ctx.request, {"email", "password", "remember_me"});
-  std::string email = normalize_email(body.required_string("email"));
+  std::string typed_email = body.required_string("email");
   std::string password = body.required_string("password");
   bool remember_me = body.boolean("remember_me").value_or(false);
   body.finish();
-  if (email.size() > 254) {
-    throw invalid_credentials();
-  }
+  std::string email = normalize_email(typed_email);
   const std::string& ip = ctx.request.client_ip;
   soci::session& sql = ctx.db.session();
   int64_t now = now_ms();
 
-  // Locked e-mail or throttled IP: the same 429 whether the account exists.
-  // The attempt is counted before the password is checked (RATE-2).
-  AttemptTicket ticket = begin_login_attempt(sql, ctx.config, email, ip, now);
-  if (ticket.refused) {
-    AuditEvent ev = ctx.audit_event("auth.login", "denied");
-    ev.target_type = "email";
-    ev.target_id = email;
-    ev.reason = "locked";
-    ctx.audit.record(sql, ev);
-    throw rate_limited(ticket.retry_after);
+  // Only a valid address is looked up; what was typed is audited and logged
+  // only as the service's subject (a keyed hash unless a valid address).
+  std::optional<Account> account;
+  if (valid_email(email)) {
+    account = find_account_by_email(sql, email);
   }
-
-  std::optional<Account> account = find_account_by_email(sql, email);
-  bool ok = false;
-  std::string reason;
-  if (!account) {
-    verify_dummy(password);  // an unknown e-mail costs what a wrong password costs
-    reason = "unknown_user";
-  } else {
-    ok = verify_password(password, account->password_hash);
-    reason = ok ? "" : "bad_password";
-    if (ok && account->disabled) {
-      ok = false;
-      reason = "disabled";
-    }
-  }
-  if (!ok) {
-    bool locked = fail_login_attempt(sql, ctx.config, ticket, email, ip, now);
-    AuditEvent ev = ctx.audit_event("auth.login", "failure");
+  VerificationService verifier(ctx.db, ctx.config, ctx.audit, ctx.audit_event("", ""));
+  Verification v = verifier.login_password(typed_email, account, password);
+  if (!v.ok()) {
+    // Locked e-mail or throttled IP: the same 429 whether the account exists.
+    AuditEvent ev =
+        ctx.audit_event("auth.login", v.verdict == Verdict::kLocked ? "denied" : "failure");
     ev.target_type = "email";
-    ev.target_id = email;
-    ev.reason = reason;
-    if (account) {
+    ev.target_id = verifier.subject(typed_email);
+    ev.reason = v.verdict == Verdict::kLocked ? "locked"
+                : !account                    ? "unknown_user"
+                : account->disabled           ? "disabled"
+                                              : "bad_password";
+    if (account && v.verdict != Verdict::kLocked) {
       ev.tenant_id = account->tenant_id;
       ev.user_id = account->user_id;
     }
     ctx.audit.record(sql, ev);
-    if (locked) {
-      AuditEvent lock = ev;
-      lock.event = "auth.lockout";
-      lock.outcome = "denied";
-      lock.details = {{"seconds", std::to_string(ctx.config.lockout_seconds)}};
-      ctx.audit.record(sql, lock);
+    if (v.verdict == Verdict::kLocked) {
+      throw rate_limited(v.retry_after);
     }
     throw invalid_credentials();
   }
@@ -271,11 +250,7 @@ Response post_login(Context& ctx) {
   }
   IssuedSession issued = create_session(sql, ctx.config, account->user_id, account->tenant_id,
                                         state, remember_me, {ip, ctx.request.header("user-agent")});
-  if (state == "mfa_pending") {
-    release_login_attempt(sql, email);
-  } else {
-    // Only a full authentication resets the e-mail's failure count.
-    reset_email_failures(sql, email);
+  if (state != "mfa_pending") {
     std::string now_text = format_time_ms(now);
     sql << "UPDATE users SET last_login_at = :t WHERE id = :id", soci::use(now_text),
         soci::use(account->user_id);
@@ -326,42 +301,6 @@ Response post_refresh(Context& ctx) {
   return with_session_cookie(json_ok(login_shape(*ctx.account, issued.session)), issued);
 }
 
-// A password or code check of an already-authenticated caller counts toward
-// the e-mail's lockout like a login: the attempt is taken before the check.
-AttemptTicket take_attempt(Context& ctx, int64_t now) {
-  return begin_login_attempt(ctx.db.session(), ctx.config, ctx.account->email,
-                             ctx.request.client_ip, now);
-}
-
-// After a failed check: counts it, audits `failed` and, when this failure
-// locked the e-mail, auth.lockout. Returns whether it locked.
-bool record_failed_attempt(Context& ctx,
-                           const AttemptTicket& ticket,
-                           int64_t now,
-                           const AuditEvent& failed) {
-  soci::session& sql = ctx.db.session();
-  bool locked =
-      fail_login_attempt(sql, ctx.config, ticket, ctx.account->email, ctx.request.client_ip, now);
-  ctx.audit.record(sql, failed);
-  if (locked) {
-    ctx.audit.record(sql, ctx.audit_event("auth.lockout", "denied"));
-  }
-  return locked;
-}
-
-// The second factor inside the caller's tenant; audits a spent backup code.
-CodeResult second_factor(Context& ctx,
-                         const std::optional<std::string>& code,
-                         const std::optional<std::string>& backup) {
-  TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  CodeResult result = check_second_factor(tx, ctx.config, ctx.principal->user_id, code, backup);
-  if (result == CodeResult::kOk && !code) {
-    ctx.audit.record(tx.sql(), ctx.audit_event("mfa.backup_code_used", "success"));
-  }
-  tx.commit();  // a spent step or backup code stays spent
-  return result;
-}
-
 ApiError invalid_code() { return ApiError{400, "invalid_code", "The code is not valid."}; }
 
 Response post_reauthenticate(Context& ctx) {
@@ -379,35 +318,24 @@ Response post_reauthenticate(Context& ctx) {
   }
   body.finish();
   int64_t now = now_ms();
-  AttemptTicket ticket = take_attempt(ctx, now);
-  if (ticket.refused) {
-    throw rate_limited(ticket.retry_after);
+  VerificationService verifier(ctx.db, ctx.config, ctx.audit, ctx.audit_event("", ""));
+  Verification v = mfa ? verifier.second_factor(*ctx.account, code, backup)
+                       : verifier.password(*ctx.account, *password);
+  if (v.verdict == Verdict::kLocked) {
+    throw rate_limited(v.retry_after);
   }
-  bool ok = false;
-  if (mfa) {
-    ok = second_factor(ctx, code, backup) == CodeResult::kOk;
-  } else {
-    std::optional<Account> account;
-    {
-      TenantTx read(ctx.db, ctx.principal->tenant_id);
-      account = find_account_by_id(read, ctx.principal->user_id);  // for the password hash
-      read.commit();
-    }
-    ok = account && verify_password(*password, account->password_hash);
-  }
-  if (!ok) {
+  soci::session& sql = ctx.db.session();
+  if (!v.ok()) {
     AuditEvent failed = ctx.audit_event("auth.reauthenticate", "failure");
     failed.reason = mfa ? "bad_code" : "bad_password";
-    record_failed_attempt(ctx, ticket, now, failed);
+    ctx.audit.record(sql, failed);
     if (mfa) {
       throw invalid_code();
     }
     throw invalid_credentials();
   }
-  soci::session& sql = ctx.db.session();
   soci::transaction tx(sql);
   mark_reauthenticated(sql, ctx.session->id, now);
-  reset_email_failures(sql, ctx.account->email);
   ctx.audit.record(sql, ctx.audit_event("auth.reauthenticate", "success"));
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
@@ -418,7 +346,8 @@ Response post_reauthenticate(Context& ctx) {
 
 // The second login step (MFA-5): an MFA-pending session presents a TOTP code
 // or a backup code. Wrong codes count toward the e-mail's lockout; a lockout
-// also ends the pending session. Success issues a new token for a full session.
+// also ends the pending session. Success issues a new token for a full
+// session whose lifetime runs from the password step (DESIGN §7).
 Response post_mfa_verify(Context& ctx) {
   JsonBody body(ctx.request, {"code", "backup_code"});
   std::optional<std::string> code = body.string("code");
@@ -429,36 +358,31 @@ Response post_mfa_verify(Context& ctx) {
   body.finish();
   soci::session& sql = ctx.db.session();
   int64_t now = now_ms();
-  AttemptTicket ticket = take_attempt(ctx, now);
-  if (ticket.refused) {
+  VerificationService verifier(ctx.db, ctx.config, ctx.audit, ctx.audit_event("", ""));
+  Verification v = verifier.second_factor(*ctx.account, code, backup);
+  if (v.verdict == Verdict::kLocked) {
     sql << "DELETE FROM sessions WHERE id = :id", soci::use(ctx.session->id);
-    throw rate_limited(ticket.retry_after).with_header("Set-Cookie", clear_session_cookie());
+    throw rate_limited(v.retry_after).with_header("Set-Cookie", clear_session_cookie());
   }
-  CodeResult result = second_factor(ctx, code, backup);
-  if (result != CodeResult::kOk) {
+  if (!v.ok()) {
     AuditEvent failed = ctx.audit_event(
-        result == CodeResult::kReplay ? "mfa.replay_refused" : "mfa.verify", "failure");
+        v.verdict == Verdict::kReplay ? "mfa.replay_refused" : "mfa.verify", "failure");
     failed.reason = code ? "bad_code" : "bad_backup_code";
-    if (record_failed_attempt(ctx, ticket, now, failed)) {
+    ctx.audit.record(sql, failed);
+    if (v.locked) {
       sql << "DELETE FROM sessions WHERE id = :id", soci::use(ctx.session->id);
     }
     throw invalid_code();
   }
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  IssuedSession issued = rotate_session(tx.sql(), *ctx.session, "full");
+  IssuedSession issued = complete_mfa_session(tx.sql(), ctx.config, *ctx.session, now);
   std::string now_text = format_time_ms(now);
-  tx.sql() << "UPDATE sessions SET mfa_verified_at = :m, reauthenticated_at = :r, "
-              "last_seen_at = :l WHERE id = :id",
-      soci::use(now_text), soci::use(now_text), soci::use(now_text), soci::use(ctx.session->id);
-  // Full authentication: only now does the e-mail's failure count reset.
-  reset_email_failures(tx.sql(), ctx.account->email);
   tx.sql() << "UPDATE users SET last_login_at = :t WHERE tenant_id = :tn AND id = :id",
       soci::use(now_text), soci::use(ctx.principal->tenant_id), soci::use(ctx.principal->user_id);
   AuditEvent ev = ctx.audit_event("mfa.verify", "success");
   ev.details = {{"factor", code ? "totp" : "backup_code"}, {"session_state", "full"}};
   ctx.audit.record(tx.sql(), ev);
   tx.commit();
-  issued.session.mfa_verified_at = now;
   return with_session_cookie(json_ok(login_shape(*ctx.account, issued.session)), issued);
 }
 

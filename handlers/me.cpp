@@ -5,7 +5,7 @@
 #include "app/auth/account.h"
 #include "app/auth/passwords.h"
 #include "app/auth/sessions.h"
-#include "app/auth/throttle.h"
+#include "app/auth/verification.h"
 #include "app/db/tenant_tx.h"
 #include "app/db/time.h"
 #include "app/http/api_error.h"
@@ -31,16 +31,6 @@ void register_me_routes(Router& router) {
 }
 
 namespace {
-
-Account load_account(Context& ctx) {
-  TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  std::optional<Account> a = find_account_by_id(tx, ctx.principal->user_id);
-  if (!a) {
-    throw ApiError::unauthenticated();
-  }
-  tx.commit();
-  return *a;
-}
 
 Response get_me(Context& ctx) {
   // The account came with the session lookup: no further query.
@@ -78,27 +68,27 @@ Response post_password(Context& ctx) {
   std::string current = body.required_string("current_password");
   std::string fresh = body.required_string("new_password");
   body.finish();
-  Account a = load_account(ctx);
-  soci::session& sql = ctx.db.session();
-  int64_t now = now_ms();
-  // Counted before the check, like every password check (RATE-2).
-  AttemptTicket ticket = begin_login_attempt(sql, ctx.config, a.email, ctx.request.client_ip, now);
-  if (ticket.refused) {
+  const Account& a = *ctx.account;
+  // The new password's policy first: a rejected new password is the
+  // caller's choice, not a failed check of a secret, and counts nothing.
+  std::string local_part = a.email.substr(0, a.email.find('@'));
+  enforce_password_policy(fresh, {a.tenant_name, local_part, a.display_name}, "new_password",
+                          a.tenant_require_mfa);
+  VerificationService verifier(ctx.db, ctx.config, ctx.audit, ctx.audit_event("", ""));
+  Verification v = verifier.password(a, current);
+  if (v.verdict == Verdict::kLocked) {
     throw ApiError{429, "rate_limited", "Too many failed attempts. Try again later."}.with_header(
-        "Retry-After", std::to_string(ticket.retry_after));
+        "Retry-After", std::to_string(v.retry_after));
   }
-  if (!verify_password(current, a.password_hash)) {
-    fail_login_attempt(sql, ctx.config, ticket, a.email, ctx.request.client_ip, now);
+  if (!v.ok()) {
     AuditEvent ev = ctx.audit_event("auth.password_changed", "failure");
     ev.reason = "bad_password";
-    ctx.audit.record(sql, ev);
+    ctx.audit.record(ctx.db.session(), ev);
     ApiError e = ApiError::validation_failed();
     e.with_field("current_password", "is incorrect");
     throw e;
   }
-  std::string local_part = a.email.substr(0, a.email.find('@'));
-  enforce_password_policy(fresh, {a.tenant_name, local_part, a.display_name}, "new_password",
-                          a.tenant_require_mfa);
+  int64_t now = now_ms();
 
   std::string hash = hash_password(fresh);
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
@@ -108,7 +98,6 @@ Response post_password(Context& ctx) {
   // Every other session of this user ends: whoever knew the old password
   // is logged out everywhere.
   long revoked = delete_user_sessions(tx.sql(), a.user_id, ctx.session->id);
-  reset_email_failures(tx.sql(), a.email);  // the attempt taken above succeeded
   AuditEvent ev = ctx.audit_event("auth.password_changed", "success");
   ev.target_type = "user";
   ev.target_id = a.user_id;

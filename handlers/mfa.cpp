@@ -6,10 +6,10 @@
 #include <soci/soci.h>
 
 #include "app/auth/account.h"
-#include "app/auth/passwords.h"
 #include "app/auth/qr_svg.h"
 #include "app/auth/sessions.h"
 #include "app/auth/totp.h"
+#include "app/auth/verification.h"
 #include "app/db/tenant_tx.h"
 #include "app/db/time.h"
 #include "app/http/api_error.h"
@@ -133,6 +133,8 @@ Response post_enable(Context& ctx) {
   return r;
 }
 
+// Needs the password and a code (or a backup code); both are checked by the
+// verification service as one counted attempt, so wrong ones lock like login.
 Response post_disable(Context& ctx) {
   JsonBody body(ctx.request, {"password", "code", "backup_code"});
   std::string password = body.required_string("password");
@@ -142,23 +144,27 @@ Response post_disable(Context& ctx) {
     body.fail("code", "is required (or give backup_code)");
   }
   body.finish();
-  TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  std::optional<Account> account = find_account_by_id(tx, ctx.principal->user_id);
-  if (!account || !account->mfa_enabled) {
+  if (!ctx.account->mfa_enabled) {
     throw ApiError::conflict("conflict", "Two-factor authentication is not on.");
   }
-  if (!verify_password(password, account->password_hash)) {
-    throw ApiError::validation_failed().with_field("password", "is incorrect");
+  VerificationService verifier(ctx.db, ctx.config, ctx.audit, ctx.audit_event("", ""));
+  Verification v = verifier.password_and_second_factor(*ctx.account, password, code, backup);
+  if (v.verdict == Verdict::kLocked) {
+    throw ApiError{429, "rate_limited", "Too many failed attempts. Try again later."}.with_header(
+        "Retry-After", std::to_string(v.retry_after));
   }
-  bool ok = check_second_factor(tx, ctx.config, account->user_id, code, backup) == CodeResult::kOk;
-  if (ok && backup) {
-    ctx.audit.record(tx.sql(), ctx.audit_event("mfa.backup_code_used", "success"));
-  }
-  if (!ok) {
-    tx.commit();  // a spent step or code stays spent
+  if (!v.ok()) {
+    AuditEvent failed = ctx.audit_event(
+        v.verdict == Verdict::kReplay ? "mfa.replay_refused" : "mfa.disabled", "failure");
+    failed.reason = v.password_failed ? "bad_password" : "bad_code";
+    ctx.audit.record(ctx.db.session(), failed);
+    if (v.password_failed) {
+      throw ApiError::validation_failed().with_field("password", "is incorrect");
+    }
     throw invalid_code();
   }
-  disable_mfa(tx, account->user_id);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  disable_mfa(tx, ctx.principal->user_id);
   ctx.audit.record(tx.sql(), ctx.audit_event("mfa.disabled", "success"));
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);

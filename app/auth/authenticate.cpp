@@ -45,7 +45,10 @@ Authenticated authenticate(Db& db, const Request& request, const Config& config)
   Session& s = found->session;
   const Account& account = found->account;
   int64_t now = now_ms();
-  bool idle = !s.remember_me && s.auth_state == "full" &&
+  // The idle timeout applies to every state (pending and enrolment-only
+  // sessions too); only a full remember-me session has none inside its 7 days.
+  bool idle_exempt = s.remember_me && s.auth_state == "full";
+  bool idle = !idle_exempt &&
               now - s.last_seen_at > static_cast<int64_t>(config.session_idle_seconds) * 1000;
   if (account.disabled || now >= s.expires_at || idle) {
     sql << "DELETE FROM sessions WHERE id = :id", soci::use(s.id);
@@ -54,6 +57,16 @@ Authenticated authenticate(Db& db, const Request& request, const Config& config)
   if (now - s.last_seen_at >= static_cast<int64_t>(config.session_touch_seconds) * 1000) {
     touch_session(sql, s.id, now);
     s.last_seen_at = now;
+  }
+  // The tenant requires MFA and this user has none: whatever the session was
+  // issued as, from this request on it may only enrol (DESIGN §7). Decided
+  // here, once, so a require_mfa switched on reaches live sessions.
+  if (s.auth_state == "full" && account.tenant_require_mfa && !account.mfa_enabled) {
+    std::string enrolment = "enrollment_required";
+    std::string full = "full";
+    sql << "UPDATE sessions SET auth_state = :e WHERE id = :id AND auth_state = :f",
+        soci::use(enrolment), soci::use(s.id), soci::use(full);
+    s.auth_state = enrolment;
   }
   Authenticated out;
   out.principal.user_id = s.user_id;

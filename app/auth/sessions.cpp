@@ -60,6 +60,43 @@ struct SessionRow {
   }
 };
 
+// Which of a user's sessions a cap counts: the MFA-pending ones, or all others.
+enum class CapKind { kPending, kOthers };
+
+// Keeps the user's `keep` newest live sessions of a kind and deletes the rest.
+// `spare_id` (may be empty) is neither counted nor deleted.
+void evict_beyond(soci::session& db,
+                  const std::string& user_id,
+                  const std::string& spare_id,
+                  CapKind kind,
+                  int keep) {
+  std::vector<std::string> ids(static_cast<size_t>(std::max(keep, 0)) + 50);
+  std::string pending = "mfa_pending";
+  // A nil UUID when nothing is spared keeps one statement shape (uuid on PostgreSQL).
+  std::string spare = spare_id.empty() ? "00000000-0000-0000-0000-000000000000" : spare_id;
+  std::string now = format_time_ms(now_ms());
+  // One of two fixed operators, never input.
+  const char* op = kind == CapKind::kPending ? "=" : "<>";
+  db << std::string("SELECT id FROM sessions WHERE user_id = :u AND auth_state ") + op +
+            " :p AND id <> :s AND expires_at > :n ORDER BY id DESC",
+      soci::use(user_id), soci::use(pending), soci::use(spare), soci::use(now), soci::into(ids);
+  for (size_t i = static_cast<size_t>(std::max(keep, 0)); i < ids.size(); ++i) {
+    db << "DELETE FROM sessions WHERE id = :id", soci::use(ids[i]);
+  }
+}
+
+// Serialises session bookkeeping per user on PostgreSQL (the user's row is
+// locked until the caller's transaction ends), so parallel logins cannot each
+// see the others' new rows missing and leave more than a cap allows. SQLite
+// serialises writers already. REQUIRES: inside the caller's transaction.
+void lock_user_sessions(soci::session& db, const std::string& user_id) {
+  if (db.get_backend_name() != "postgresql") {
+    return;
+  }
+  std::string locked;
+  db << "SELECT id FROM users WHERE id = :u FOR UPDATE", soci::use(user_id), soci::into(locked);
+}
+
 }  // namespace
 
 std::string new_token() { return base64url_encode(random_bytes(32)); }
@@ -79,12 +116,14 @@ IssuedSession create_session(soci::session& db,
   s.tenant_id = tenant_id;
   s.auth_state = auth_state;
   s.csrf_token = new_token();
-  s.remember_me = remember_me && auth_state == "full";
+  // A pending session keeps the choice until MFA completion applies it.
+  s.remember_me = remember_me && (auth_state == "full" || auth_state == "mfa_pending");
   s.created_at = now_ms();
   s.last_seen_at = s.created_at;
-  int64_t lifetime = auth_state == "mfa_pending" ? config.session_mfa_pending_seconds
-                     : s.remember_me             ? config.session_remember_seconds
-                                                 : config.session_absolute_seconds;
+  bool pending = auth_state == "mfa_pending";
+  int64_t lifetime = pending         ? config.session_mfa_pending_seconds
+                     : s.remember_me ? config.session_remember_seconds
+                                     : config.session_absolute_seconds;
   s.expires_at = s.created_at + lifetime * 1000;
   if (auth_state == "full" || auth_state == "enrollment_required") {
     s.reauthenticated_at = s.created_at;
@@ -92,6 +131,7 @@ IssuedSession create_session(soci::session& db,
   s.ip = info.ip;
   s.user_agent = info.user_agent.substr(0, 512);
 
+  lock_user_sessions(db, user_id);
   std::string token_hash = sha256_hex(out.token);
   std::string created = format_time_ms(s.created_at);
   std::string expires = format_time_ms(s.expires_at);
@@ -106,13 +146,10 @@ IssuedSession create_session(soci::session& db,
       soci::use(created), soci::use(expires), soci::use(reauth, reauth_ind), soci::use(s.ip),
       soci::use(s.user_agent);
 
-  // At most max_sessions_per_user live sessions: the oldest are evicted.
-  std::vector<std::string> ids(static_cast<size_t>(config.max_sessions_per_user) + 50);
-  std::string now_text = format_time_ms(s.created_at);
-  db << "SELECT id FROM sessions WHERE user_id = :u AND expires_at > :now ORDER BY id DESC",
-      soci::use(user_id), soci::use(now_text), soci::into(ids);
-  for (size_t i = static_cast<size_t>(config.max_sessions_per_user); i < ids.size(); ++i) {
-    db << "DELETE FROM sessions WHERE id = :id", soci::use(ids[i]);
+  if (pending) {
+    evict_beyond(db, user_id, "", CapKind::kPending, kMaxPendingSessionsPerUser);
+  } else {
+    evict_beyond(db, user_id, "", CapKind::kOthers, config.max_sessions_per_user);
   }
   return out;
 }
@@ -148,6 +185,35 @@ IssuedSession rotate_session(soci::session& db,
   db << "UPDATE sessions SET token_hash = :th, csrf_token = :c, auth_state = :s WHERE id = :id",
       soci::use(token_hash), soci::use(out.session.csrf_token), soci::use(out.session.auth_state),
       soci::use(session.id);
+  return out;
+}
+
+IssuedSession complete_mfa_session(soci::session& db,
+                                   const Config& config,
+                                   const Session& pending,
+                                   int64_t now) {
+  IssuedSession out;
+  out.token = new_token();
+  out.session = pending;
+  Session& s = out.session;
+  s.csrf_token = new_token();
+  s.auth_state = "full";
+  int64_t lifetime =
+      s.remember_me ? config.session_remember_seconds : config.session_absolute_seconds;
+  s.expires_at = s.created_at + lifetime * 1000;
+  s.mfa_verified_at = now;
+  s.reauthenticated_at = now;
+  s.last_seen_at = now;
+  lock_user_sessions(db, s.user_id);
+  std::string token_hash = sha256_hex(out.token);
+  std::string expires = format_time_ms(s.expires_at);
+  std::string n1 = format_time_ms(now), n2 = n1, n3 = n1;
+  db << "UPDATE sessions SET token_hash = :th, csrf_token = :c, auth_state = :s, expires_at = :e, "
+        "mfa_verified_at = :m, reauthenticated_at = :r, last_seen_at = :l WHERE id = :id",
+      soci::use(token_hash), soci::use(s.csrf_token), soci::use(s.auth_state), soci::use(expires),
+      soci::use(n1), soci::use(n2), soci::use(n3), soci::use(s.id);
+  // Now a full session: it counts toward the cap, and keeps its place.
+  evict_beyond(db, s.user_id, s.id, CapKind::kOthers, config.max_sessions_per_user - 1);
   return out;
 }
 
@@ -216,7 +282,7 @@ std::vector<Session> list_user_sessions(soci::session& db,
 std::string session_cookie(const IssuedSession& issued) {
   std::string c = std::string(kSessionCookie) + "=" + issued.token +
                   "; Path=/; Secure; HttpOnly; SameSite=Strict";
-  if (issued.session.remember_me) {
+  if (issued.session.remember_me && issued.session.auth_state != "mfa_pending") {
     int64_t left = std::max<int64_t>((issued.session.expires_at - now_ms()) / 1000, 0);
     c += "; Max-Age=" + std::to_string(left);
   }

@@ -20,6 +20,8 @@
 namespace portcullis {
 
 inline constexpr const char* kSessionCookie = "__Host-portcullis";
+// MFA-pending sessions a user may hold at once; a new one replaces the oldest.
+inline constexpr int kMaxPendingSessionsPerUser = 3;
 
 struct Session {
   std::string id;
@@ -47,9 +49,12 @@ struct SessionRequestInfo {
   std::string user_agent;
 };
 
-// Creates a session. Evicts the user's oldest sessions beyond
-// config.max_sessions_per_user. mfa_pending sessions live
-// config.session_mfa_pending_seconds.
+// Creates a session. mfa_pending sessions live config.session_mfa_pending_seconds
+// and keep the remember-me choice for MFA completion; at most
+// kMaxPendingSessionsPerUser of them (the oldest replaced), and they neither
+// count toward nor evict from the cap of config.max_sessions_per_user other
+// sessions (a password alone must not log the user out elsewhere). Other
+// states evict the user's oldest non-pending sessions beyond that cap.
 IssuedSession create_session(soci::session& db,
                              const Config& config,
                              const std::string& user_id,
@@ -66,6 +71,17 @@ std::optional<Session> find_session_by_token(soci::session& db, const std::strin
 IssuedSession rotate_session(soci::session& db,
                              const Session& session,
                              const std::string& new_state = "");
+
+// MFA completion (DESIGN §7): the pending session becomes a full one with a
+// new token and CSRF token; expires_at = its created_at (the password step) +
+// the absolute lifetime, or + the remember-me lifetime when chosen at the
+// password step; mfa_verified_at, reauthenticated_at and last_seen_at = now.
+// The session now counts toward the cap: the user's oldest other full
+// sessions beyond it are evicted.
+IssuedSession complete_mfa_session(soci::session& db,
+                                   const Config& config,
+                                   const Session& pending,
+                                   int64_t now);
 
 void touch_session(soci::session& db, const std::string& session_id, int64_t now);
 void mark_reauthenticated(soci::session& db, const std::string& session_id, int64_t now);
@@ -84,7 +100,8 @@ std::vector<Session> list_user_sessions(soci::session& db,
                                         int limit);
 
 // Set-Cookie values (exact attributes of DESIGN §7). A remember-me cookie
-// carries Max-Age = what is left of the session's lifetime; others none.
+// carries Max-Age = what is left of the session's lifetime; others (an
+// MFA-pending one too, whatever it will become) none.
 std::string session_cookie(const IssuedSession& issued);
 std::string clear_session_cookie();
 

@@ -1,16 +1,21 @@
-// Lockout and throttling of password (and later code) attempts (DESIGN §7,
-// RATE-1/2). State lives in auth_throttle, so every worker and every machine
-// sees the same counters; counters move with single atomic upserts
-// (INSERT … ON CONFLICT DO UPDATE … RETURNING), so parallel guesses cannot
-// slip past the threshold.
-//  - per e-mail (existing or not): `lockout_threshold` consecutive failures
-//    lock it for `lockout_seconds`; only a full authentication resets it;
-//  - per client IP: `ip_throttle_limit` failures within
-//    `ip_throttle_window_seconds`.
+// Counters behind lockout and throttling (DESIGN §7, RATE-1/2). The storage
+// layer of the verification service (app/auth/verification.h), which is the
+// only caller besides the CLI's unlock: no handler counts, locks or resets.
+//
+// State lives in auth_throttle, so every worker and every machine sees the
+// same counters. Every counter moves with one atomic upsert
+// (INSERT … ON CONFLICT DO UPDATE … RETURNING): an attempt is counted before
+// its secret is checked, so N parallel guesses cannot slip past a limit.
+//  - per account subject (the e-mail, see throttle_subject): the attempt that
+//    reaches `lockout_threshold` consecutive failures sets `locked_until` in
+//    the statement that counts it; the lock ends when locked_until says. Only
+//    a full authentication resets the counter; a right password with MFA to
+//    follow only takes its own attempt back.
+//  - per client IP: at most `ip_throttle_limit` attempts that did not succeed
+//    within `ip_throttle_window_seconds`.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 
 #include <soci/soci.h>
@@ -19,37 +24,41 @@
 
 namespace portcullis {
 
-// A login attempt is counted before the password is checked: the e-mail's
-// counter is incremented first and the attempt gets its number. Attempts
-// past the threshold are refused without verifying anything, so N parallel
-// guesses evaluate at most `lockout_threshold` passwords (RATE-2).
+// The key an e-mail is counted (and audited, and logged) under: the
+// normalised address when it is a syntactically valid one; otherwise
+// "h:" + hex HMAC-SHA-256 under the "login-subject" purpose key, so whatever
+// was typed into the e-mail field (a password, say) is never stored or logged.
+std::string throttle_subject(const Config& config, const std::string& typed_email);
+
 struct AttemptTicket {
-  bool refused = false;  // locked e-mail or throttled IP: answer 429
-  int retry_after = 0;   // seconds, when refused
-  int attempt = 0;       // this attempt's number since the last success
+  bool refused = false;           // locked subject or throttled IP: nothing may be checked
+  int retry_after = 0;            // seconds, when refused
+  int attempt = 0;                // this attempt's number since the subject's last success
+  bool locks_on_failure = false;  // this attempt set the lock: failing it keeps it
 };
 
-[[nodiscard]] AttemptTicket begin_login_attempt(soci::session& db,
-                                                const Config& config,
-                                                const std::string& email,
-                                                const std::string& ip,
-                                                int64_t now);
+// Counts an attempt for `ip` (may be empty) and `subject`, IP first (a throttled
+// IP does not touch the subject's counter). Attempts past a limit are refused.
+[[nodiscard]] AttemptTicket begin_attempt(soci::session& db,
+                                          const Config& config,
+                                          const std::string& subject,
+                                          const std::string& ip,
+                                          int64_t now);
 
-// The attempt's password (or code) was wrong: counts the IP failure and, when
-// this attempt reached the threshold, locks the e-mail. Returns true when it
-// locked it (the caller audits auth.lockout once).
-bool fail_login_attempt(soci::session& db,
-                        const Config& config,
-                        const AttemptTicket& ticket,
-                        const std::string& email,
-                        const std::string& ip,
-                        int64_t now);
+// The checked secret was right but authentication continues (password step of
+// an MFA login): the attempt stops counting for the subject and the IP, and a
+// lock this attempt set is lifted. Earlier failures still count.
+void release_attempt(soci::session& db,
+                     const Config& config,
+                     const std::string& subject,
+                     const std::string& ip);
 
-// The password was right but authentication continues (MFA): the attempt
-// stops counting, earlier failures still do.
-void release_login_attempt(soci::session& db, const std::string& email);
+// A full authentication succeeded: the subject's counter starts again and the
+// attempt stops counting for the IP.
+void reset_attempts(soci::session& db, const std::string& subject, const std::string& ip);
 
-// A full authentication succeeded: the e-mail's counter starts again.
+// The CLI's unlock and reset: the subject's counter and lock are removed.
+// REQUIRES: `email` is a normalised, valid address (its own subject).
 void reset_email_failures(soci::session& db, const std::string& email);
 
 }  // namespace portcullis

@@ -47,6 +47,45 @@ Browser login(const std::string& email, const std::string& password = kPassword)
 std::string session_token_from(const HttpResponse& r);
 std::string set_cookie_header(const HttpResponse& r);
 
+// --- MFA -------------------------------------------------------------------------------------
+// The TOTP code for `secret` (base32) at now + offset_steps * 30 s, from
+// oathtool, an independent RFC 6238 implementation.
+std::string oathtool(const std::string& secret, int offset_steps = 0);
+// Boundary-sensitive checks wait until at least 8 s of the current step remain.
+void wait_for_fresh_step();
+
+struct Enrolled {
+  Registered who;
+  Browser browser;  // a full session with a fresh step-up
+  std::string secret;
+  std::vector<std::string> backup_codes;
+};
+// Registers a tenant whose owner enrols TOTP; fails the test on any error.
+Enrolled enroll(const std::string& tag);
+// Password step of an MFA login: returns the MFA-pending browser.
+Browser pending_login(const std::string& email, bool remember_me = false);
+// A browser for the session a 200 answer (login shape) set up.
+Browser browser_from(const HttpResponse& r);
+
+// --- server configuration -------------------------------------------------------------------
+// Runs the server with extra PORTCULLIS_* settings for one scope: appends them
+// to the harness's env file and rolls the workers (SIGHUP), waiting until all
+// are new; the destructor restores the file and rolls again, so the suites
+// that follow in this binary see the server as it was.
+class ScopedServerEnv {
+ public:
+  explicit ScopedServerEnv(const std::vector<std::string>& lines);
+  ~ScopedServerEnv();
+  ScopedServerEnv(const ScopedServerEnv&) = delete;
+  ScopedServerEnv& operator=(const ScopedServerEnv&) = delete;
+
+ private:
+  std::string original_;
+};
+
+// The number of audit rows with this event for a request id (X-Request-Id).
+int audit_count(const std::string& request_id, const std::string& event);
+
 // The test database (as the schema owner on PostgreSQL).
 soci::session& db();
 bool is_postgres();

@@ -1,5 +1,7 @@
 // Authentication and sessions through nginx (issue: authentication). Test
 // names cite SECURITY-BAR rows.
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -587,6 +589,209 @@ TEST_F(AuthTest, LOG1_AuditRowsForLoginFailureAndLockout) {
       "ORDER BY id DESC LIMIT 1",
       who.user_id);
   EXPECT_THAT(details, Not(HasSubstr("bad_password")));  // the reason is in the log only
+}
+
+// --- #9: one verification service, atomic throttles, typed e-mails -------------------------------
+
+// #9 item 2: a rejected new password is the caller's choice, not a failed check.
+TEST_F(AuthTest, RATE1_RejectedNewPasswordsAreNotFailedChecks) {
+  Registered who = register_tenant("weaknew");
+  Browser b = login(who.email);
+  const std::string weak =
+      std::string(R"({"current_password":")") + kPassword + R"(","new_password":"short"})";
+  for (int i = 1; i <= 7; ++i) {
+    HttpResponse r = b.call("POST", "/api/v1/me/password", weak);
+    EXPECT_EQ(r.status, 400) << "attempt " << i << ": " << r.body;
+    EXPECT_EQ(error_code(r), "validation_failed") << i;
+  }
+  EXPECT_EQ(db_text("SELECT CAST(failures AS TEXT) FROM auth_throttle WHERE key = :k AND "
+                    "failures > 0",
+                    "email:" + who.email),
+            "");
+  HttpResponse after = login_raw(who.email, kPassword);
+  EXPECT_EQ(after.status, 200) << after.body;
+  EXPECT_FALSE(after.has_header("retry-after"));
+}
+
+// #9 item 2 (guard): wrong current passwords on a password change lock like
+// login, and the lock has an end (locked_until) from the attempt that set it.
+TEST_F(AuthTest, RATE1_WrongCurrentPasswordsLockWithAnEnd) {
+  Registered who = register_tenant("lockend");
+  Browser b = login(who.email);
+  const std::string wrong = R"({"current_password":"not my password at all","new_password":")"
+                            "a brand new passphrase 2027\"}";
+  for (int i = 1; i <= 5; ++i) {
+    EXPECT_EQ(b.call("POST", "/api/v1/me/password", wrong).status, 400) << i;
+  }
+  HttpResponse sixth = b.call("POST", "/api/v1/me/password", wrong);
+  EXPECT_EQ(sixth.status, 429);
+  int retry = std::atoi(sixth.header("retry-after").c_str());
+  EXPECT_GT(retry, 800);
+  EXPECT_LE(retry, 900);
+  EXPECT_NE(db_text("SELECT CAST(locked_until AS TEXT) FROM auth_throttle WHERE key = :k",
+                    "email:" + who.email),
+            "");
+  EXPECT_EQ(login_raw(who.email, kPassword).status, 429);
+}
+
+// #9 item 16: the per-IP throttle counts in one statement; a parallel burst
+// cannot pass it.
+TEST_F(AuthTest, RATE4_ParallelBurstFromOneIpStopsAtTheLimit) {
+  constexpr int kBurst = 45;  // the limit is 30
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> other{0};
+  for (int i = 0; i < kBurst; ++i) {
+    threads.emplace_back([&] {
+      long status = login_raw(unique_email("ipburst"), "wrong wrong wrong wrong").status;
+      (status == 401 ? wrong : status == 429 ? refused : other) += 1;
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(wrong.load(), 30);
+  EXPECT_EQ(refused.load(), kBurst - 30);
+  EXPECT_EQ(
+      db_text("SELECT CAST(failures AS TEXT) FROM auth_throttle WHERE key = :k", "ip:127.0.0.1"),
+      std::to_string(kBurst));
+}
+
+// #9 item 14: what is typed into the e-mail field is stored and logged only as
+// a valid, normalised address, or else as a keyed hash.
+TEST_F(AuthTest, LOG3_TypedEmailIsKeptOnlyAsAValidAddressOrAKeyedHash) {
+  const std::string typed = "Hunter2 Secret Passphrase " + random_hex(6);
+  HttpResponse r = login_raw(typed, "whatever it is");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(error_code(r), "invalid_credentials");
+  std::string rid = r.header("x-request-id");
+  ASSERT_FALSE(rid.empty());
+  std::string target = db_text(
+      "SELECT target_id FROM audit_events WHERE request_id = :r AND event = 'auth.login'", rid);
+  ASSERT_FALSE(target.empty());
+  EXPECT_THAT(target, Not(HasSubstr("Secret")));
+  EXPECT_THAT(target, Not(HasSubstr("secret")));
+  EXPECT_TRUE(std::regex_match(target, std::regex("h:[0-9a-f]{64}"))) << target;
+  // The same typed text gives the same key (it is counted), and nothing stored holds it.
+  EXPECT_EQ(db_text("SELECT key FROM auth_throttle WHERE key = :k", "email:" + target),
+            "email:" + target);
+  int stored = 0;
+  std::string like = "%" + typed.substr(typed.size() - 12) + "%";
+  db() << "SELECT COUNT(*) FROM auth_throttle WHERE key LIKE :l", soci::use(like),
+      soci::into(stored);
+  EXPECT_EQ(stored, 0);
+  db() << "SELECT COUNT(*) FROM audit_events WHERE target_id LIKE :l OR CAST(details AS TEXT) "
+          "LIKE :l2",
+      soci::use(like), soci::use(like), soci::into(stored);
+  EXPECT_EQ(stored, 0);
+  std::ifstream log(std::getenv("PORTCULLIS_TEST_LOG"));
+  std::string all((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(all, Not(HasSubstr(typed.substr(typed.size() - 12))));
+  // A valid address is kept as itself, normalised.
+  Registered who = register_tenant("typed");
+  std::string upper = who.email;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  HttpResponse v = login_raw("  " + upper, "wrong password here");
+  EXPECT_EQ(v.status, 401);
+  EXPECT_EQ(
+      db_text("SELECT target_id FROM audit_events WHERE request_id = :r", v.header("x-request-id")),
+      who.email);
+}
+
+// #9 item 8: require_mfa reaches sessions that already exist.
+TEST_F(AuthTest, MFA_RequireMfaMakesLiveSessionsEnrolmentOnly) {
+  Registered who = register_tenant("reqlive");
+  Browser owner = login(who.email);
+  Browser other = login(who.email);
+  ASSERT_EQ(other.call("GET", "/api/v1/memories").status, 200);
+  ASSERT_EQ(owner.call("PATCH", "/api/v1/tenant", R"({"require_mfa":true})").status, 200);
+  HttpResponse denied = other.call("GET", "/api/v1/memories");
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(error_code(denied), "mfa_enrollment_required");
+  HttpResponse me = other.call("GET", "/api/v1/me");
+  EXPECT_EQ(me.status, 200);
+  EXPECT_THAT(me.body, HasSubstr("\"mfa_enrollment_required\":true"));
+  EXPECT_EQ(other.call("POST", "/api/v1/mfa/totp/setup").status, 200);
+  EXPECT_EQ(error_code(owner.call("GET", "/api/v1/sessions")), "mfa_enrollment_required");
+  EXPECT_EQ(
+      db_text("SELECT auth_state FROM sessions WHERE token_hash = :h", sha256_hex(other.cookie)),
+      "enrollment_required");
+}
+
+// #9 item 9: an enrolment-only session idles out like any other.
+TEST_F(AuthTest, SESS4_EnrolmentOnlySessionsIdleOut) {
+  Registered who = register_tenant("enridle");
+  Browser owner = login(who.email);
+  ASSERT_EQ(owner.call("PATCH", "/api/v1/tenant", R"({"require_mfa":true})").status, 200);
+  Browser enrolling = login(who.email);
+  ASSERT_EQ(enrolling.call("GET", "/api/v1/me").status, 200);
+  // 31 minutes without a request (moved in the database, not slept).
+  std::string idle = format_time_ms(now_ms() - 31 * 60000);
+  std::string hash = sha256_hex(enrolling.cookie);
+  db() << "UPDATE sessions SET last_seen_at = :l WHERE token_hash = :h", soci::use(idle),
+      soci::use(hash);
+  HttpResponse r = enrolling.call("GET", "/api/v1/me");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(error_code(r), "session_expired");
+  EXPECT_EQ(db_text("SELECT id FROM sessions WHERE token_hash = :h", sha256_hex(enrolling.cookie)),
+            "");
+}
+
+// #9 item 9: the idle timeout applies to every state, a pending session too
+// (here one whose expiry is still an hour away).
+TEST_F(AuthTest, SESS4_PendingSessionsIdleOutToo) {
+  Registered who = register_tenant("pendidle");
+  int64_t now = now_ms();
+  std::string token =
+      insert_session(who, "mfa_pending", now - 40 * 60000, now - 31 * 60000, now + 3600000);
+  Browser pending;
+  pending.cookie = token;
+  pending.csrf =
+      db_text("SELECT csrf_token FROM sessions WHERE token_hash = :h", sha256_hex(token));
+  HttpResponse r = pending.call("POST", "/api/v1/auth/mfa/verify", R"({"code":"123456"})");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(error_code(r), "session_expired");
+}
+
+// #9 item 24: each audited event of these flows is written exactly once.
+TEST_F(AuthTest, LOG1_AuthEventsAreAuditedExactlyOnce) {
+  Registered who;
+  who.email = unique_email("once");
+  HttpResponse reg = post_json("/api/v1/auth/register", R"({"tenant_name":"Once Org","email":")" +
+                                                            who.email + R"(","password":")" +
+                                                            kPassword + R"(","display_name":"O"})");
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  EXPECT_EQ(audit_count(reg.header("x-request-id"), "auth.register"), 1);
+  Browser a = login(who.email);
+  Browser b = login(who.email);
+  HttpResponse refresh = a.call("POST", "/api/v1/auth/refresh");
+  ASSERT_EQ(refresh.status, 200);
+  EXPECT_EQ(audit_count(refresh.header("x-request-id"), "auth.refresh"), 1);
+  a = browser_from(refresh);
+  std::string b_id = db_text("SELECT id FROM sessions WHERE token_hash = :h", sha256_hex(b.cookie));
+  HttpResponse revoke = a.call("DELETE", "/api/v1/sessions/" + b_id);
+  ASSERT_EQ(revoke.status, 200);
+  EXPECT_EQ(audit_count(revoke.header("x-request-id"), "session.revoked"), 1);
+  HttpResponse change = a.call("POST", "/api/v1/me/password",
+                               std::string(R"({"current_password":")") + kPassword +
+                                   R"(","new_password":"another fine passphrase 99"})");
+  ASSERT_EQ(change.status, 200) << change.body;
+  EXPECT_EQ(audit_count(change.header("x-request-id"), "auth.password_changed"), 1);
+  HttpResponse logout = a.call("POST", "/api/v1/auth/logout");
+  ASSERT_EQ(logout.status, 200);
+  EXPECT_EQ(audit_count(logout.header("x-request-id"), "auth.logout"), 1);
+  // Lockout: the failure that locks writes it once; the refusals after it none.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    ids.push_back(
+        login_raw(who.email, "wrong guess number " + std::to_string(i)).header("x-request-id"));
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(audit_count(ids[i], "auth.lockout"), i == 4 ? 1 : 0) << i;
+    EXPECT_EQ(audit_count(ids[i], "auth.login"), 1) << i;
+  }
 }
 
 }  // namespace

@@ -34,78 +34,6 @@ std::string code_of(const HttpResponse& r) {
   return d.IsObject() && d.HasMember("error") ? d["error"]["code"].GetString() : "";
 }
 
-// The TOTP code for `secret` at now + offset_steps * 30 s, from oathtool.
-std::string oathtool(const std::string& secret, int offset_steps = 0) {
-  long long t = static_cast<long long>(std::time(nullptr)) + offset_steps * 30LL;
-  std::string cmd = "oathtool --totp -b -N @" + std::to_string(t) + " " + secret;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::array<char, 64> buf{};
-  std::string out;
-  if (p != nullptr && std::fgets(buf.data(), buf.size(), p) != nullptr) {
-    out = buf.data();
-  }
-  if (p != nullptr) {
-    ::pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) {
-    out.pop_back();
-  }
-  return out;
-}
-
-// Boundary-sensitive checks wait until at least 8 s of the current step remain.
-void wait_for_fresh_step() {
-  while (std::time(nullptr) % 30 > 21) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-}
-
-struct Enrolled {
-  Registered who;
-  Browser browser;
-  std::string secret;
-  std::vector<std::string> backup_codes;
-};
-
-Enrolled enroll(const std::string& tag) {
-  Enrolled e;
-  e.who = register_tenant(tag);
-  e.browser = login(e.who.email);
-  HttpResponse setup = e.browser.call("POST", "/api/v1/mfa/totp/setup");
-  EXPECT_EQ(setup.status, 200) << setup.body;
-  rapidjson::Document s = parse(setup);
-  if (!s.IsObject() || !s.HasMember("secret")) {
-    return e;
-  }
-  e.secret = s["secret"].GetString();
-  wait_for_fresh_step();
-  HttpResponse enable = e.browser.call("POST", "/api/v1/mfa/totp/enable",
-                                       R"({"code":")" + oathtool(e.secret) + "\"}");
-  EXPECT_EQ(enable.status, 200) << enable.body;
-  rapidjson::Document d = parse(enable);
-  if (d.IsObject() && d.HasMember("backup_codes")) {
-    for (const auto& c : d["backup_codes"].GetArray()) {
-      e.backup_codes.push_back(c.GetString());
-    }
-  }
-  return e;
-}
-
-// Password step: returns the MFA-pending browser.
-Browser pending_login(const std::string& email) {
-  HttpResponse r = login_raw(email, kPassword);
-  EXPECT_EQ(r.status, 200) << r.body;
-  rapidjson::Document d = parse(r);
-  EXPECT_TRUE(d.IsObject() && d.HasMember("mfa_required") && d["mfa_required"].GetBool()) << r.body;
-  EXPECT_FALSE(d.HasMember("user")) << "no account data before the second factor";
-  Browser b;
-  b.cookie = session_token_from(r);
-  if (d.IsObject() && d.HasMember("csrf_token")) {
-    b.csrf = d["csrf_token"].GetString();
-  }
-  return b;
-}
-
 class MfaTest : public ::testing::Test {
  protected:
   void SetUp() override { db() << "DELETE FROM auth_throttle WHERE key LIKE 'ip:%'"; }
@@ -200,16 +128,20 @@ TEST_F(MfaTest, MFA2_OnlyAdjacentStepsAreAccepted) {
 TEST_F(MfaTest, MFA3_TwentyParallelSubmissionsOfOneCodeSucceedOnce) {
   Enrolled e = enroll("parallel");
   wait_for_fresh_step();
+  // A user holds at most 3 pending sessions (#9 item 7): the race runs on
+  // 3 of them and 17 re-authentications of the full session at once.
   std::vector<Browser> pendings;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < 3; ++i) {
     pendings.push_back(pending_login(e.who.email));
   }
   std::string code = oathtool(e.secret, 1);
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
-  for (const Browser& b : pendings) {
-    threads.emplace_back([&, b] {
-      if (b.call("POST", "/api/v1/auth/mfa/verify", R"({"code":")" + code + "\"}").status == 200) {
+  for (int i = 0; i < 20; ++i) {
+    const Browser b = i < 3 ? pendings[static_cast<size_t>(i)] : e.browser;
+    const char* path = i < 3 ? "/api/v1/auth/mfa/verify" : "/api/v1/auth/reauthenticate";
+    threads.emplace_back([&, b, path] {
+      if (b.call("POST", path, R"({"code":")" + code + "\"}").status == 200) {
         ++ok;
       }
     });
@@ -231,17 +163,18 @@ TEST_F(MfaTest, MFA6_BackupCodesAreSingleUseEvenInParallel) {
   EXPECT_EQ(code_of(p2.call("POST", "/api/v1/auth/mfa/verify",
                             R"({"backup_code":")" + e.backup_codes[0] + "\"}")),
             "invalid_code");
+  // At most 3 pending sessions (#9 item 7): 3 of them and 17 re-authentications race.
   std::vector<Browser> pendings;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < 3; ++i) {
     pendings.push_back(pending_login(e.who.email));
   }
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
-  for (const Browser& b : pendings) {
-    threads.emplace_back([&, b] {
-      if (b.call("POST", "/api/v1/auth/mfa/verify",
-                 R"({"backup_code":")" + e.backup_codes[1] + "\"}")
-              .status == 200) {
+  for (int i = 0; i < 20; ++i) {
+    const Browser b = i < 3 ? pendings[static_cast<size_t>(i)] : e.browser;
+    const char* path = i < 3 ? "/api/v1/auth/mfa/verify" : "/api/v1/auth/reauthenticate";
+    threads.emplace_back([&, b, path] {
+      if (b.call("POST", path, R"({"backup_code":")" + e.backup_codes[1] + "\"}").status == 200) {
         ++ok;
       }
     });
@@ -379,8 +312,10 @@ TEST_F(MfaTest, RecoveryResetsMfaAndEndsSessions) {
 }
 
 TEST_F(MfaTest, AUTH1_EightCharacterPasswordsOnlyWhereMfaIsRequired) {
-  Registered who = register_tenant("short-pw");
-  Browser owner = login(who.email);
+  // The owner has MFA: once the tenant requires it, an owner without it could
+  // only enrol (#9 item 8).
+  Enrolled e = enroll("short-pw");
+  Browser& owner = e.browser;
   auto invite_and_join = [&](const std::string& password) {
     std::string email = unique_email("short");
     HttpResponse inv = owner.call("POST", "/api/v1/members/invitations",
@@ -394,6 +329,175 @@ TEST_F(MfaTest, AUTH1_EightCharacterPasswordsOnlyWhereMfaIsRequired) {
   ASSERT_EQ(owner.call("PATCH", "/api/v1/tenant", R"({"require_mfa":true})").status, 200);
   EXPECT_EQ(invite_and_join("Vq7#kp2Lz9").status, 201);
   EXPECT_EQ(invite_and_join("Vq7#kp2").status, 400);  // 7 is too short everywhere
+}
+
+// --- #9 -------------------------------------------------------------------------------------
+
+// #9 item 7: password-only logins of an MFA user hold at most 3 pending
+// sessions, which never count toward the 10-session cap nor evict a full one.
+TEST_F(MfaTest, SESS8_PasswordOnlyLoginsNeverEvictFullSessions) {
+  Enrolled e = enroll("pendcap");
+  ASSERT_EQ(e.backup_codes.size(), 10u);
+  std::vector<Browser> full = {e.browser};
+  for (size_t i = 0; i < 9; ++i) {
+    Browser p = pending_login(e.who.email);
+    HttpResponse r = p.call("POST", "/api/v1/auth/mfa/verify",
+                            R"({"backup_code":")" + e.backup_codes[i] + "\"}");
+    ASSERT_EQ(r.status, 200) << r.body;
+    full.push_back(browser_from(r));
+  }
+  std::vector<Browser> pendings;
+  for (int i = 0; i < 12; ++i) {
+    pendings.push_back(pending_login(e.who.email));
+  }
+  for (size_t i = 0; i < full.size(); ++i) {
+    EXPECT_EQ(full[i].call("GET", "/api/v1/me").status, 200) << "full session " << i;
+  }
+  HttpResponse list = full.back().call("GET", "/api/v1/sessions?limit=20");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(parse(list)["data"].Size(), 10u);
+  EXPECT_EQ(db_text("SELECT CAST(COUNT(*) AS TEXT) FROM sessions WHERE user_id = :u AND "
+                    "auth_state = 'mfa_pending'",
+                    e.who.user_id),
+            "3");
+  // The oldest pending ones were replaced; they are not password failures.
+  EXPECT_EQ(pendings.front().call("POST", "/api/v1/auth/mfa/verify", R"({"code":"000000"})").status,
+            401);
+  EXPECT_EQ(db_text("SELECT CAST(failures AS TEXT) FROM auth_throttle WHERE key = :k AND "
+                    "failures > 0",
+                    "email:" + e.who.email),
+            "");
+  // Completing one makes it a full session: now it counts, and the oldest full one goes.
+  HttpResponse done = pendings.back().call("POST", "/api/v1/auth/mfa/verify",
+                                           R"({"backup_code":")" + e.backup_codes[9] + "\"}");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(browser_from(done).call("GET", "/api/v1/me").status, 200);
+  EXPECT_EQ(full.front().call("GET", "/api/v1/me").status, 401);
+  EXPECT_EQ(full[1].call("GET", "/api/v1/me").status, 200);
+}
+
+// #9 item 7 under concurrency: parallel password-only logins all succeed,
+// leave at most 3 pending sessions and never touch the full one.
+TEST_F(MfaTest, SESS8_ParallelPasswordOnlyLoginsKeepAtMostThreePending) {
+  Enrolled e = enroll("pendpar");
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 10; ++i) {
+    threads.emplace_back([&] { ok += login_raw(e.who.email, kPassword).status == 200 ? 1 : 0; });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(ok.load(), 10);
+  EXPECT_EQ(db_text("SELECT CAST(COUNT(*) AS TEXT) FROM sessions WHERE user_id = :u AND "
+                    "auth_state = 'mfa_pending'",
+                    e.who.user_id),
+            "3");
+  EXPECT_EQ(e.browser.call("GET", "/api/v1/me").status, 200);
+  EXPECT_EQ(db_text("SELECT CAST(failures AS TEXT) FROM auth_throttle WHERE key = :k AND "
+                    "failures > 0",
+                    "email:" + e.who.email),
+            "");
+}
+
+// #9 item 24 / item 2: disable needs the password; a missing one is a 400, a
+// wrong one a counted failure that changes nothing.
+TEST_F(MfaTest, MFA7_DisableRefusesAMissingOrWrongPassword) {
+  Enrolled e = enroll("disablepw");
+  wait_for_fresh_step();
+  HttpResponse missing = e.browser.call("POST", "/api/v1/mfa/totp/disable",
+                                        R"({"code":")" + oathtool(e.secret, 1) + "\"}");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(code_of(missing), "validation_failed");
+  EXPECT_THAT(missing.body, HasSubstr("\"password\""));
+  HttpResponse wrong = e.browser.call(
+      "POST", "/api/v1/mfa/totp/disable",
+      R"({"password":"not the password at all","code":")" + oathtool(e.secret, 1) + "\"}");
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_EQ(code_of(wrong), "validation_failed");
+  EXPECT_THAT(wrong.body, HasSubstr("\"password\""));
+  EXPECT_EQ(db_text("SELECT CAST(failures AS TEXT) FROM auth_throttle WHERE key = :k",
+                    "email:" + e.who.email),
+            "1");
+  EXPECT_EQ(parse(e.browser.call("GET", "/api/v1/mfa"))["totp_enabled"].GetBool(), true);
+  EXPECT_EQ(audit_count(wrong.header("x-request-id"), "mfa.disabled"), 1);
+  EXPECT_EQ(audit_count(wrong.header("x-request-id"), "mfa.backup_code_used"), 0);
+}
+
+// #9 item 2: wrong codes on disable lock like login does.
+TEST_F(MfaTest, RATE1_WrongCodesOnDisableLockLikeLogin) {
+  Enrolled e = enroll("disablelock");
+  const std::string wrong = std::string(R"({"password":")") + kPassword + R"(","code":"000000"})";
+  for (int i = 1; i <= 5; ++i) {
+    HttpResponse r = e.browser.call("POST", "/api/v1/mfa/totp/disable", wrong);
+    EXPECT_EQ(r.status, 400) << i;
+    EXPECT_EQ(code_of(r), "invalid_code") << i;
+  }
+  wait_for_fresh_step();
+  HttpResponse sixth = e.browser.call("POST", "/api/v1/mfa/totp/disable",
+                                      std::string(R"({"password":")") + kPassword +
+                                          R"(","code":")" + oathtool(e.secret, 1) + "\"}");
+  EXPECT_EQ(sixth.status, 429);
+  EXPECT_EQ(code_of(sixth), "rate_limited");
+  int retry = std::atoi(sixth.header("retry-after").c_str());
+  EXPECT_GT(retry, 800);
+  EXPECT_LE(retry, 900);
+  EXPECT_NE(db_text("SELECT CAST(locked_until AS TEXT) FROM auth_throttle WHERE key = :k",
+                    "email:" + e.who.email),
+            "");
+  EXPECT_EQ(login_raw(e.who.email, kPassword).status, 429);
+  EXPECT_EQ(parse(e.browser.call("GET", "/api/v1/mfa"))["totp_enabled"].GetBool(), true);
+}
+
+// #9 item 24: every MFA event is audited exactly once per request.
+TEST_F(MfaTest, LOG1_MfaEventsAreAuditedExactlyOnce) {
+  Registered who = register_tenant("mfaonce");
+  Browser b = login(who.email);
+  HttpResponse setup = b.call("POST", "/api/v1/mfa/totp/setup");
+  ASSERT_EQ(setup.status, 200);
+  EXPECT_EQ(audit_count(setup.header("x-request-id"), "mfa.setup"), 1);
+  std::string secret = parse(setup)["secret"].GetString();
+  wait_for_fresh_step();
+  const std::string enable_code = oathtool(secret);
+  HttpResponse enable =
+      b.call("POST", "/api/v1/mfa/totp/enable", R"({"code":")" + enable_code + "\"}");
+  ASSERT_EQ(enable.status, 200) << enable.body;
+  EXPECT_EQ(audit_count(enable.header("x-request-id"), "mfa.enabled"), 1);
+  std::string backup = parse(enable)["backup_codes"][0].GetString();
+
+  Browser p = pending_login(who.email);
+  HttpResponse bad = p.call("POST", "/api/v1/auth/mfa/verify", R"({"code":"000000"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(audit_count(bad.header("x-request-id"), "mfa.verify"), 1);
+  HttpResponse replay =
+      p.call("POST", "/api/v1/auth/mfa/verify", R"({"code":")" + enable_code + "\"}");
+  EXPECT_EQ(replay.status, 400);  // enabling spent this step
+  EXPECT_EQ(audit_count(replay.header("x-request-id"), "mfa.replay_refused"), 1);
+  EXPECT_EQ(audit_count(replay.header("x-request-id"), "mfa.verify"), 0);
+  HttpResponse good =
+      p.call("POST", "/api/v1/auth/mfa/verify", R"({"code":")" + oathtool(secret, 1) + "\"}");
+  ASSERT_EQ(good.status, 200) << good.body;
+  EXPECT_EQ(audit_count(good.header("x-request-id"), "mfa.verify"), 1);
+  Browser full = browser_from(good);
+
+  Browser p2 = pending_login(who.email);
+  HttpResponse used =
+      p2.call("POST", "/api/v1/auth/mfa/verify", R"({"backup_code":")" + backup + "\"}");
+  ASSERT_EQ(used.status, 200) << used.body;
+  EXPECT_EQ(audit_count(used.header("x-request-id"), "mfa.backup_code_used"), 1);
+  EXPECT_EQ(audit_count(used.header("x-request-id"), "mfa.verify"), 1);
+
+  HttpResponse regen = full.call("POST", "/api/v1/mfa/backup-codes");
+  ASSERT_EQ(regen.status, 200);
+  EXPECT_EQ(audit_count(regen.header("x-request-id"), "mfa.backup_codes_regenerated"), 1);
+  std::string fresh = parse(regen)["backup_codes"][0].GetString();
+
+  HttpResponse off = full.call(
+      "POST", "/api/v1/mfa/totp/disable",
+      std::string(R"({"password":")") + kPassword + R"(","backup_code":")" + fresh + "\"}");
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_EQ(audit_count(off.header("x-request-id"), "mfa.disabled"), 1);
+  EXPECT_EQ(audit_count(off.header("x-request-id"), "mfa.backup_code_used"), 1);
 }
 
 }  // namespace

@@ -1,0 +1,158 @@
+#include "app/auth/verification.h"
+
+#include <utility>
+
+#include <soci/soci.h>
+
+#include "app/auth/mfa.h"
+#include "app/auth/passwords.h"
+#include "app/auth/throttle.h"
+#include "app/db/tenant_tx.h"
+#include "app/db/time.h"
+
+namespace portcullis {
+
+VerificationService::VerificationService(Db& db,
+                                         const Config& config,
+                                         Audit& audit,
+                                         AuditEvent base)
+    : db_(db), config_(config), audit_(audit), base_(std::move(base)) {}
+
+std::string VerificationService::subject(const std::string& typed_email) const {
+  return throttle_subject(config_, typed_email);
+}
+
+template <typename CheckFn>
+Verification VerificationService::run(const std::string& counted_as,
+                                      const AuditEvent& who,
+                                      Completion completion,
+                                      CheckFn check) {
+  soci::session& sql = db_.session();
+  const std::string& ip = base_.ip;
+  int64_t now = now_ms();
+  AttemptTicket ticket = begin_attempt(sql, config_, counted_as, ip, now);
+  Verification out;
+  if (ticket.refused) {
+    out.verdict = Verdict::kLocked;
+    out.retry_after = ticket.retry_after;
+    out.locked = true;
+    return out;
+  }
+  out = check();
+  if (out.ok()) {
+    if (completion == Completion::kMfaFollows) {
+      release_attempt(sql, config_, counted_as, ip);
+    } else {
+      reset_attempts(sql, counted_as, ip);
+    }
+    return out;
+  }
+  // A failure: the attempt stays counted. The one that reached the threshold
+  // set the lock when it was counted; its failure keeps it, and is the one
+  // lockout event.
+  if (ticket.locks_on_failure) {
+    out.locked = true;
+    AuditEvent lock = who;
+    lock.event = "auth.lockout";
+    lock.outcome = "denied";
+    lock.target_type = "email";
+    lock.target_id = counted_as;
+    lock.details = {{"seconds", std::to_string(config_.lockout_seconds)}};
+    audit_.record(sql, lock);
+  }
+  return out;
+}
+
+Verification VerificationService::login_password(const std::string& typed_email,
+                                                 const std::optional<Account>& account,
+                                                 const std::string& password) {
+  AuditEvent who = base_;
+  if (account) {
+    who.tenant_id = account->tenant_id;
+    who.user_id = account->user_id;
+  }
+  Completion completion =
+      account && account->mfa_enabled ? Completion::kMfaFollows : Completion::kFull;
+  return run(subject(typed_email), who, completion, [&] {
+    Verification v;
+    if (!account) {
+      verify_dummy(password);  // an unknown e-mail costs what a wrong password costs
+      v.verdict = Verdict::kInvalid;
+      return v;
+    }
+    bool right = verify_password(password, account->password_hash);
+    v.verdict = right && !account->disabled ? Verdict::kOk : Verdict::kInvalid;
+    return v;
+  });
+}
+
+namespace {
+
+// The caller's stored password hash, read inside their tenant (RLS).
+std::string stored_hash(Db& db, const Account& caller) {
+  TenantTx tx(db, caller.tenant_id);
+  std::optional<Account> a = find_account_by_id(tx, caller.user_id);
+  tx.commit();
+  return a ? a->password_hash : std::string();
+}
+
+}  // namespace
+
+Verification VerificationService::password(const Account& caller, const std::string& password) {
+  return run(subject(caller.email), base_, Completion::kFull, [&] {
+    Verification v;
+    std::string hash = stored_hash(db_, caller);
+    if (hash.empty()) {
+      verify_dummy(password);
+      return v;
+    }
+    v.verdict = verify_password(password, hash) ? Verdict::kOk : Verdict::kInvalid;
+    return v;
+  });
+}
+
+Verification VerificationService::second_factor(const Account& caller,
+                                                const std::optional<std::string>& code,
+                                                const std::optional<std::string>& backup_code) {
+  return run(subject(caller.email), base_, Completion::kFull,
+             [&] { return spend_second_factor(caller, code, backup_code); });
+}
+
+Verification VerificationService::password_and_second_factor(
+    const Account& caller,
+    const std::string& password,
+    const std::optional<std::string>& code,
+    const std::optional<std::string>& backup_code) {
+  return run(subject(caller.email), base_, Completion::kFull, [&] {
+    std::string hash = stored_hash(db_, caller);
+    if (hash.empty() || !verify_password(password, hash)) {
+      Verification v;  // kInvalid; the code is not looked at (nor spent)
+      v.password_failed = true;
+      return v;
+    }
+    return spend_second_factor(caller, code, backup_code);
+  });
+}
+
+Verification VerificationService::spend_second_factor(
+    const Account& caller,
+    const std::optional<std::string>& code,
+    const std::optional<std::string>& backup_code) {
+  Verification v;
+  TenantTx tx(db_, caller.tenant_id);
+  CodeResult r = check_second_factor(tx, config_, caller.user_id, code, backup_code);
+  v.verdict = r == CodeResult::kOk       ? Verdict::kOk
+              : r == CodeResult::kReplay ? Verdict::kReplay
+                                         : Verdict::kInvalid;
+  v.used_backup = v.ok() && !code;
+  if (v.used_backup) {
+    AuditEvent ev = base_;
+    ev.event = "mfa.backup_code_used";
+    ev.outcome = "success";
+    audit_.record(tx.sql(), ev);
+  }
+  tx.commit();  // a spent step or backup code stays spent
+  return v;
+}
+
+}  // namespace portcullis
