@@ -279,7 +279,7 @@ Response post_login(Context& ctx) {
 
 Response post_logout(Context& ctx) {
   soci::session& sql = ctx.db.session();
-  soci::transaction tx(sql);
+  Tx tx(ctx.db);
   sql << "DELETE FROM sessions WHERE id = :id", soci::use(ctx.session->id);
   ctx.audit.record(sql, ctx.audit_event("auth.logout", "success"));
   tx.commit();
@@ -293,7 +293,7 @@ Response post_logout(Context& ctx) {
 
 Response post_refresh(Context& ctx) {
   soci::session& sql = ctx.db.session();
-  soci::transaction tx(sql);
+  Tx tx(ctx.db);
   IssuedSession issued = rotate_session(sql, *ctx.session);
   ctx.audit.record(sql, ctx.audit_event("auth.refresh", "success"));
   tx.commit();
@@ -334,7 +334,7 @@ Response post_reauthenticate(Context& ctx) {
     }
     throw invalid_credentials();
   }
-  soci::transaction tx(sql);
+  Tx tx(ctx.db);
   mark_reauthenticated(sql, ctx.session->id, now);
   ctx.audit.record(sql, ctx.audit_event("auth.reauthenticate", "success"));
   tx.commit();

@@ -57,7 +57,7 @@ Response list_sessions(Context& ctx) {
 Response delete_session(Context& ctx) {
   const std::string& id = ctx.path_param("id");  // a UUID: dispatch checked
   soci::session& sql = ctx.db.session();
-  soci::transaction tx(sql);
+  Tx tx(ctx.db);
   if (!delete_user_session(sql, ctx.principal->user_id, id)) {
     throw ApiError::not_found();
   }
@@ -83,7 +83,7 @@ Response revoke_all(Context& ctx) {
     body.finish();
   }
   soci::session& sql = ctx.db.session();
-  soci::transaction tx(sql);
+  Tx tx(ctx.db);
   long revoked =
       delete_user_sessions(sql, ctx.principal->user_id, keep_current ? ctx.session->id : "");
   AuditEvent ev = ctx.audit_event("session.revoked_all", "success");

@@ -1,13 +1,20 @@
 // Test build only (-DPORTCULLIS_TEST_ROUTES=ON); the production build lacks
 // this file. A slow route for the graceful-drain test, a route that throws
-// for the generic-500 test and an echo route for the body guards.
+// for the generic-500 test and an echo route for the body guards; for #9: a
+// route whose answer cannot be written (item 17), one whose statement binds
+// a secret and fails a constraint (item 4), one that audits inside a
+// transaction and commits or rolls back (item 18), and the worker's pid.
 #ifdef PORTCULLIS_TEST_ROUTES
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <stdexcept>
 
+#include "app/crypto/random.h"
+#include "app/db/tx.h"
 #include "app/http/api_error.h"
+#include "app/http/body.h"
 #include "app/http/context.h"
 #include "app/http/router.h"
 
@@ -16,12 +23,20 @@ namespace {
 Response get_slow(Context& ctx);
 Response get_boom(Context& ctx);
 Response post_echo(Context& ctx);
+Response get_unsendable(Context& ctx);
+Response get_pid(Context& ctx);
+Response post_db_fault(Context& ctx);
+Response post_audit_probe(Context& ctx);
 }  // namespace
 
 void register_test_routes(Router& router) {
   router.add("GET", "/api/v1/test/slow", Access::kPublic, get_slow);
   router.add("GET", "/api/v1/test/boom", Access::kPublic, get_boom);
   router.add("POST", "/api/v1/test/echo", Access::kPublic, post_echo);
+  router.add("GET", "/api/v1/test/unsendable", Access::kPublic, get_unsendable);
+  router.add("GET", "/api/v1/test/pid", Access::kPublic, get_pid);
+  router.add("POST", "/api/v1/test/db-fault", Access::kPublic, post_db_fault);
+  router.add("POST", "/api/v1/test/audit-probe", Access::kPublic, post_audit_probe);
 }
 
 namespace {
@@ -52,6 +67,49 @@ Response post_echo(Context& ctx) {
   rapidjson::Value copy(*ctx.request.json, body.GetAllocator());
   body.AddMember("echo", copy, body.GetAllocator());
   return json_ok(body);
+}
+
+// An answer the worker refuses to write: its header would inject another.
+Response get_unsendable(Context&) {
+  rapidjson::Document body(rapidjson::kObjectType);
+  Response r = json_ok(body);
+  r.set_header("X-Test", "a\r\nX-Injected: 1");
+  return r;
+}
+
+Response get_pid(Context&) {
+  rapidjson::Document body(rapidjson::kObjectType);
+  body.AddMember("pid", static_cast<int64_t>(::getpid()), body.GetAllocator());
+  return json_ok(body);
+}
+
+// Binds `secret` as a token hash and a CSRF token in an INSERT that fails
+// its NOT NULL constraints (no user, tenant, state or times).
+Response post_db_fault(Context& ctx) {
+  JsonBody body(ctx.request, {"secret"});
+  std::string secret = body.required_string("secret");
+  body.finish();
+  std::string id = uuid_v7();
+  Tx tx(ctx.db);
+  tx.sql() << "INSERT INTO sessions (id, token_hash, csrf_token) VALUES (:id, :h, :c)",
+      soci::use(id), soci::use(secret), soci::use(secret);
+  tx.commit();
+  return json_ok(rapidjson::Document(rapidjson::kObjectType));
+}
+
+// Audits "test.audit_probe" (success) inside a transaction, then commits
+// when {"commit":true}, otherwise fails with 409 and so rolls back.
+Response post_audit_probe(Context& ctx) {
+  JsonBody body(ctx.request, {"commit"});
+  bool commit = body.boolean("commit").value_or(false);
+  body.finish();
+  Tx tx(ctx.db);
+  ctx.audit.record(tx.sql(), ctx.audit_event("test.audit_probe", "success"));
+  if (!commit) {
+    throw ApiError::conflict("conflict", "Rolled back on purpose.");
+  }
+  tx.commit();
+  return json_ok(rapidjson::Document(rapidjson::kObjectType));
 }
 
 }  // namespace

@@ -88,6 +88,33 @@ soci::session& Db::session() {
 
 void Db::mark_broken() { session_.reset(); }
 
+std::string Db::last_query() const { return session_ ? session_->get_last_query() : ""; }
+
+void Db::after_transaction(std::function<void(bool committed)> fn) {
+  if (!in_transaction_) {
+    fn(true);
+    return;
+  }
+  after_transaction_.push_back(std::move(fn));
+}
+
+void Db::transaction_began() {
+  in_transaction_ = true;
+  after_transaction_.clear();
+}
+
+void Db::transaction_ended(bool committed) noexcept {
+  in_transaction_ = false;
+  std::vector<std::function<void(bool)>> pending;
+  pending.swap(after_transaction_);
+  for (auto& fn : pending) {
+    try {
+      fn(committed);
+    } catch (...) {  // a log line that cannot be written must not end the request
+    }
+  }
+}
+
 void Db::check_after_error() {
   if (!session_) {
     return;

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <soci/soci.h>
 
@@ -43,6 +45,23 @@ class Db {
   void check_after_error();
   void mark_broken();
   bool connected() const { return session_ != nullptr; }
+  // The text of the last statement run (placeholders, never bound values),
+  // or "" when there is no session.
+  std::string last_query() const;
+
+  // Transaction bookkeeping, driven by Tx (app/db/tx.h) only. While a Tx is
+  // open, work that must wait for its outcome (the audit log line of the
+  // change, DESIGN §9) is queued with after_transaction() and runs once the
+  // transaction ends: committed=true after COMMIT, false after ROLLBACK.
+  // Outside a transaction it runs at once with committed=true, since
+  // autocommit has already committed the statement.
+  bool in_transaction() const { return in_transaction_; }
+  // True if `sql` is this Db's live session.
+  bool is_session(const soci::session& sql) const { return session_.get() == &sql; }
+  void after_transaction(std::function<void(bool committed)> fn);
+  void transaction_began();
+  // Never throws: runs the queued work, each item guarded.
+  void transaction_ended(bool committed) noexcept;
 
   static constexpr std::chrono::milliseconds kRetryInterval{250};
 
@@ -52,6 +71,8 @@ class Db {
   Backend backend_;
   std::unique_ptr<soci::session> session_;
   std::chrono::steady_clock::time_point last_attempt_{};
+  bool in_transaction_ = false;
+  std::vector<std::function<void(bool)>> after_transaction_;
 };
 
 }  // namespace portcullis

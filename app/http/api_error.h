@@ -67,6 +67,12 @@ class ApiError : public std::runtime_error {
     return {503, "database_unavailable",
             "The service is temporarily unavailable. Try again shortly."};
   }
+  // The database could not give its lock within the busy timeout (#9 item 3).
+  static ApiError database_busy() {
+    ApiError e{503, "database_busy", "The service is busy. Try again shortly."};
+    e.with_header("Retry-After", "1");
+    return e;
+  }
 
  private:
   int status_;

@@ -1,7 +1,5 @@
 #include "app/http/body.h"
 
-#include <cstring>
-
 namespace portcullis {
 
 JsonBody::JsonBody(const Request& request, std::initializer_list<const char*> allowed) {
@@ -10,14 +8,14 @@ JsonBody::JsonBody(const Request& request, std::initializer_list<const char*> al
   }
   value_ = &*request.json;
   for (auto it = value_->MemberBegin(); it != value_->MemberEnd(); ++it) {
-    const char* key = it->name.GetString();
+    // #9 item 11: compared with their lengths, so "title\u0000" is not "title".
+    std::string name(it->name.GetString(), it->name.GetStringLength());
     bool known = false;
     for (const char* a : allowed) {
-      known = known || std::strcmp(a, key) == 0;
+      known = known || name == a;
     }
     if (!known) {
       // The field name is echoed only when it is short and printable.
-      std::string name(key, it->name.GetStringLength());
       if (name.size() > 64 || has_control_chars(name)) {
         name = "body";
       }
@@ -42,13 +40,18 @@ std::optional<std::string> JsonBody::string(const char* name) {
 }
 
 std::string JsonBody::required_string(const char* name) {
-  bool present = has(name);
-  std::optional<std::string> v = string(name);
-  if (!v || v->empty()) {
-    if (!present || (v && v->empty())) {
-      fail(name, "is required");
-    }
+  auto it = value_->FindMember(name);
+  // #9 item 10: null is no value, so it fails like an absent or empty one.
+  if (it == value_->MemberEnd() || it->value.IsNull()) {
+    fail(name, "is required");
     return "";
+  }
+  std::optional<std::string> v = string(name);
+  if (!v) {
+    return "";  // not a string: string() recorded it
+  }
+  if (v->empty()) {
+    fail(name, "is required");
   }
   return *v;
 }

@@ -23,7 +23,7 @@ class JsonBody {
   // The string value of `name`, or nullopt when absent. A present non-string
   // value records a field error.
   std::optional<std::string> string(const char* name);
-  // A required string; records "is required" when absent or empty.
+  // A required string; records "is required" when absent, null or empty.
   std::string required_string(const char* name);
   std::optional<bool> boolean(const char* name);
   // A required name (tenant, display, context): trimmed, 1..max_code_points,

@@ -9,6 +9,7 @@
 #include "app/auth/sessions.h"
 #include "app/config/config.h"
 #include "app/db/connection.h"
+#include "app/db/tx.h"
 #include "app/http/request.h"
 #include "app/log/audit.h"
 

@@ -4,6 +4,7 @@
 
 #include "app/auth/authenticate.h"
 #include "app/crypto/random.h"
+#include "app/db/errors.h"
 #include "app/db/time.h"
 #include "app/http/api_error.h"
 #include "app/http/context.h"
@@ -13,7 +14,10 @@
 namespace portcullis {
 namespace {
 
-void log_internal(const Request& request, const std::string& event, const std::string& detail) {
+void log_internal(const Request& request,
+                  const std::string& event,
+                  const std::string& detail,
+                  const std::string& statement = "") {
   LogRecord r;
   r.event = event;
   r.outcome = "failure";
@@ -22,6 +26,9 @@ void log_internal(const Request& request, const std::string& event, const std::s
   r.details.emplace_back("method", request.method);
   r.details.emplace_back("path", request.path.substr(0, 200));
   r.details.emplace_back("error", detail);
+  if (!statement.empty()) {
+    r.details.emplace_back("statement", statement);
+  }
   log_record(Level::kError, r);
 }
 
@@ -77,30 +84,41 @@ void enforce_access(const Access& access,
   }
 }
 
+namespace {
+Response envelope(const ApiError& e, const Request& request) {
+  Response r = json_error(e.status(), e.code(), e.message(), request.request_id, e.fields());
+  for (const auto& [name, value] : e.headers()) {
+    r.set_header(name, value);
+  }
+  return r;
+}
+}  // namespace
+
 Response to_error_response(const std::exception_ptr& error, const Request& request, Db* db) {
   try {
     std::rethrow_exception(error);
   } catch (const ApiError& e) {
-    Response r = json_error(e.status(), e.code(), e.message(), request.request_id, e.fields());
-    for (const auto& [name, value] : e.headers()) {
-      r.set_header(name, value);
-    }
-    return r;
+    return envelope(e, request);
   } catch (const soci::soci_error& e) {
-    // what() carries the SQL and the server's message: log it, never send it.
-    log_internal(request, "request.database_error", e.what());
+    // #9 item 4: what() appends every bound value (hashes, tokens, user
+    // text) and PostgreSQL's DETAIL repeats row values. The log gets the
+    // first line of the server's message and the statement's name; the
+    // client gets neither.
+    log_internal(request, "request.database_error", loggable_message(e),
+                 db != nullptr ? statement_name(db->last_query()) : "");
+    if (is_busy(e)) {
+      return envelope(ApiError::database_busy(), request);
+    }
     bool connection_lost = false;
     if (db != nullptr) {
       db->check_after_error();
       connection_lost = !db->connected();
     }
     if (connection_lost || e.get_error_category() == soci::soci_error::connection_error) {
-      ApiError unavailable = ApiError::database_unavailable();
-      return json_error(unavailable.status(), unavailable.code(), unavailable.message(),
-                        request.request_id);
+      return envelope(ApiError::database_unavailable(), request);
     }
   } catch (const std::exception& e) {
-    log_internal(request, "request.internal_error", e.what());
+    log_internal(request, "request.internal_error", loggable_what(e));
   } catch (...) {
     log_internal(request, "request.internal_error", "non-standard exception");
   }

@@ -33,8 +33,11 @@ void enforce_access(const Access& access,
                     const Request& request,
                     const Config& config);
 
-// The one error mapper: ApiError → its envelope; a database connection
-// failure → 503; anything else → generic 500 (details to the log only).
+// The one error mapper: ApiError → its envelope; a database lock not had
+// within the busy timeout → 503 database_busy + Retry-After; a database
+// connection failure → 503 database_unavailable; anything else → generic 500.
+// Details go to the log only, and for a database error only its first line
+// and the statement's name (never what(), which carries bound values).
 Response to_error_response(const std::exception_ptr& error, const Request& request, Db* db);
 
 }  // namespace portcullis

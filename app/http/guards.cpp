@@ -7,6 +7,11 @@
 #include "app/http/json.h"
 
 namespace portcullis {
+namespace {
+bool is_printable_name(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return c >= 0x20 && c != 0x7f; });
+}
+}  // namespace
 
 void guard_body_size(const Request& request) {
   if (request.body_too_large) {
@@ -35,7 +40,8 @@ void guard_json(Request& request) {
     return;
   }
   rapidjson::Document doc;
-  switch (parse_json_strict(request.body, &doc)) {
+  std::string field;
+  switch (parse_json_strict(request.body, &doc, &field)) {
     case JsonParseResult::kOk:
       request.json.emplace();
       request.json->Swap(doc);
@@ -44,6 +50,16 @@ void guard_json(Request& request) {
       throw ApiError::bad_request("invalid_json", "The request body nests deeper than 32 levels.");
     case JsonParseResult::kDuplicateKey:
       throw ApiError::bad_request("invalid_json", "The request body repeats an object key.");
+    case JsonParseResult::kBadString:
+      // #9 item 5: e.g. a lone surrogate escape; named so the client can fix it.
+      throw ApiError::validation_failed().with_field(
+          field.size() <= 64 && is_printable_name(field) ? field : "body",
+          "must be valid UTF-8 text (no unpaired surrogates)");
+    case JsonParseResult::kBadKey:
+      // #9 item 11: a field name with a control character (an escaped NUL
+      // would otherwise look like an allowed name to a C-string compare).
+      throw ApiError::validation_failed().with_field(
+          "body", "field names must not contain control characters");
     case JsonParseResult::kSyntax:
       break;
   }

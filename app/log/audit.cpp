@@ -79,7 +79,24 @@ void Audit::record(soci::session& db, const AuditEvent& e) {
       soci::use(session.value, session.ind), soci::use(ip.value, ip.ind),
       soci::use(agent.value, agent.ind), soci::use(rid.value, rid.ind),
       soci::use(ttype.value, ttype.ind), soci::use(tid.value, tid.ind), soci::use(details);
-  log_record(level_for(e), to_log_record(e));
+  if (db_ == nullptr || !db_->is_session(db)) {
+    log_record(level_for(e), to_log_record(e));
+    return;
+  }
+  Level level = level_for(e);
+  LogRecord line = to_log_record(e);
+  db_->after_transaction([level, line = std::move(line)](bool committed) {
+    if (committed) {
+      log_record(level, line);
+      return;
+    }
+    // The row went with the rollback; say so instead of the intended outcome.
+    LogRecord failed = line;
+    failed.outcome = "failure";
+    failed.details.emplace_back("rolled_back", "true");
+    failed.details.emplace_back("intended_outcome", line.outcome);
+    log_record(Level::kWarning, failed);
+  });
 }
 
 void Audit::log_only(const AuditEvent& e) { log_record(level_for(e), to_log_record(e)); }

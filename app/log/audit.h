@@ -1,7 +1,10 @@
 // Audit trail (DESIGN §9): every security-relevant event becomes one JSON log
 // line and one audit_events row. The row is written through the caller's
 // session, so it lands in the same transaction as the change it describes
-// (and is rolled back with it).
+// (and is rolled back with it). The log line waits for that transaction's
+// outcome (#9 item 18): it is written after the COMMIT, and when the
+// transaction rolls back instead, a failure line (`rolled_back`) is written
+// in its place, so the log never reports a change the database does not hold.
 #pragma once
 
 #include <string>
@@ -35,16 +38,21 @@ struct AuditEvent {
 
 class Audit {
  public:
+  // A worker's Audit: knows the Db's transactions (see above).
+  explicit Audit(Db& db) : backend_(db.backend()), db_(&db) {}
+  // Without a Db (command-line tools): the line is logged when recorded.
   explicit Audit(Backend backend) : backend_(backend) {}
   // Inserts the row through `db` (inside the caller's transaction) and logs
-  // the line. Throws soci_error if the insert fails: an action whose audit
-  // row cannot be written must not commit.
+  // the line once that transaction ends (at once outside a Tx: autocommit
+  // has committed it). Throws soci_error if the insert fails: an action whose
+  // audit row cannot be written must not commit.
   void record(soci::session& db, const AuditEvent& event);
   // Log line only, for events with no database (e.g. start-up, stop).
   void log_only(const AuditEvent& event);
 
  private:
   Backend backend_;
+  Db* db_ = nullptr;
 };
 
 std::string details_json(const std::vector<std::pair<std::string, std::string>>& details);

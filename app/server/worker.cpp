@@ -4,15 +4,18 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include <fcgiapp.h>
 
 #include "app/auth/passwords.h"
 #include "app/db/connection.h"
+#include "app/db/errors.h"
 #include "app/http/dispatch.h"
 #include "app/log/audit.h"
 #include "app/log/logger.h"
@@ -111,26 +114,96 @@ Request build_request(FCGX_Request& req, size_t max_body) {
   return r;
 }
 
-void write_response(FCGX_Request& req, const Response& response) {
-  std::string head =
+// A header name is an HTTP token; a value has no CR, LF or other control
+// character (it would end the header and start another: header injection).
+bool valid_header(const std::string& name, const std::string& value) {
+  if (name.empty()) {
+    return false;
+  }
+  for (unsigned char c : name) {
+    if (std::isalnum(c) == 0 && std::strchr("!#$%&'*+-.^_`|~", c) == nullptr) {
+      return false;
+    }
+  }
+  for (unsigned char c : value) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The whole answer as FastCGI stdout. Throws std::invalid_argument for a
+// header that cannot be sent, before anything is written.
+std::string serialize_response(const Response& response) {
+  std::string out =
       "Status: " + std::to_string(response.status) + " " + status_text(response.status) + "\r\n";
   for (const auto& [name, value] : response.headers) {
-    head += name;
-    head += ": ";
-    head += value;
-    head += "\r\n";
+    if (!valid_header(name, value)) {
+      throw std::invalid_argument("response header not sendable");
+    }
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
   }
-  head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n\r\n";
-  FCGX_PutStr(head.data(), static_cast<int>(head.size()), req.out);
-  if (!response.body.empty()) {
-    FCGX_PutStr(response.body.data(), static_cast<int>(response.body.size()), req.out);
+  out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n\r\n";
+  out += response.body;
+  return out;
+}
+
+void write_raw(FCGX_Request& req, const std::string& data) {
+  FCGX_PutStr(data.data(), static_cast<int>(data.size()), req.out);
+}
+
+void log_request_failure(const char* event,
+                         const std::string& request_id,
+                         const std::string& what) {
+  try {
+    LogRecord r;
+    r.event = event;
+    r.outcome = "failure";
+    r.request_id = request_id;
+    r.details.emplace_back("error", what);
+    log_record(Level::kError, r);
+  } catch (...) {  // nothing more can be done about a log that cannot be written
   }
 }
 
-}  // namespace
+// One request, start to finish. Nothing escapes (#9 item 17): a fault while
+// building the request, handling it or writing the answer costs that
+// request a generic 500 (when nothing was written yet), never the worker.
+void serve_one(FCGX_Request& req, const Config& config, Services& services) {
+  std::string request_id;
+  bool written = false;
+  try {
+    Request request = build_request(req, config.max_body_bytes);
+    request_id = request.request_id;
+    Response response = handle_request(request, services);
+    std::string out = serialize_response(response);
+    written = true;
+    write_raw(req, out);
+  } catch (const std::exception& e) {
+    log_request_failure("request.worker_fault", request_id, loggable_what(e));
+  } catch (...) {
+    log_request_failure("request.worker_fault", request_id, "non-standard exception");
+  }
+  if (written) {
+    return;
+  }
+  try {
+    if (request_id.empty()) {
+      request_id = sanitize_request_id("");
+    }
+    Response fallback = json_error(500, "internal_error", "Something went wrong.", request_id, {});
+    fallback.set_header("X-Request-Id", request_id);
+    fallback.set_header("Cache-Control", "no-store");
+    write_raw(req, serialize_response(fallback));
+  } catch (...) {  // the connection goes; the worker stays
+  }
+}
 
-int run_worker(int listen_fd, const Config& config, const Router& router) {
-  install_worker_signals();
+int serve(int listen_fd, const Config& config, const Router& router) {
   // Large transient buffers (Argon2id's 19 MiB) go to mmap and are returned
   // to the OS after use, so a worker's RSS stays near its baseline.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
@@ -142,13 +215,13 @@ int run_worker(int listen_fd, const Config& config, const Router& router) {
     LogRecord r;
     r.event = "worker.database_unavailable";
     r.outcome = "failure";
-    r.details.emplace_back("error", e.what());
+    r.details.emplace_back("error", loggable_what(e));
     log_record(Level::kWarning, r);
   }
   // Build the dummy Argon2id hash now, so the first unknown-e-mail login
   // costs what every later one costs.
   verify_dummy("warm-up");
-  Audit audit(db.backend());
+  Audit audit(db);
   Services services{router, db, audit, config};
 
   if (FCGX_Init() != 0) {
@@ -172,9 +245,7 @@ int run_worker(int listen_fd, const Config& config, const Router& router) {
       log_event(Level::kError, "worker.accept_failed", std::strerror(-rc));
       return 1;
     }
-    Request request = build_request(req, config.max_body_bytes);
-    Response response = handle_request(request, services);
-    write_response(req, response);
+    serve_one(req, config, services);
     FCGX_Detach(&req);  // close now instead of libfcgi's lingering close
     FCGX_Finish_r(&req);
     ++served;
@@ -188,6 +259,24 @@ int run_worker(int listen_fd, const Config& config, const Router& router) {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+// Nothing may unwind out of here: the caller is the master's code in a
+// forked child, and an exception would carry on in the master's frames.
+// A fault outside any request ends this worker with a non-zero status, and
+// the master respawns it.
+int run_worker(int listen_fd, const Config& config, const Router& router) {
+  install_worker_signals();
+  try {
+    return serve(listen_fd, config, router);
+  } catch (const std::exception& e) {
+    log_request_failure("worker.fault", "", loggable_what(e));
+  } catch (...) {
+    log_request_failure("worker.fault", "", "non-standard exception");
+  }
+  return 1;
 }
 
 }  // namespace portcullis

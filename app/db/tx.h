@@ -1,0 +1,50 @@
+// Tx: one database transaction, rolled back unless commit() is called.
+//
+// It comes in two kinds. A write transaction on SQLite starts with
+// BEGIN IMMEDIATE, which takes the database's write lock at once and waits
+// for it on the busy timeout. A plain (deferred) BEGIN would take the lock
+// only at the first write; under WAL, a transaction that read first and then
+// finds another writer has committed gets SQLITE_BUSY at once and the busy
+// timeout never applies. So every transaction that may write is a kWrite
+// (the default). kRead is for transactions that only read. On PostgreSQL
+// both kinds are a plain BEGIN (READ COMMITTED; row locks wait).
+//
+// When the lock cannot be had within the busy timeout the error surfaces as a
+// soci_error that is_busy() (app/db/errors.h) recognises; the error mapper
+// answers 503 database_busy with Retry-After.
+//
+// The Db is told when the transaction begins and ends, so work queued with
+// Db::after_transaction() (the audit log line) runs after the outcome is known.
+// Neither copyable nor movable. REQUIRES: no other Tx open on the same Db.
+#pragma once
+
+#include <soci/soci.h>
+
+#include "app/db/connection.h"
+
+namespace portcullis {
+
+enum class TxKind { kRead, kWrite };
+
+class [[nodiscard]] Tx {
+ public:
+  // Throws soci_error when the transaction cannot begin (busy, connection).
+  explicit Tx(Db& db, TxKind kind = TxKind::kWrite);
+  Tx(const Tx&) = delete;
+  Tx& operator=(const Tx&) = delete;
+  Tx(Tx&&) = delete;
+  Tx& operator=(Tx&&) = delete;
+  // Rolls back unless committed. Never throws.
+  ~Tx();
+
+  soci::session& sql() { return sql_; }
+  // Throws soci_error if COMMIT fails; the destructor then rolls back.
+  void commit();
+
+ private:
+  Db& db_;
+  soci::session& sql_;
+  bool open_ = false;
+};
+
+}  // namespace portcullis
