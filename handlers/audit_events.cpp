@@ -55,7 +55,7 @@ rapidjson::Value event_json(const EventRow& e, rapidjson::Document::AllocatorTyp
 Response list_audit_events(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|audit-events";
   PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
-  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   std::string before =
       page.after_id.empty() ? "ffffffff-ffff-ffff-ffff-ffffffffffff" : page.after_id;
   int fetch = page.limit + 1;

@@ -92,7 +92,7 @@ bool name_in_use(TenantTx& tx, const std::string& name, const std::string& excep
 Response list_contexts(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|contexts";
   PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
-  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   std::string before =
       page.after_id.empty() ? "ffffffff-ffff-ffff-ffff-ffffffffffff" : page.after_id;
   int fetch = page.limit + 1;
@@ -139,7 +139,7 @@ Response create_context(Context& ctx) {
 }
 
 Response get_context(Context& ctx) {
-  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   std::optional<ContextRow> c = find_context(tx, ctx.path_param("id"));
   if (!c) {
     throw ApiError::not_found();  // another tenant's context is "not found"

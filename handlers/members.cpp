@@ -189,7 +189,7 @@ Response one(const Member& m) {
 Response list_members(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|members";
   PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
-  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   std::string before = page.after_id.empty() ? kSentinel : page.after_id;
   int fetch = page.limit + 1;
   Member m;
@@ -368,7 +368,7 @@ Response create_invitation(Context& ctx) {
 Response list_invitations(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|invitations";
   PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
-  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   std::string before = page.after_id.empty() ? kSentinel : page.after_id;
   std::string now = format_time_ms(now_ms());
   int fetch = page.limit + 1;

@@ -285,7 +285,7 @@ Response list_memories(Context& ctx) {
   std::string tag_filter = ctx.request.query_param("tag").value_or("");
   std::string scope = ctx.principal->tenant_id + "|memories|" + context_filter + "|" + tag_filter;
   PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
-  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   if (!context_filter.empty() && !context_exists(tx, context_filter)) {
     throw ApiError::not_found();  // another tenant's context is "not found"
   }

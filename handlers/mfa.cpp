@@ -50,7 +50,7 @@ rapidjson::Value code_list(const std::vector<std::string>& codes,
 }
 
 Response get_mfa(Context& ctx) {
-  TenantTx tx(ctx.db, ctx.principal->tenant_id);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   MfaState s = mfa_state(tx, ctx.principal->user_id);
   int remaining = s.enabled ? backup_codes_remaining(tx, ctx.principal->user_id) : 0;
   tx.commit();
