@@ -13,7 +13,9 @@
 #include "app/config/config.h"
 #include "app/crypto/random.h"
 #include "app/db/connection.h"
+#include "app/db/errors.h"
 #include "app/db/migrate.h"
+#include "app/db/tx.h"
 #include "app/log/audit.h"
 #include "app/log/logger.h"
 #include "app/server/master.h"
@@ -165,7 +167,7 @@ int cmd_migrate(Args& args) {
     std::fprintf(stderr, "portcullis: migrate: %s\n", e.what());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "portcullis: migrate failed: %s\n", e.what());
+    std::fprintf(stderr, "portcullis: migrate failed: %s\n", loggable_what(e).c_str());
     return 1;
   }
 }
@@ -187,10 +189,13 @@ int cmd_maintenance(Args& args) {
   }
   Config cfg = load_or_exit(options);
   try {
-    auto session = open_session(cfg.database_url, DbOptions{600000, cfg.db_busy_timeout_ms});
+    // A Db and a write Tx: SQLite's lock is taken up front and waited for
+    // while the server runs, and the audit line is logged after the commit.
+    Db db(cfg.database_url, DbOptions{600000, cfg.db_busy_timeout_ms});
+    soci::session* session = &db.session();
     std::string now = now_rfc3339();
-    Backend backend = backend_of(cfg.database_url);
-    soci::transaction tx(*session);
+    Backend backend = db.backend();
+    Tx tx(db);
     long sessions_deleted = 0;
     long throttle_deleted = 0;
     if (backend == Backend::kPostgresql) {
@@ -218,7 +223,7 @@ int cmd_maintenance(Args& args) {
       st2.execute(true);
       throttle_deleted = static_cast<long>(st2.get_affected_rows());
     }
-    Audit audit(backend);
+    Audit audit(db);
     AuditEvent ev;
     ev.event = "system.maintenance";
     ev.outcome = "success";
@@ -231,7 +236,7 @@ int cmd_maintenance(Args& args) {
                 throttle_deleted);
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "portcullis: maintenance failed: %s\n", e.what());
+    std::fprintf(stderr, "portcullis: maintenance failed: %s\n", loggable_what(e).c_str());
     return 1;
   }
 }
@@ -261,7 +266,15 @@ int main(int argc, char** argv) {
   }
   if (command == "tenant" || command == "user") {
     std::vector<std::string> rest(args.items.begin() + 1, args.items.end());
-    return command == "tenant" ? cmd_tenant(rest) : cmd_user(rest);
+    try {
+      return command == "tenant" ? cmd_tenant(rest) : cmd_user(rest);
+    } catch (const std::exception& e) {
+      // Never what() of a database error: it carries every bound value
+      // (a password hash on a unique violation, say).
+      std::fprintf(stderr, "portcullis: %s failed: %s\n", command.c_str(),
+                   loggable_what(e).c_str());
+      return 1;
+    }
   }
   if (command == "keys") {
     std::vector<std::string> rest(args.items.begin() + 1, args.items.end());

@@ -18,6 +18,7 @@
 #include "app/crypto/random.h"
 #include "app/db/connection.h"
 #include "app/db/time.h"
+#include "app/db/tx.h"
 #include "app/http/body.h"
 #include "app/log/audit.h"
 #include "app/log/logger.h"
@@ -86,7 +87,10 @@ std::string read_password(const char* prompt) {
 
 struct Env {
   Config config;
-  std::unique_ptr<soci::session> db;
+  // A Db, not a bare session: its write transactions (Tx) take SQLite's lock
+  // up front and wait on the busy timeout while the server runs, and the
+  // audit line of a change is logged once its transaction has committed.
+  std::unique_ptr<Db> db;
   Backend backend;
 };
 
@@ -106,8 +110,9 @@ Env open_env(const Options& o) {
   std::string url =
       e.config.database_owner_url.empty() ? e.config.database_url : e.config.database_owner_url;
   e.backend = backend_of(url);
-  e.db =
-      open_session(url, DbOptions{e.config.db_statement_timeout_ms, e.config.db_busy_timeout_ms});
+  e.db = std::make_unique<Db>(
+      url, DbOptions{e.config.db_statement_timeout_ms, e.config.db_busy_timeout_ms});
+  e.db->session();  // connect now: a database that can't be reached fails here
   return e;
 }
 
@@ -163,14 +168,14 @@ int tenant_create(const Options& o) {
   std::string user_id = uuid_v7();
   std::string hash = hash_password(password);
   std::string now = format_time_ms(now_ms());
-  soci::session& sql = *env.db;
+  soci::session& sql = env.db->session();
   int exists = 0;
   sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(email), soci::into(exists);
   if (exists > 0) {
     std::fprintf(stderr, "portcullis: an account with this e-mail already exists\n");
     return kExitData;
   }
-  soci::transaction tx(sql);
+  Tx tx(*env.db);
   sql << "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (:i, :n, :c, :u)",
       soci::use(tenant_id), soci::use(name), soci::use(now), soci::use(now);
   sql << "INSERT INTO users (id, tenant_id, email, display_name, password_hash, role, created_at, "
@@ -182,7 +187,7 @@ int tenant_create(const Options& o) {
   ev.target_type = "tenant";
   ev.target_id = tenant_id;
   ev.details.emplace_back("owner_id", user_id);
-  Audit(env.backend).record(sql, ev);
+  Audit(*env.db).record(sql, ev);
   tx.commit();
   std::printf("tenant %s created; owner %s (%s)\n", tenant_id.c_str(), user_id.c_str(),
               email.c_str());
@@ -205,7 +210,7 @@ int user_create(const Options& o) {
     return kExitUsage;
   }
   Env env = open_env(o);
-  soci::session& sql = *env.db;
+  soci::session& sql = env.db->session();
   std::string tenant_name;
   int require_mfa = 0;
   sql << "SELECT name, CAST(require_mfa AS INTEGER) FROM tenants WHERE id = :t",
@@ -228,7 +233,7 @@ int user_create(const Options& o) {
     std::fprintf(stderr, "portcullis: an account with this e-mail already exists\n");
     return kExitData;
   }
-  soci::transaction tx(sql);
+  Tx tx(*env.db);
   sql << "INSERT INTO users (id, tenant_id, email, display_name, password_hash, role, created_at, "
          "updated_at) VALUES (:i, :t, :e, :d, :h, :r, :c, :u)",
       soci::use(user_id), soci::use(tenant_id), soci::use(email), soci::use(display),
@@ -238,7 +243,7 @@ int user_create(const Options& o) {
   ev.target_type = "user";
   ev.target_id = user_id;
   ev.details.emplace_back("role", role);
-  Audit(env.backend).record(sql, ev);
+  Audit(*env.db).record(sql, ev);
   tx.commit();
   std::printf("user %s created in tenant %s\n", user_id.c_str(), tenant_id.c_str());
   return 0;
@@ -252,7 +257,7 @@ int user_change(const std::string& verb, const Options& o) {
     return kExitUsage;
   }
   Env env = open_env(o);
-  soci::session& sql = *env.db;
+  soci::session& sql = env.db->session();
   std::optional<Account> a = find_account_by_email(sql, email);
   if (!a) {
     std::fprintf(stderr, "portcullis: no such user\n");
@@ -278,7 +283,7 @@ int user_change(const std::string& verb, const Options& o) {
     }
     hash = hash_password(password);
   }
-  soci::transaction tx(sql);
+  Tx tx(*env.db);
   long revoked = 0;
   if (verb == "disable" || verb == "enable") {
     int disabled = verb == "disable" ? 1 : 0;
@@ -303,7 +308,7 @@ int user_change(const std::string& verb, const Options& o) {
     reset_email_failures(sql, email);
   }
   ev.details.emplace_back("sessions_revoked", std::to_string(revoked));
-  Audit(env.backend).record(sql, ev);
+  Audit(*env.db).record(sql, ev);
   tx.commit();
   std::printf("user %s: %s done (%ld sessions revoked)\n", email.c_str(), verb.c_str(), revoked);
   return 0;

@@ -17,6 +17,9 @@
 #include "app/crypto/aead.h"
 #include "app/crypto/random.h"
 #include "app/db/connection.h"
+#include "app/db/errors.h"
+#include "app/db/tenant_tx.h"
+#include "app/db/tx.h"
 #include "app/log/audit.h"
 #include "app/log/logger.h"
 
@@ -111,7 +114,7 @@ int keys_generate(const std::map<std::string, std::string>& o) {
 struct Env {
   Config config;
   Backend backend = Backend::kSqlite;
-  std::unique_ptr<soci::session> db;
+  std::unique_ptr<Db> db;
 };
 
 // Loads the configuration and connects as the schema owner when configured.
@@ -129,9 +132,11 @@ std::optional<int> open_env(const std::map<std::string, std::string>& o, Env* en
   env->backend = backend_of(url);
   try {
     // Long COUNTs and batches may exceed a request's statement timeout.
-    env->db = open_session(url, DbOptions{600000, env->config.db_busy_timeout_ms});
+    env->db = std::make_unique<Db>(url, DbOptions{600000, env->config.db_busy_timeout_ms});
+    env->db->session();  // connect now
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "portcullis: keys: cannot open the database: %s\n", e.what());
+    std::fprintf(stderr, "portcullis: keys: cannot open the database: %s\n",
+                 loggable_what(e).c_str());
     return kExitFailure;
   }
   return std::nullopt;
@@ -146,55 +151,11 @@ std::vector<std::string> tenant_ids(soci::session& sql) {
   return ids;
 }
 
-// One tenant's unit of work: a transaction (rolled back unless committed)
-// that, on PostgreSQL, first sets portcullis.tenant_id for itself only, so
-// the row-level security policies apply whatever role we connected as. On
-// SQLite a writing batch starts with BEGIN IMMEDIATE: taking the write lock
-// up front avoids a SQLITE_BUSY when a read lock would have to be upgraded.
-class [[nodiscard]] TenantBatch {
- public:
-  TenantBatch(soci::session& sql, Backend backend, const std::string& tenant_id, bool writes)
-      : sql_(sql) {
-    if (backend == Backend::kSqlite) {
-      sql_ << (writes ? "BEGIN IMMEDIATE" : "BEGIN");
-    } else {
-      sql_.begin();
-    }
-    open_ = true;
-    if (backend == Backend::kPostgresql) {
-      try {
-        std::string ignored;
-        sql_ << "SELECT set_config('portcullis.tenant_id', :t, true)", soci::use(tenant_id),
-            soci::into(ignored);
-      } catch (...) {
-        sql_.rollback();  // the destructor does not run for a throwing constructor
-        throw;
-      }
-    }
-  }
-  TenantBatch(const TenantBatch&) = delete;
-  TenantBatch& operator=(const TenantBatch&) = delete;
-  TenantBatch(TenantBatch&&) = delete;
-  TenantBatch& operator=(TenantBatch&&) = delete;
-  ~TenantBatch() {
-    if (open_) {
-      try {
-        sql_.rollback();
-      } catch (...) {
-        // A destructor must not throw; the connection drops the transaction anyway.
-      }
-    }
-  }
-
-  void commit() {
-    sql_.commit();
-    open_ = false;
-  }
-
- private:
-  soci::session& sql_;
-  bool open_ = false;
-};
+// One tenant's unit of work is a TenantTx (app/db/tenant_tx.h): on PostgreSQL
+// it sets portcullis.tenant_id for itself only, so the row-level security
+// policies apply whatever role we connected as; on SQLite a writing batch is
+// a write transaction (BEGIN IMMEDIATE), so it waits for the server's writers
+// on the busy timeout instead of failing to upgrade a read lock.
 
 // --------------------------------------------------------------- status
 
@@ -204,12 +165,12 @@ int keys_status(const std::map<std::string, std::string>& o) {
     return *rc;
   }
   const FieldCipher cipher(env.config);
-  soci::session& sql = *env.db;
+  soci::session& sql = env.db->session();
   // column name -> key id ("" = not a v1 blob) -> rows
   std::map<std::string, std::map<std::string, long long>> counts;
   try {
     for (const std::string& tenant : tenant_ids(sql)) {
-      TenantBatch tx(sql, env.backend, tenant, false);
+      TenantTx tx(*env.db, tenant, TxKind::kRead);
       for (const EncryptedColumn& c : kEncryptedColumns) {
         const std::string col = c.column;
         std::map<std::string, long long>& per_key = counts[name_of(c)];
@@ -225,7 +186,7 @@ int keys_status(const std::map<std::string, std::string>& o) {
       tx.commit();
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "portcullis: keys status failed: %s\n", e.what());
+    std::fprintf(stderr, "portcullis: keys status failed: %s\n", loggable_what(e).c_str());
     return kExitFailure;
   }
 
@@ -357,15 +318,14 @@ long long count_pending(soci::session& sql,
   return count;
 }
 
-long long count_all_pending(soci::session& sql,
-                            Backend backend,
+long long count_all_pending(Db& db,
                             const std::vector<std::string>& tenants,
                             const std::string& prefix) {
   long long total = 0;
   for (const std::string& tenant : tenants) {
-    TenantBatch tx(sql, backend, tenant, false);
+    TenantTx tx(db, tenant, TxKind::kRead);
     for (const EncryptedColumn& c : kEncryptedColumns) {
-      total += count_pending(sql, c, tenant, prefix);
+      total += count_pending(tx.sql(), c, tenant, prefix);
     }
     tx.commit();
   }
@@ -375,8 +335,7 @@ long long count_all_pending(soci::session& sql,
 // Moves one column of one tenant to the primary key, `batch` rows per
 // transaction, in id order (keyset: a row that cannot be decrypted is passed
 // over, not fetched again).
-void reencrypt_column(soci::session& sql,
-                      Backend backend,
+void reencrypt_column(Db& db,
                       const FieldCipher& cipher,
                       const EncryptedColumn& c,
                       const std::string& tenant,
@@ -389,7 +348,8 @@ void reencrypt_column(soci::session& sql,
   const int prefix_chars = static_cast<int>(prefix.size());
   std::string after = kNilUuid;
   for (;;) {
-    TenantBatch tx(sql, backend, tenant, true);
+    TenantTx tx(db, tenant, TxKind::kWrite);
+    soci::session& sql = tx.sql();
     // A rowset, not into(vector): SOCI treats a vector of size 1 (--batch 1)
     // as a single-row fetch and leaves it untouched when no row comes back.
     std::vector<std::pair<std::string, std::string>> rows;
@@ -456,8 +416,8 @@ void audit_reencrypt(Env& env, const std::string& primary, const Tally& t, long 
                 {"failures", std::to_string(t.failed)},
                 {"changed_concurrently", std::to_string(t.changed)},
                 {"remaining", std::to_string(remaining)}};
-  soci::transaction tx(*env.db);
-  Audit(env.backend).record(*env.db, ev);
+  Tx tx(*env.db);
+  Audit(*env.db).record(tx.sql(), ev);
   tx.commit();
 }
 
@@ -479,33 +439,33 @@ int keys_reencrypt(const std::map<std::string, std::string>& o) {
   }
   const FieldCipher cipher(env.config);
   const std::string prefix = std::string(kFieldBlobVersion) + "." + cipher.primary_id() + ".";
-  soci::session& sql = *env.db;
+  soci::session& sql = env.db->session();
   Tally tally;
   long long remaining = 0;
   try {
     const std::vector<std::string> tenants = tenant_ids(sql);
-    Progress progress(count_all_pending(sql, env.backend, tenants, prefix));
+    Progress progress(count_all_pending(*env.db, tenants, prefix));
     for (const std::string& tenant : tenants) {
       for (const EncryptedColumn& c : kEncryptedColumns) {
-        reencrypt_column(sql, env.backend, cipher, c, tenant, batch, progress, tally);
+        reencrypt_column(*env.db, cipher, c, tenant, batch, progress, tally);
       }
     }
     progress.finish();
-    remaining = count_all_pending(sql, env.backend, tenants, prefix);
+    remaining = count_all_pending(*env.db, tenants, prefix);
   } catch (const std::exception& e) {
     // Every committed batch stands and every row is valid under some key:
     // running the command again carries on.
     std::fprintf(stderr,
                  "\nportcullis: keys reencrypt stopped: %s\n"
                  "(%lld rows moved so far; run it again to continue)\n",
-                 e.what(), tally.moved);
+                 loggable_what(e).c_str(), tally.moved);
     return kExitFailure;
   }
   try {
     audit_reencrypt(env, cipher.primary_id(), tally, remaining);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "portcullis: keys reencrypt: the audit row could not be written: %s\n",
-                 e.what());
+                 loggable_what(e).c_str());
     return kExitFailure;
   }
   std::printf("reencrypt: %lld rows moved to %s, %lld failed, %lld changed concurrently\n",
