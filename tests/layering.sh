@@ -27,9 +27,7 @@ declare -A may_include=(
 
 # Known exceptions (module → target), each with the reason it still stands.
 # Empty: the line is clean.
-declare -A known_exception=(
-  [auth→http]="auth throws ApiError and uses the body helpers"
-)
+declare -A known_exception=()
 
 status=0
 

@@ -19,9 +19,9 @@
 #include "app/db/connection.h"
 #include "app/db/time.h"
 #include "app/db/tx.h"
-#include "app/http/body.h"
 #include "app/log/audit.h"
 #include "app/log/logger.h"
+#include "app/text/text.h"
 
 namespace portcullis {
 namespace {

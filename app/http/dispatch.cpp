@@ -2,11 +2,11 @@
 
 #include <soci/soci.h>
 
-#include "app/auth/authenticate.h"
 #include "app/crypto/random.h"
 #include "app/db/errors.h"
 #include "app/db/time.h"
 #include "app/http/api_error.h"
+#include "app/http/auth_phase.h"
 #include "app/http/context.h"
 #include "app/http/guards.h"
 #include "app/log/logger.h"
