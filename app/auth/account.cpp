@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "app/auth/passwords.h"
+#include "app/auth/role_column.h"
 #include "app/crypto/hash.h"
 #include "app/db/time.h"
 #include "app/text/text.h"
@@ -182,7 +183,7 @@ rapidjson::Value user_json(const Account& a, rapidjson::Document::AllocatorType&
   u.AddMember("id", str(a.user_id, alloc), alloc);
   u.AddMember("email", str(a.email, alloc), alloc);
   u.AddMember("display_name", str(a.display_name, alloc), alloc);
-  u.AddMember("role", str(a.role, alloc), alloc);
+  u.AddMember("role", rapidjson::StringRef(to_string(a.role)), alloc);
   u.AddMember("mfa_enabled", a.mfa_enabled, alloc);
   return u;
 }

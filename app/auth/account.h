@@ -11,6 +11,7 @@
 #include <soci/soci.h>
 
 #include "app/auth/passwords.h"
+#include "app/auth/role.h"
 #include "app/auth/sessions.h"
 #include "app/db/tenant_tx.h"
 
@@ -20,7 +21,7 @@ struct Account {
   std::string user_id;
   std::string email;
   std::string display_name;
-  std::string role;
+  Role role = Role::kMember;
   std::string password_hash;  // never serialised
   bool mfa_enabled = false;
   bool disabled = false;

@@ -32,16 +32,6 @@ void log_internal(const Request& request,
   log_record(Level::kError, r);
 }
 
-Role role_of(const std::string& name) {
-  if (name == "owner") {
-    return Role::kOwner;
-  }
-  if (name == "admin") {
-    return Role::kAdmin;
-  }
-  return Role::kMember;
-}
-
 SessionState state_of(const std::string& name) {
   if (name == "mfa_pending") {
     return kStateMfaPending;
@@ -73,7 +63,7 @@ void enforce_access(const Access& access,
     throw ApiError::forbidden();
   }
   check_csrf(request, auth.session, config);
-  if (static_cast<int>(role_of(auth.principal.role)) < static_cast<int>(access.min_role())) {
+  if (!role_at_least(auth.principal.role, access.min_role())) {
     throw ApiError::forbidden();
   }
   if (access.recent_auth()) {
