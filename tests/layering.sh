@@ -4,6 +4,7 @@
 # as file:line, and fails; a new include cycle therefore fails the build.
 #
 #   handlers/ → app/ → libraries: nothing in app/ but main.cpp includes handlers/.
+#   Only app/http and handlers/ name ApiError; the core below returns outcomes.
 #   Inside app/, one straight line, top to bottom:
 #     cli → server → http → auth → store → db → log → config → crypto → text
 #   main.cpp and cli/ are the top (commands wire everything); a module may
@@ -39,6 +40,17 @@ while IFS= read -r hit; do
   echo "layering violation: app/ includes handlers/: ${hit#"$root/"}" >&2
   status=1
 done < <(grep -rn '#include "handlers/' "$root/app" || true)
+
+# Only app/http and handlers/ know ApiError (DESIGN §3): the modules below
+# return outcomes, and server and cli never build an HTTP error themselves.
+while IFS= read -r hit; do
+  [[ -z "$hit" ]] && continue
+  rel="${hit#"$root/"}"
+  [[ "$rel" == app/http/* ]] && continue
+  [[ "$(cut -d: -f3- <<<"$rel")" =~ ^[[:space:]]*// ]] && continue  # a comment may name it
+  echo "layering violation: only app/http and handlers/ may use ApiError: ${rel%%:*}:$(cut -d: -f2 <<<"$rel")" >&2
+  status=1
+done < <(grep -rnw 'ApiError' "$root/app" || true)
 
 # Every module directory under app/ must have a row.
 for dir in "$root"/app/*/; do
