@@ -5,6 +5,7 @@
 
 #include "app/auth/account.h"
 #include "app/auth/passwords.h"
+#include "app/auth/role_column.h"
 #include "app/auth/sessions.h"
 #include "app/auth/verification.h"
 #include "app/crypto/hash.h"
@@ -14,6 +15,7 @@
 #include "app/http/api_error.h"
 #include "app/http/body.h"
 #include "app/http/context.h"
+#include "app/http/password_policy.h"
 #include "app/http/router.h"
 
 namespace portcullis {
@@ -68,7 +70,8 @@ Response with_session_cookie(Response r, const IssuedSession& issued) {
 }
 
 struct PendingInvitation {
-  std::string id, tenant_id, email, role;
+  std::string id, tenant_id, email;
+  Role role = Role::kMember;
 };
 
 // The live invitation for a token, or nullopt (unknown, used, revoked, expired).
@@ -135,7 +138,7 @@ Response post_register(Context& ctx) {
   a.tenant_id = invitation ? invitation->tenant_id : uuid_v7();
   a.email = email;
   a.display_name = display_name;
-  a.role = invitation ? invitation->role : "owner";
+  a.role = invitation ? invitation->role : Role::kOwner;
   int require_mfa = 0;
   if (invitation) {
     ctx.db.session() << "SELECT name, CAST(require_mfa AS INTEGER) FROM tenants WHERE id = :t",

@@ -11,6 +11,7 @@
 #include "app/http/api_error.h"
 #include "app/http/body.h"
 #include "app/http/context.h"
+#include "app/http/password_policy.h"
 #include "app/http/router.h"
 
 namespace portcullis {

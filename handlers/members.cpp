@@ -15,6 +15,7 @@
 
 #include "app/auth/account.h"
 #include "app/auth/mfa.h"
+#include "app/auth/role_column.h"
 #include "app/auth/sessions.h"
 #include "app/crypto/hash.h"
 #include "app/crypto/random.h"
@@ -56,7 +57,8 @@ namespace {
 constexpr const char* kSentinel = "ffffffff-ffff-ffff-ffff-ffffffffffff";
 
 struct Member {
-  std::string id, email, display_name, role, created_at, last_login_at;
+  std::string id, email, display_name, created_at, last_login_at;
+  Role role = Role::kMember;
   int mfa_enabled = 0;
   int disabled = 0;
   soci::indicator last_login_ind = soci::i_null;
@@ -87,7 +89,7 @@ rapidjson::Value member_json(const Member& m, rapidjson::Document::AllocatorType
   v.AddMember("id", str(m.id), a);
   v.AddMember("email", str(m.email), a);
   v.AddMember("display_name", str(m.display_name), a);
-  v.AddMember("role", str(m.role), a);
+  v.AddMember("role", rapidjson::StringRef(to_string(m.role)), a);
   v.AddMember("mfa_enabled", m.mfa_enabled != 0, a);
   v.AddMember("disabled", m.disabled != 0, a);
   v.AddMember("created_at", str(rfc3339(m.created_at)), a);
@@ -117,12 +119,10 @@ std::optional<Member> find_member(TenantTx& tx, const std::string& id) {
   return m;
 }
 
-int rank(const std::string& role) { return role == "owner" ? 2 : role == "admin" ? 1 : 0; }
-
 // Only an owner grants a role above member, by invitation or by a change,
 // and only an owner revokes an invitation that would grant one.
-bool may_grant(const Context& ctx, const std::string& role) {
-  return ctx.principal->role == "owner" || rank(role) <= rank("member");
+bool may_grant(const Context& ctx, Role role) {
+  return ctx.principal->role == Role::kOwner || role == Role::kMember;
 }
 
 // Serialises member changes within one tenant: the tenant row is locked
@@ -153,7 +153,7 @@ Member target_member(TenantTx& tx, const Context& ctx) {
   if (m->id == ctx.principal->user_id) {
     throw ApiError{403, "forbidden", "You cannot do this to your own account here."};
   }
-  if (ctx.principal->role != "owner" && m->role != "member") {
+  if (ctx.principal->role != Role::kOwner && m->role != Role::kMember) {
     throw ApiError{403, "forbidden", "Admins manage members only."};
   }
   return *m;
@@ -168,7 +168,7 @@ int active_owners(TenantTx& tx) {
 }
 
 void refuse_last_owner(TenantTx& tx, const Member& m) {
-  if (m.role == "owner" && m.disabled == 0 && active_owners(tx) <= 1) {
+  if (m.role == Role::kOwner && m.disabled == 0 && active_owners(tx) <= 1) {
     throw ApiError::conflict("conflict", "The last owner cannot be demoted, suspended or removed.");
   }
 }
@@ -213,9 +213,10 @@ Response list_members(Context& ctx) {
 
 Response patch_member(Context& ctx) {
   JsonBody body(ctx.request, {"role", "disabled"});
-  std::optional<std::string> role = body.string("role");
+  std::optional<std::string> role_name = body.string("role");
+  std::optional<Role> role = role_name ? role_from_string(*role_name) : std::nullopt;
   std::optional<bool> disabled = body.boolean("disabled");
-  if (role && *role != "owner" && *role != "admin" && *role != "member") {
+  if (role_name && !role) {
     body.fail("role", "must be owner, admin or member");
   }
   if (!role && !disabled && body.ok()) {
@@ -229,13 +230,13 @@ Response patch_member(Context& ctx) {
   }
   std::string now = format_time_ms(now_ms());
   if (role && *role != m.role) {
-    if (m.role == "owner") {
+    if (m.role == Role::kOwner) {
       refuse_last_owner(tx, m);
     }
     tx.sql() << "UPDATE users SET role = :r, updated_at = :u WHERE tenant_id = :t AND id = :id",
         soci::use(*role), soci::use(now), soci::use(tx.tenant_id()), soci::use(m.id);
     AuditEvent ev = member_event(ctx, "member.role_changed", m);
-    ev.details = {{"from", m.role}, {"to", *role}};
+    ev.details = {{"from", to_string(m.role)}, {"to", to_string(*role)}};
     ctx.audit.record(tx.sql(), ev);
     m.role = *role;
   }
@@ -303,7 +304,8 @@ Response reset_member_mfa(Context& ctx) {
 // --- invitations ------------------------------------------------------------
 
 struct Invitation {
-  std::string id, email, role, created_at, expires_at;
+  std::string id, email, created_at, expires_at;
+  Role role = Role::kMember;
 };
 
 rapidjson::Value invitation_json(const Invitation& i, rapidjson::Document::AllocatorType& a) {
@@ -311,7 +313,7 @@ rapidjson::Value invitation_json(const Invitation& i, rapidjson::Document::Alloc
   rapidjson::Value v(rapidjson::kObjectType);
   v.AddMember("id", str(i.id), a);
   v.AddMember("email", str(i.email), a);
-  v.AddMember("role", str(i.role), a);
+  v.AddMember("role", rapidjson::StringRef(to_string(i.role)), a);
   v.AddMember("created_at", str(rfc3339(i.created_at)), a);
   v.AddMember("expires_at", str(rfc3339(i.expires_at)), a);
   return v;
@@ -320,15 +322,15 @@ rapidjson::Value invitation_json(const Invitation& i, rapidjson::Document::Alloc
 Response create_invitation(Context& ctx) {
   JsonBody body(ctx.request, {"email", "role"});
   std::string email = normalize_email(body.required_string("email"));
-  std::string role = body.string("role").value_or("member");
+  std::optional<Role> role = role_from_string(body.string("role").value_or("member"));
   if (!email.empty() && !valid_email(email)) {
     body.fail("email", "is not a valid e-mail address");
   }
-  if (role != "owner" && role != "admin" && role != "member") {
+  if (!role) {
     body.fail("role", "must be owner, admin or member");
   }
   body.finish();
-  if (!may_grant(ctx, role)) {
+  if (!may_grant(ctx, *role)) {
     throw ApiError{403, "forbidden", "Only an owner can invite with this role."};
   }
   // No e-mail check here (#9 item 12): "taken" would tell an admin that the
@@ -339,7 +341,7 @@ Response create_invitation(Context& ctx) {
   Invitation inv;
   inv.id = uuid_v7();
   inv.email = email;
-  inv.role = role;
+  inv.role = *role;
   int64_t now = now_ms();
   inv.created_at = format_time_ms(now);
   inv.expires_at = format_time_ms(now + static_cast<int64_t>(ctx.config.invitation_seconds) * 1000);
@@ -353,7 +355,7 @@ Response create_invitation(Context& ctx) {
   AuditEvent ev = ctx.audit_event("member.invited", "success");
   ev.target_type = "invitation";
   ev.target_id = inv.id;
-  ev.details = {{"role", role}};
+  ev.details = {{"role", to_string(*role)}};
   ctx.audit.record(tx.sql(), ev);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
@@ -393,7 +395,7 @@ Response delete_invitation(Context& ctx) {
   const std::string& id = ctx.path_param("id");  // a UUID: dispatch checked
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   std::string now = format_time_ms(now_ms());
-  std::string role;
+  Role role = Role::kMember;
   tx.sql() << "SELECT role FROM invitations WHERE tenant_id = :t AND id = :id AND accepted_at IS "
               "NULL AND revoked_at IS NULL",
       soci::use(tx.tenant_id()), soci::use(id), soci::into(role);

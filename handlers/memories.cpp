@@ -21,6 +21,7 @@
 #include "app/http/context.h"
 #include "app/http/pagination.h"
 #include "app/http/router.h"
+#include "app/log/integrity.h"
 
 namespace portcullis {
 namespace {

@@ -4,10 +4,10 @@
 #include <cctype>
 
 #include "app/auth/passwords.h"
+#include "app/auth/role_column.h"
 #include "app/crypto/hash.h"
 #include "app/db/time.h"
-#include "app/http/api_error.h"
-#include "app/http/body.h"
+#include "app/text/text.h"
 
 namespace portcullis {
 namespace {
@@ -183,7 +183,7 @@ rapidjson::Value user_json(const Account& a, rapidjson::Document::AllocatorType&
   u.AddMember("id", str(a.user_id, alloc), alloc);
   u.AddMember("email", str(a.email, alloc), alloc);
   u.AddMember("display_name", str(a.display_name, alloc), alloc);
-  u.AddMember("role", str(a.role, alloc), alloc);
+  u.AddMember("role", rapidjson::StringRef(to_string(a.role)), alloc);
   u.AddMember("mfa_enabled", a.mfa_enabled, alloc);
   return u;
 }
@@ -209,38 +209,16 @@ rapidjson::Document login_shape(const Account& a, const Session& s) {
   return d;
 }
 
-// 400 for a password the policy refuses; the message names the rule.
-void enforce_password_policy(const std::string& password,
-                             const std::vector<std::string>& context_words,
-                             const char* field,
-                             bool tenant_requires_mfa) {
+size_t min_password_code_points(bool tenant_requires_mfa) {
   // 63B §3.1.1.2: 15 for a single factor, 8 where MFA is enforced.
-  size_t min = tenant_requires_mfa ? kMinPasswordCodePointsWithMfa : kMinPasswordCodePoints;
-  switch (check_password_policy(password, context_words, min)) {
-    case PasswordProblem::kNone:
-      return;
-    case PasswordProblem::kTooShort: {
-      ApiError e = ApiError::validation_failed();
-      e.with_field(field, "must be at least " + std::to_string(min) + " characters");
-      throw e;
-    }
-    case PasswordProblem::kTooLong: {
-      ApiError e = ApiError::validation_failed();
-      e.with_field(field, "must be at most 128 characters");
-      throw e;
-    }
-    case PasswordProblem::kBlocklisted: {
-      ApiError e{400, "password_blocklisted", "This password is too common. Choose another."};
-      e.with_field(field, "is too common or too easy to guess");
-      throw e;
-    }
-    case PasswordProblem::kContextWord: {
-      ApiError e{400, "password_blocklisted",
-                 "The password must not contain your name, e-mail or organisation."};
-      e.with_field(field, "must not contain your name, e-mail or organisation name");
-      throw e;
-    }
-  }
+  return tenant_requires_mfa ? kMinPasswordCodePointsWithMfa : kMinPasswordCodePoints;
+}
+
+PasswordProblem check_account_password(const std::string& password,
+                                       const std::vector<std::string>& context_words,
+                                       bool tenant_requires_mfa) {
+  return check_password_policy(password, context_words,
+                               min_password_code_points(tenant_requires_mfa));
 }
 
 }  // namespace portcullis

@@ -10,6 +10,8 @@
 #include <rapidjson/document.h>
 #include <soci/soci.h>
 
+#include "app/auth/passwords.h"
+#include "app/auth/role.h"
 #include "app/auth/sessions.h"
 #include "app/db/tenant_tx.h"
 
@@ -19,7 +21,7 @@ struct Account {
   std::string user_id;
   std::string email;
   std::string display_name;
-  std::string role;
+  Role role = Role::kMember;
   std::string password_hash;  // never serialised
   bool mfa_enabled = false;
   bool disabled = false;
@@ -54,13 +56,15 @@ struct SessionAccount {
 std::optional<SessionAccount> find_session_with_account(soci::session& db,
                                                         const std::string& token);
 
-// The password policy of DESIGN §7 (15–128 code points, 8 where the tenant
-// requires MFA; block list; context words). Throws ApiError 400
-// (validation_failed or password_blocklisted) with the error on `field`.
-void enforce_password_policy(const std::string& password,
-                             const std::vector<std::string>& context_words,
-                             const char* field,
-                             bool tenant_requires_mfa = false);
+// The shortest password an account may have: 15 code points, 8 in a tenant
+// that requires MFA (DESIGN §7, 63B §3.1.1.2).
+[[nodiscard]] size_t min_password_code_points(bool tenant_requires_mfa);
+// The password policy of DESIGN §7 for an account (length with the minimum
+// above, at most 128 code points; block list; context words). kNone when the
+// password may be used; app/http/password_policy.h turns the rest into 400s.
+[[nodiscard]] PasswordProblem check_account_password(const std::string& password,
+                                                     const std::vector<std::string>& context_words,
+                                                     bool tenant_requires_mfa);
 
 // {"id","email","display_name","role","mfa_enabled"}
 rapidjson::Value user_json(const Account& a, rapidjson::Document::AllocatorType& alloc);

@@ -4,43 +4,21 @@
 
 #include "app/crypto/hash.h"
 #include "app/db/time.h"
-#include "app/http/api_error.h"
-#include "app/log/logger.h"
 
 namespace portcullis {
-namespace {
 
-ApiError session_expired() {
-  ApiError e{401, "session_expired", "Your session has expired. Please log in again."};
-  e.with_header("Set-Cookie", clear_session_cookie());
-  return e;
-}
-
-ApiError csrf_failed() {
-  return ApiError{403, "csrf_failed", "The request failed the cross-site request check."};
-}
-
-}  // namespace
-
-bool is_unsafe_method(const std::string& method) {
-  return method != "GET" && method != "HEAD" && method != "OPTIONS";
-}
-
-Authenticated authenticate(Db& db, const Request& request, const Config& config) {
-  auto cookie = request.cookies.find(kSessionCookie);
-  if (cookie == request.cookies.end() || cookie->second.empty()) {
-    throw ApiError::unauthenticated();
-  }
+std::optional<Authenticated> authenticate_token(Db& db,
+                                                const std::string& token,
+                                                const Config& config) {
   // A token is 43 base64url characters; anything else cannot match a row.
-  const std::string& token = cookie->second;
   if (token.size() != 43) {
-    throw session_expired();
+    return std::nullopt;
   }
   soci::session& sql = db.session();
   // One round trip: the session with its user and tenant.
   std::optional<SessionAccount> found = find_session_with_account(sql, token);
   if (!found) {
-    throw session_expired();
+    return std::nullopt;
   }
   Session& s = found->session;
   const Account& account = found->account;
@@ -52,7 +30,7 @@ Authenticated authenticate(Db& db, const Request& request, const Config& config)
               now - s.last_seen_at > static_cast<int64_t>(config.session_idle_seconds) * 1000;
   if (account.disabled || now >= s.expires_at || idle) {
     sql << "DELETE FROM sessions WHERE id = :id", soci::use(s.id);
-    throw session_expired();
+    return std::nullopt;
   }
   if (now - s.last_seen_at >= static_cast<int64_t>(config.session_touch_seconds) * 1000) {
     touch_session(sql, s.id, now);
@@ -79,32 +57,25 @@ Authenticated authenticate(Db& db, const Request& request, const Config& config)
   return out;
 }
 
-void check_origin(const Request& request, const Config& config) {
-  std::string site = request.header("sec-fetch-site");
-  if (site == "cross-site") {
-    throw csrf_failed();
+bool origin_allowed(const std::string& sec_fetch_site,
+                    const std::string& origin,
+                    const Config& config) {
+  if (sec_fetch_site == "cross-site") {
+    return false;
   }
-  std::string origin = request.header("origin");
   if (origin.empty()) {
-    return;
+    return true;
   }
   for (const std::string& allowed : config.allowed_origins) {
     if (origin == allowed) {
-      return;
+      return true;
     }
   }
-  throw csrf_failed();
+  return false;
 }
 
-void check_csrf(const Request& request, const Session& session, const Config& config) {
-  if (!is_unsafe_method(request.method)) {
-    return;
-  }
-  check_origin(request, config);
-  std::string token = request.header("x-csrf-token");
-  if (token.empty() || !constant_time_equals(token, session.csrf_token)) {
-    throw csrf_failed();
-  }
+bool csrf_token_matches(const std::string& presented, const Session& session) {
+  return !presented.empty() && constant_time_equals(presented, session.csrf_token);
 }
 
 }  // namespace portcullis

@@ -1,9 +1,12 @@
 // Authentication phase (DESIGN §3 step 3): resolves the Principal of a
-// request from the __Host-portcullis cookie, and nothing else. Headers such
-// as X-Customer-ID, X-Tenant-ID or X-User-ID, and any tenant id in a body or
-// query, play no part: the tenant comes from the session row alone.
+// request from the __Host-portcullis cookie's token, and nothing else.
+// Headers such as X-Customer-ID, X-Tenant-ID or X-User-ID, and any tenant id
+// in a body or query, play no part: the tenant comes from the session row
+// alone. These services return outcomes; app/http/auth_phase.h reads the
+// request and turns a refusal into its HTTP answer.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "app/auth/account.h"
@@ -11,7 +14,6 @@
 #include "app/auth/sessions.h"
 #include "app/config/config.h"
 #include "app/db/connection.h"
-#include "app/http/request.h"
 
 namespace portcullis {
 
@@ -21,25 +23,26 @@ struct Authenticated {
   Account account;  // the caller's user and tenant; password_hash left empty
 };
 
-// Throws ApiError:
-//  - 401 unauthenticated when there is no session cookie;
-//  - 401 session_expired (with a Set-Cookie that clears the cookie) when the
-//    cookie names no live session: unknown, revoked, past its absolute
-//    lifetime, idle too long, or its user is disabled. Dead rows are deleted.
-// Writes last_seen_at at most once per config.session_touch_seconds.
-Authenticated authenticate(Db& db, const Request& request, const Config& config);
+// The live session a cookie token names, with its user and tenant. nullopt
+// when it names none: malformed, unknown, revoked, past its absolute
+// lifetime, idle too long, or its user is disabled (dead rows are deleted).
+// Writes last_seen_at at most once per config.session_touch_seconds; turns a
+// full session of a user without MFA in a tenant that requires it into an
+// enrolment-only one.
+[[nodiscard]] std::optional<Authenticated> authenticate_token(Db& db,
+                                                              const std::string& token,
+                                                              const Config& config);
 
-// Checks for an unsafe method (POST/PUT/PATCH/DELETE) on a cookie-authenticated
-// request (DESIGN §3 step 5, API-8): an Origin, when sent, must be one of
-// config.allowed_origins; Sec-Fetch-Site, when sent, must not be cross-site;
-// X-CSRF-Token must equal the session's token (constant-time). Throws 403
-// csrf_failed.
-void check_csrf(const Request& request, const Session& session, const Config& config);
+// The Origin check (DESIGN §3 step 5, API-8), for every unsafe request, with
+// or without a session (a cross-site page must not log a victim into its
+// account): Sec-Fetch-Site, when sent, must not be cross-site; an Origin,
+// when sent, must be one of config.allowed_origins. Empty = not sent.
+[[nodiscard]] bool origin_allowed(const std::string& sec_fetch_site,
+                                  const std::string& origin,
+                                  const Config& config);
 
-// The Origin check alone, for unsafe requests without a session (login and
-// register: a cross-site page must not log a victim into its account).
-void check_origin(const Request& request, const Config& config);
-
-bool is_unsafe_method(const std::string& method);
+// The CSRF token check of a cookie-authenticated unsafe request: the
+// X-CSRF-Token sent (empty = none) equals the session's (constant-time).
+[[nodiscard]] bool csrf_token_matches(const std::string& presented, const Session& session);
 
 }  // namespace portcullis

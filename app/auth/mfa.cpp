@@ -9,6 +9,7 @@
 #include "app/crypto/keys.h"
 #include "app/crypto/random.h"
 #include "app/db/time.h"
+#include "app/log/integrity.h"
 
 namespace portcullis {
 namespace {
@@ -37,7 +38,8 @@ MfaState mfa_state(TenantTx& tx, const std::string& user_id) {
 
 std::string start_totp_enrollment(TenantTx& tx, const Config& config, const std::string& user_id) {
   std::string secret = new_totp_secret();
-  std::string blob = FieldCipher(config).encrypt(secret, secret_aad(tx, user_id));
+  std::string blob = FieldCipher(config.data_keys, config.data_key_primary)
+                         .encrypt(secret, secret_aad(tx, user_id));
   std::string now = format_time_ms(now_ms());
   tx.sql() << "UPDATE users SET totp_secret_enc = :s, totp_last_step = 0, updated_at = :u "
               "WHERE tenant_id = :t AND id = :id AND mfa_enabled = FALSE",
@@ -59,8 +61,9 @@ CodeResult check_totp_code(TenantTx& tx,
   if (!tx.sql().got_data() || ind != soci::i_ok || (enabled == 0 && !allow_pending)) {
     return CodeResult::kInvalid;
   }
-  std::string secret = decrypt_or_throw(FieldCipher(config), blob, secret_aad(tx, user_id),
-                                        "users.totp_secret_enc " + user_id);
+  std::string secret =
+      decrypt_or_throw(FieldCipher(config.data_keys, config.data_key_primary), blob,
+                       secret_aad(tx, user_id), "users.totp_secret_enc " + user_id);
   // The server's clock decides, never the client's (MFA-2).
   TotpMatch match = verify_totp(secret, code, static_cast<int64_t>(std::time(nullptr)));
   if (!match.ok) {

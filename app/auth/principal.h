@@ -5,12 +5,14 @@
 
 #include <string>
 
+#include "app/auth/role.h"
+
 namespace portcullis {
 
 struct Principal {
   std::string user_id;
   std::string tenant_id;
-  std::string role;        // owner | admin | member
+  Role role = Role::kMember;
   std::string session_id;  // public session id, never the token
   std::string auth_state;  // full | mfa_pending | enrollment_required
 };

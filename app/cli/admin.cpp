@@ -12,6 +12,7 @@
 #include "app/auth/account.h"
 #include "app/auth/mfa.h"
 #include "app/auth/passwords.h"
+#include "app/auth/role_column.h"
 #include "app/auth/sessions.h"
 #include "app/auth/throttle.h"
 #include "app/config/config.h"
@@ -19,9 +20,9 @@
 #include "app/db/connection.h"
 #include "app/db/time.h"
 #include "app/db/tx.h"
-#include "app/http/body.h"
 #include "app/log/audit.h"
 #include "app/log/logger.h"
+#include "app/text/text.h"
 
 namespace portcullis {
 namespace {
@@ -197,13 +198,13 @@ int tenant_create(const Options& o) {
 int user_create(const Options& o) {
   std::string tenant_id = get(o, "tenant");
   std::string email = normalize_email(get(o, "email"));
-  std::string role = get(o, "role").empty() ? "member" : get(o, "role");
+  std::optional<Role> role = get(o, "role").empty() ? std::optional<Role>(Role::kMember)
+                                                    : role_from_string(get(o, "role"));
   std::string display = trim_ascii(get(o, "name"));
   if (display.empty()) {
     display = email.substr(0, email.find('@'));
   }
-  if (!is_uuid(tenant_id) || !valid_email(email) ||
-      (role != "member" && role != "admin" && role != "owner")) {
+  if (!is_uuid(tenant_id) || !valid_email(email) || !role) {
     std::fprintf(stderr,
                  "portcullis: user create needs --tenant ID, a valid --email and "
                  "--role member|admin|owner\n");
@@ -237,12 +238,12 @@ int user_create(const Options& o) {
   sql << "INSERT INTO users (id, tenant_id, email, display_name, password_hash, role, created_at, "
          "updated_at) VALUES (:i, :t, :e, :d, :h, :r, :c, :u)",
       soci::use(user_id), soci::use(tenant_id), soci::use(email), soci::use(display),
-      soci::use(hash), soci::use(role), soci::use(now), soci::use(now);
+      soci::use(hash), soci::use(*role), soci::use(now), soci::use(now);
   AuditEvent ev = system_event("user.created");
   ev.tenant_id = tenant_id;
   ev.target_type = "user";
   ev.target_id = user_id;
-  ev.details.emplace_back("role", role);
+  ev.details.emplace_back("role", to_string(*role));
   Audit(*env.db).record(sql, ev);
   tx.commit();
   std::printf("user %s created in tenant %s\n", user_id.c_str(), tenant_id.c_str());

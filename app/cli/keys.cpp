@@ -21,6 +21,7 @@
 #include "app/db/tenant_tx.h"
 #include "app/db/tx.h"
 #include "app/log/audit.h"
+#include "app/log/integrity.h"
 #include "app/log/logger.h"
 
 namespace portcullis {
@@ -164,7 +165,7 @@ int keys_status(const std::map<std::string, std::string>& o) {
   if (std::optional<int> rc = open_env(o, &env)) {
     return *rc;
   }
-  const FieldCipher cipher(env.config);
+  const FieldCipher cipher(env.config.data_keys, env.config.data_key_primary);
   soci::session& sql = env.db->session();
   // column name -> key id ("" = not a v1 blob) -> rows
   std::map<std::string, std::map<std::string, long long>> counts;
@@ -437,7 +438,7 @@ int keys_reencrypt(const std::map<std::string, std::string>& o) {
   if (std::optional<int> rc = open_env(o, &env)) {
     return *rc;
   }
-  const FieldCipher cipher(env.config);
+  const FieldCipher cipher(env.config.data_keys, env.config.data_key_primary);
   const std::string prefix = std::string(kFieldBlobVersion) + "." + cipher.primary_id() + ".";
   soci::session& sql = env.db->session();
   Tally tally;

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "app/crypto/data_key.h"
+
 namespace portcullis {
 
 inline constexpr int kExitConfig = 78;  // EX_CONFIG from sysexits.h
@@ -22,11 +24,6 @@ inline constexpr int kExitConfig = 78;  // EX_CONFIG from sysexits.h
 class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
-};
-
-struct DataKey {
-  std::string id;
-  std::string key;  // 32 raw bytes
 };
 
 struct Config {

@@ -6,7 +6,6 @@
 #include <cryptopp/gcm.h>
 
 #include "app/crypto/random.h"
-#include "app/log/logger.h"
 
 namespace portcullis {
 namespace {
@@ -148,9 +147,6 @@ FieldCipher::FieldCipher(const std::vector<DataKey>& keys, const std::string& pr
   }
 }
 
-FieldCipher::FieldCipher(const Config& config)
-    : FieldCipher(config.data_keys, config.data_key_primary) {}
-
 const CryptoPP::SecByteBlock* FieldCipher::find(const std::string& id) const {
   for (const auto& [key_id, key] : keys_) {
     if (key_id == id) {
@@ -211,27 +207,26 @@ std::optional<std::string> FieldCipher::key_id_of(const std::string& blob) {
   return id;
 }
 
-std::string decrypt_or_throw(const FieldCipher& cipher,
-                             const std::string& blob,
-                             const std::string& aad,
-                             const std::string& what_for) {
-  std::optional<std::string> plaintext = cipher.decrypt(blob, aad);
-  if (plaintext) {
-    return std::move(*plaintext);
+DecryptFailure FieldCipher::diagnose(const std::string& blob) const {
+  if (!parse_blob(blob)) {
+    return DecryptFailure::kMalformed;
   }
-  // An integrity alert: tampering, a row copied elsewhere, or a key removed
-  // from the ring too early. The record names the field and the key, never
-  // the blob or any plaintext.
-  std::optional<std::string> key_id = FieldCipher::key_id_of(blob);
-  const char* reason = !parse_blob(blob)          ? "malformed"
-                       : !cipher.has_key(*key_id) ? "unknown_key"
-                                                  : "auth_failed";
-  LogRecord record;
-  record.event = "crypto.decrypt_failed";
-  record.outcome = "failure";
-  record.details = {{"what", what_for}, {"key_id", key_id.value_or("")}, {"reason", reason}};
-  log_record(Level::kCritical, record);
-  throw DecryptionError("field decryption failed: " + what_for);
+  if (!has_key(key_id_of(blob).value_or(""))) {
+    return DecryptFailure::kUnknownKey;
+  }
+  return DecryptFailure::kAuthFailed;
+}
+
+const char* to_string(DecryptFailure failure) {
+  switch (failure) {
+    case DecryptFailure::kMalformed:
+      return "malformed";
+    case DecryptFailure::kUnknownKey:
+      return "unknown_key";
+    case DecryptFailure::kAuthFailed:
+      return "auth_failed";
+  }
+  return "auth_failed";
 }
 
 }  // namespace portcullis

@@ -27,10 +27,11 @@
 //          scheme can arrive as new key ids or as "v2" without a flag day.
 //
 // decrypt() never throws on bad input (malformed text, unknown key id, wrong
-// AAD, a flipped bit): those are all nullopt. Handlers that cannot continue
-// without the plaintext call decrypt_or_throw(), which logs an integrity
-// alert (never the blob or the plaintext) and throws DecryptionError; the
-// request's error mapper turns that into a generic 500 (CRY-7).
+// AAD, a flipped bit): those are all nullopt, and diagnose() tells which.
+// Callers that cannot continue without the plaintext call decrypt_or_throw()
+// (app/log/integrity.h), which logs an integrity alert (never the blob or the
+// plaintext) and throws DecryptionError; the request's error mapper turns
+// that into a generic 500 (CRY-7). Crypto itself logs nothing.
 //
 // Thread safety: a FieldCipher is immutable after construction; its const
 // methods may be called from several threads at once.
@@ -45,7 +46,7 @@
 
 #include <cryptopp/secblock.h>
 
-#include "app/config/config.h"
+#include "app/crypto/data_key.h"
 
 namespace portcullis {
 
@@ -80,13 +81,17 @@ std::string aes256_gcm_seal(const std::string& key,
 // True for a key id PORTCULLIS_DATA_KEYS accepts: 1–32 of [A-Za-z0-9_-].
 bool valid_key_id(const std::string& id);
 
+// Why a blob did not open (FieldCipher::diagnose).
+enum class DecryptFailure { kMalformed, kUnknownKey, kAuthFailed };
+// "malformed", "unknown_key", "auth_failed": the reason an alert names.
+const char* to_string(DecryptFailure failure);
+
 class FieldCipher {
  public:
   // REQUIRES: at least one key; every id valid_key_id() and unique; every key
   // 32 bytes; primary_id names one of them. Throws std::invalid_argument
   // otherwise (load_config already enforces all of this for Config).
   FieldCipher(const std::vector<DataKey>& keys, const std::string& primary_id);
-  explicit FieldCipher(const Config& config);
 
   // Seals under the primary key with a fresh random nonce.
   // Throws std::runtime_error only if the OS CSPRNG fails.
@@ -96,6 +101,11 @@ class FieldCipher {
   // bad input, never returns partial plaintext.
   [[nodiscard]] std::optional<std::string> decrypt(const std::string& blob,
                                                    const std::string& aad) const;
+
+  // Why decrypt(blob, …) failed: a malformed blob, a key id not in the ring,
+  // or a tag that does not verify (wrong AAD, tampering). REQUIRES: decrypt()
+  // returned nullopt for this blob.
+  [[nodiscard]] DecryptFailure diagnose(const std::string& blob) const;
 
   // The key id a blob claims ("v1.<id>." prefix with a valid id), without
   // decoding or authenticating the rest: for reports and key rotation only.
@@ -114,20 +124,11 @@ class FieldCipher {
   std::string primary_id_;
 };
 
-// Thrown by decrypt_or_throw(). Its message names the purpose only, never
+// Thrown by decrypt_or_throw() (app/log/integrity.h). Its message names the purpose only, never
 // the blob or plaintext; the client sees a generic 500.
 class DecryptionError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
-
-// cipher.decrypt(), or: log a critical "crypto.decrypt_failed" record
-// (details: `what_for`, the claimed key id, and why: malformed, unknown_key
-// or auth_failed; never the blob or plaintext) and throw DecryptionError.
-// `what_for` names the field and row, e.g. "memories.content_enc <id>".
-std::string decrypt_or_throw(const FieldCipher& cipher,
-                             const std::string& blob,
-                             const std::string& aad,
-                             const std::string& what_for);
 
 }  // namespace portcullis

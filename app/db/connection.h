@@ -12,6 +12,8 @@
 
 #include <soci/soci.h>
 
+#include "app/log/transaction_hooks.h"
+
 namespace portcullis {
 
 enum class Backend { kSqlite, kPostgresql };
@@ -31,11 +33,14 @@ std::unique_ptr<soci::session> open_session(const std::string& url, const DbOpti
 // A worker's connection that heals itself: after a failure is reported with
 // mark_broken(), the next session() call reconnects (at most one attempt per
 // kRetryInterval, so a dead database is not hammered).
-class Db {
+class Db final : public TransactionHooks {
  public:
   Db(std::string url, DbOptions options);
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
+  Db(Db&&) = delete;
+  Db& operator=(Db&&) = delete;
+  ~Db() override = default;
 
   // The live session. Throws soci::soci_error when (re)connecting fails.
   soci::session& session();
@@ -57,8 +62,8 @@ class Db {
   // autocommit has already committed the statement.
   bool in_transaction() const { return in_transaction_; }
   // True if `sql` is this Db's live session.
-  bool is_session(const soci::session& sql) const { return session_.get() == &sql; }
-  void after_transaction(std::function<void(bool committed)> fn);
+  bool is_session(const soci::session& sql) const override { return session_.get() == &sql; }
+  void after_transaction(std::function<void(bool committed)> fn) override;
   void transaction_began();
   // Never throws: runs the queued work, each item guarded.
   void transaction_ended(bool committed) noexcept;

@@ -12,6 +12,7 @@
 
 #include "app/http/api_error.h"
 #include "app/http/request.h"
+#include "app/text/text.h"
 
 namespace portcullis {
 
@@ -41,12 +42,5 @@ class JsonBody {
   const rapidjson::Value* value_ = nullptr;
   std::map<std::string, std::string> errors_;
 };
-
-// Number of Unicode code points in valid UTF-8.
-size_t code_points(const std::string& utf8);
-// Trims ASCII whitespace at both ends.
-std::string trim_ascii(const std::string& s);
-// True if s contains a C0/C1 control character or DEL.
-bool has_control_chars(const std::string& s);
 
 }  // namespace portcullis

@@ -2,11 +2,11 @@
 
 #include <soci/soci.h>
 
-#include "app/auth/authenticate.h"
 #include "app/crypto/random.h"
 #include "app/db/errors.h"
 #include "app/db/time.h"
 #include "app/http/api_error.h"
+#include "app/http/auth_phase.h"
 #include "app/http/context.h"
 #include "app/http/guards.h"
 #include "app/log/logger.h"
@@ -30,16 +30,6 @@ void log_internal(const Request& request,
     r.details.emplace_back("statement", statement);
   }
   log_record(Level::kError, r);
-}
-
-Role role_of(const std::string& name) {
-  if (name == "owner") {
-    return Role::kOwner;
-  }
-  if (name == "admin") {
-    return Role::kAdmin;
-  }
-  return Role::kMember;
 }
 
 SessionState state_of(const std::string& name) {
@@ -73,7 +63,7 @@ void enforce_access(const Access& access,
     throw ApiError::forbidden();
   }
   check_csrf(request, auth.session, config);
-  if (static_cast<int>(role_of(auth.principal.role)) < static_cast<int>(access.min_role())) {
+  if (!role_at_least(auth.principal.role, access.min_role())) {
     throw ApiError::forbidden();
   }
   if (access.recent_auth()) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "app/auth/role.h"
 #include "app/http/request.h"
 #include "app/http/response.h"
 
@@ -24,8 +25,6 @@ enum SessionState : unsigned {
   kStateMfaPending = 1u << 1,
   kStateEnrollmentRequired = 1u << 2,
 };
-
-enum class Role { kMember = 0, kAdmin = 1, kOwner = 2 };
 
 // A route's access policy. The only way to make one is a named policy below,
 // and the constructor is private, so every route states its policy.

@@ -57,7 +57,7 @@ void Audit::record(soci::session& db, const AuditEvent& e) {
   std::string details = details_json(e.details);
   std::string ua = e.user_agent.substr(0, 256);
   const char* sql =
-      backend_ == Backend::kPostgresql
+      db.get_backend_name() == "postgresql"
           // Through the owner's function: the row's tenant may not be the
           // request's tenant context yet (a failed login of a known account).
           ? "SELECT portcullis_audit_insert(CAST(:id AS uuid), CAST(:ts AS timestamptz), "

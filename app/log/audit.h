@@ -13,8 +13,8 @@
 
 #include <soci/soci.h>
 
-#include "app/db/connection.h"
 #include "app/log/logger.h"
+#include "app/log/transaction_hooks.h"
 
 namespace portcullis {
 
@@ -39,9 +39,9 @@ struct AuditEvent {
 class Audit {
  public:
   // A worker's Audit: knows the Db's transactions (see above).
-  explicit Audit(Db& db) : backend_(db.backend()), db_(&db) {}
-  // Without a Db (command-line tools): the line is logged when recorded.
-  explicit Audit(Backend backend) : backend_(backend) {}
+  explicit Audit(TransactionHooks& db) : db_(&db) {}
+  // Without a Db (tests, tools): the line is logged when recorded.
+  Audit() = default;
   // Inserts the row through `db` (inside the caller's transaction) and logs
   // the line once that transaction ends (at once outside a Tx: autocommit
   // has committed it). Throws soci_error if the insert fails: an action whose
@@ -51,8 +51,7 @@ class Audit {
   void log_only(const AuditEvent& event);
 
  private:
-  Backend backend_;
-  Db* db_ = nullptr;
+  TransactionHooks* db_ = nullptr;
 };
 
 std::string details_json(const std::vector<std::pair<std::string, std::string>>& details);

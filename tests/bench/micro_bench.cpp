@@ -308,7 +308,7 @@ BENCHMARK(BM_JsonErrorWithFields);
 
 void BM_HandleRequestHealth(benchmark::State& state) {
   Db db("sqlite://:memory:", DbOptions{});
-  Audit audit(db.backend());
+  Audit audit;
   Config config;
   const Router router = build_router();
   Services services{router, db, audit, config};

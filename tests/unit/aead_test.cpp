@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "app/crypto/random.h"
+#include "app/log/integrity.h"
 
 namespace portcullis {
 namespace {

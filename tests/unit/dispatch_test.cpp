@@ -19,7 +19,7 @@ using ::testing::Not;
 
 class DispatchTest : public ::testing::Test {
  protected:
-  DispatchTest() : db_("sqlite://:memory:", DbOptions{}), audit_(Backend::kSqlite) {
+  DispatchTest() : db_("sqlite://:memory:", DbOptions{}), audit_() {
     router_ = build_router();
     router_.add("GET", "/api/v1/unit/throw", Access::kPublic, [](Context&) -> Response {
       throw std::runtime_error("SELECT password_hash FROM users -- internal");

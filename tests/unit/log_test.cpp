@@ -41,7 +41,7 @@ TEST(AuditTest, RecordWritesRowInCallersTransaction) {
   auto db = open_session("sqlite://:memory:", DbOptions{});
   migrate(*db, Backend::kSqlite,
           load_migrations(std::string(PORTCULLIS_SOURCE_DIR) + "/db/migrations", Backend::kSqlite));
-  Audit audit(Backend::kSqlite);
+  Audit audit;
   AuditEvent e;
   e.event = "test.event";
   e.outcome = "success";
