@@ -373,13 +373,15 @@ seed_tenant() {  # I: the owner of tenant I and its memories
 echo
 echo "== seeding: $tenants tenants x $memories memories through the API (POST /api/v1/memories)"
 seed_start=$(date +%s.%N)
+seed_pids=()
 for ((i = 1; i <= tenants; i++)); do
     seed_tenant "$i" &
-    if ((i % 2 == 0)); then
-        wait
+    seed_pids+=($!)
+    if ((${#seed_pids[@]} == 2 || i == tenants)); then
+        wait "${seed_pids[@]}" || true  # (a bare `wait` would wait for the servers too)
+        seed_pids=()
     fi
 done
-wait
 seed_secs=$(awk -v a="$seed_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 seeded=0
 for ((i = 1; i <= tenants; i++)); do
