@@ -637,21 +637,25 @@ SELECT id FROM memories WHERE tenant_id = '$big_tenant' ORDER BY id DESC OFFSET 
 COMMIT;
 SQL
 )
-    query() {  # BEFORE_ID
+    query() {  # BEFORE_ID [prepared]
+        if [[ ${2:-} == prepared ]]; then
+            echo "EXPLAIN (ANALYZE) EXECUTE pq('$big_tenant', '$1', 21);"
+            return
+        fi
         echo "EXPLAIN (ANALYZE) SELECT m.id, m.context_id, m.title, m.content_enc," \
             "CAST(m.tags AS TEXT), m.created_by, m.created_at, m.updated_at FROM memories m" \
             "WHERE m.tenant_id = '$big_tenant' AND m.id < '$1' ORDER BY m.id DESC LIMIT 21;"
     }
     # explain_median LABEL SETUP_SQL BEFORE_ID: 1 warm-up + 5 timed EXPLAIN ANALYZE in one
     # transaction (rolled back), as the owner under FORCE'd RLS with the tenant bound.
-    explain_median() {
-        local label=$1 setup=$2 before=$3 out=$tmp/explain-$1.txt
+    explain_median() {  # LABEL SETUP BEFORE [prepared]
+        local label=$1 setup=$2 before=$3 how=${4:-} out=$tmp/explain-$1.txt
         {
             echo "BEGIN;"
             echo "SELECT set_config('portcullis.tenant_id', '$big_tenant', true) \\g /dev/null"
             echo "$setup"
             for _ in 1 2 3 4 5 6; do
-                query "$before"
+                query "$before" "$how"
             done
             echo "ROLLBACK;"
         } | psql_as portcullis_owner portcullis -tA >"$out" 2>&1 ||
@@ -669,6 +673,14 @@ SQL
     explain_median page1_index "" "$sentinel"
     if [[ -n $page1000_before ]]; then
         explain_median page1000_index "" "$page1000_before"
+    fi
+    # The same query prepared once with the tenant as a parameter, on the generic plan the plan
+    # cache switches to after five executions (what a statement prepared once per connection
+    # gets by default; pg_probe_list sets plan_cache_mode = force_custom_plan).
+    prepared="SET LOCAL plan_cache_mode = force_generic_plan; PREPARE pq(uuid, uuid, int) AS SELECT m.id, m.context_id, m.title, m.content_enc, CAST(m.tags AS TEXT), m.created_by, m.created_at, m.updated_at FROM memories m WHERE m.tenant_id = \$1 AND m.id < \$2 ORDER BY m.id DESC LIMIT \$3;"
+    explain_median page1_generic_plan "$prepared" "$sentinel" prepared
+    if [[ -n $page1000_before ]]; then
+        explain_median page1000_generic_plan "$prepared" "$page1000_before" prepared
     fi
     explain_median page1_no_tenant_idx "DROP INDEX memories_tenant_id_idx CASCADE;" "$sentinel"
     explain_median page1_no_index_scan "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexonlyscan = off;" "$sentinel"
@@ -688,7 +700,10 @@ if [[ -x $aead_bench ]]; then
     echo "== aead_bench (Google Benchmark, 3 repetitions)"
     "$aead_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true 2>&1 |
         tee "$tmp/aead.txt" | grep -E '^BM_|^-|^Benchmark' || true
-    aead_line=$(awk '/^BM_Aes256GcmSealOpen1KiB_median/ {print $2, $3}' "$tmp/aead.txt")
+    aead_line=$(awk '/^BM_Aes256Gcm(SealOpen|Open)1KiB_median/ {
+        n = $1; sub(/^BM_Aes256Gcm/, "", n); sub(/1KiB_median$/, "", n)
+        printf "%s%s %s %s wall, %s %s CPU", sep, (n == "Open") ? "decrypt only" : "encrypt + decrypt", $2, $3, $4, $5
+        sep = "; " }' "$tmp/aead.txt")
 else
     echo "pg-bench: $aead_bench not built: AES-256-GCM figure not measured" >&2
 fi
@@ -748,8 +763,10 @@ if [[ ${BENCH_PG_SKIP_BIG:-0} != 1 ]]; then
         "${big_ms[page1_no_tenant_idx]} ms ($(ratio "${big_ms[page1_no_tenant_idx]}" "${big_ms[page1_index]}")x);" \
         "no index scan at all ${big_ms[page1_no_index_scan]} ms" \
         "($(ratio "${big_ms[page1_no_index_scan]}" "${big_ms[page1_index]}")x; seed claims 50-100x);" \
-        "page 1000 ${big_ms[page1000_index]} ms ($(ratio "${big_ms[page1000_index]}" "${big_ms[page1_index]}")x page 1)"
+        "page 1000 ${big_ms[page1000_index]} ms ($(ratio "${big_ms[page1000_index]}" "${big_ms[page1_index]}")x page 1);" \
+        "prepared once on the generic plan: page 1 ${big_ms[page1_generic_plan]} ms," \
+        "page 1000 ${big_ms[page1000_generic_plan]:-n/a} ms"
 fi
 if [[ -n $aead_line ]]; then
-    echo "AES-256-GCM encrypt + decrypt of 1 KiB (FieldCipher, median): $aead_line"
+    echo "AES-256-GCM of 1 KiB (FieldCipher, aead_bench medians): $aead_line"
 fi
