@@ -414,6 +414,35 @@ for ((i = 1; i <= tenants; i++)); do
     cursor_after_980 "$i" >"$tmp/tenant-$i/cursor50"
 done
 
+# The plan PostgreSQL picks for each tenant's page 1 and page 50 (custom plan, literals, as the
+# app's SOCI statements and pg_probe_list get): scan, planning and execution time.
+cursor_id() {  # CURSOR → the id it names (base64url of "<id>.<mac>")
+    local c=$1
+    c=$(tr '_-' '/+' <<<"$c")
+    while ((${#c} % 4)); do c+="="; done
+    base64 -d <<<"$c" 2>/dev/null | head -c 36
+}
+echo
+echo "== plans of the list query per tenant (EXPLAIN ANALYZE as the app role, tenant bound)"
+for ((i = 1; i <= tenants; i++)); do
+    t=$(jq -r .tenant.id "$tmp/tenant-$i/login.json")
+    b50=$(cursor_id "$(cat "$tmp/tenant-$i/cursor50")")
+    for page in 1 50; do
+        b=ffffffff-ffff-ffff-ffff-ffffffffffff
+        [[ $page == 50 ]] && b=$b50
+        psql_as portcullis_app portcullis -tA >"$tmp/plan.txt" 2>&1 <<SQL || true
+BEGIN;
+SELECT set_config('portcullis.tenant_id', '$t', true) \g /dev/null
+EXPLAIN ANALYZE SELECT m.id, m.context_id, m.title, m.content_enc, CAST(m.tags AS TEXT), m.created_by, m.created_at, m.updated_at FROM memories m WHERE m.tenant_id = '$t' AND m.id < '$b' ORDER BY m.id DESC LIMIT 21;
+ROLLBACK;
+SQL
+        printf '   tenant %2d page %2d: %s; %s; %s\n' "$i" "$page" \
+            "$(grep -m1 -oE '(Index|Seq|Bitmap)[A-Za-z ]* on [a-z_]+|Index Scan[A-Za-z ]* using [a-z_]+' "$tmp/plan.txt")" \
+            "$(grep -m1 -oE 'Planning Time: [0-9.]+ ms' "$tmp/plan.txt")" \
+            "$(grep -m1 -oE 'Execution Time: [0-9.]+ ms' "$tmp/plan.txt")"
+    done
+done
+
 # --- 3. the probes answer what the app answers -----------------------------------------------------
 
 same_answer() {  # LABEL PATH NAME_A NAME_B
