@@ -18,8 +18,11 @@
 #      and create BENCH_PG_MEMORIES (1000) memories each (POST /api/v1/memories, ~400-byte
 #      content, two tags; curl --parallel, 4 at a time per tenant, 2 tenants at a time); every
 #      answer must be 201.
+#      Then, for information: the list query's plan, planning and execution time per tenant for
+#      page 1 and page 50 (EXPLAIN ANALYZE as the app role).
 #   3. The probes' answers are compared with the app's (page 1, page 50 and /me, same session):
-#      byte-for-byte equal JSON bodies, or the run stops.
+#      byte-for-byte equal JSON bodies, or the run stops. Then page 1 and page 50 one request at
+#      a time (curl, 100 sequential, median time_total) on the app and on pg_probe_list.
 #   4. Round trips and statements per request: `strace -f -e trace=sendto` on the workers
 #      (libpq sends each flush with one send(); FastCGI answers go out with write()), and
 #      log_statement=all on the cluster (lines "statement:" / "execute"), over
@@ -467,6 +470,22 @@ same_answer "page 1  (limit=20)" "/api/v1/memories?limit=20" app probe_list
 same_answer "page 50 (cursor)  " "/api/v1/memories?limit=20&cursor=$(cat "$tmp/tenant-1/cursor50")" \
     app probe_list
 same_answer "/me               " "/api/v1/me" app probe_me
+
+# One request at a time (no concurrency): curl's time_total, median of 100 sequential requests
+# over one keep-alive connection, page 1 and page 50 of tenant 1, app and probe.
+seq_ms() {  # URL
+    curl -sS --max-time 60 -o /dev/null -w '%{time_total}\n' -H "Cookie: __Host-portcullis=$(cat \
+        "$tmp/tenant-1/cookie")" "$1&n=[1-100]" |
+        sort -g | awk '{v[NR] = $1} END {printf "%.2f", v[int((NR + 1) / 2)] * 1000}'
+}
+echo
+echo "== one request at a time (curl, 100 sequential, median ms), tenant 1"
+c50=$(cat "$tmp/tenant-1/cursor50")
+for name in app probe_list; do
+    printf '   %-10s page 1 %6s ms   page 50 %6s ms\n' "$name" \
+        "$(seq_ms "${base[$name]}/api/v1/memories?limit=20")" \
+        "$(seq_ms "${base[$name]}/api/v1/memories?limit=20&cursor=$c50")"
+done
 
 # --- 4. round trips and statements per request ------------------------------------------------------
 
