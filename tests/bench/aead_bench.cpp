@@ -17,9 +17,9 @@ portcullis::FieldCipher make_cipher() {
 }
 
 const std::string& aad() {
-  static const std::string a = portcullis::field_aad(
-      "memories", "content_enc", "0192a3b4-c5d6-7e8f-9a0b-1c2d3e4f5a6b",
-      "0192a3b4-c5d6-7e8f-9a0b-1c2d3e4f5a6c");
+  static const std::string a =
+      portcullis::field_aad("memories", "content_enc", "0192a3b4-c5d6-7e8f-9a0b-1c2d3e4f5a6b",
+                            "0192a3b4-c5d6-7e8f-9a0b-1c2d3e4f5a6c");
   return a;
 }
 

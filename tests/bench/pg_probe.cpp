@@ -37,6 +37,7 @@
 // Errors answer a JSON error with the product's status code (401 unauthenticated or
 // session_expired, 400 for a bad limit/cursor, 500 otherwise); the benchmark checks that every
 // answer is 200.
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -55,7 +56,6 @@
 #include <vector>
 
 #include <fcgiapp.h>
-#include <libpq-fe.h>
 #include <rapidjson/document.h>
 
 #include "app/auth/account.h"
@@ -190,7 +190,8 @@ struct Results {  // owns a round trip's results
   }
 };
 
-// --- one request -----------------------------------------------------------------------------------
+// --- one request
+// -----------------------------------------------------------------------------------
 
 struct Worker {
   portcullis::Config config;
@@ -252,16 +253,15 @@ portcullis::Response handle(Worker& w, const portcullis::Request& request) {
   acc.tenant_require_mfa = cell(a, 0, 19) != "0";
   int64_t now = portcullis::now_ms();
   bool idle_exempt = s.remember_me && s.auth_state == "full";
-  bool idle = !idle_exempt && now - s.last_seen_at >
-                                  static_cast<int64_t>(config.session_idle_seconds) * 1000;
+  bool idle = !idle_exempt &&
+              now - s.last_seen_at > static_cast<int64_t>(config.session_idle_seconds) * 1000;
   if (acc.disabled || now >= s.expires_at || idle) {
     w.pg.send("delete_session", {s.id.c_str()});
     Results done;
     done.r = w.pg.sync(1);
     throw session_expired();
   }
-  bool touch =
-      now - s.last_seen_at >= static_cast<int64_t>(config.session_touch_seconds) * 1000;
+  bool touch = now - s.last_seen_at >= static_cast<int64_t>(config.session_touch_seconds) * 1000;
   std::string touch_at = touch ? portcullis::format_time_ms(now) : "";
   if (s.auth_state == "full" && acc.tenant_require_mfa && !acc.mfa_enabled) {
     // The product downgrades the session to enrolment here (an UPDATE); the benchmark's
@@ -334,14 +334,14 @@ portcullis::Response handle(Worker& w, const portcullis::Request& request) {
     } else {
       v.AddMember("created_by", rapidjson::Value(rapidjson::kNullType), al);
     }
-    v.AddMember("created_at",
-                str(portcullis::format_time_ms(
-                    portcullis::parse_time_ms(cell(rows, i, 6)).value_or(0))),
-                al);
-    v.AddMember("updated_at",
-                str(portcullis::format_time_ms(
-                    portcullis::parse_time_ms(cell(rows, i, 7)).value_or(0))),
-                al);
+    v.AddMember(
+        "created_at",
+        str(portcullis::format_time_ms(portcullis::parse_time_ms(cell(rows, i, 6)).value_or(0))),
+        al);
+    v.AddMember(
+        "updated_at",
+        str(portcullis::format_time_ms(portcullis::parse_time_ms(cell(rows, i, 7)).value_or(0))),
+        al);
     data.PushBack(v, al);
     last_id = id;
   }
@@ -391,8 +391,8 @@ void serve_one(Worker& w, FCGX_Request& req) {
   try {
     response = handle(w, request);
   } catch (const ApiError& e) {
-    response = portcullis::json_error(e.status(), e.code(), e.message(), request.request_id,
-                                      e.fields());
+    response =
+        portcullis::json_error(e.status(), e.code(), e.message(), request.request_id, e.fields());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", kProg, e.what());
     // A broken pipeline state cannot be recovered here: stop, the benchmark sees the errors.
@@ -400,8 +400,8 @@ void serve_one(Worker& w, FCGX_Request& req) {
         PQpipelineStatus(w.pg.conn) == PQ_PIPELINE_ABORTED) {
       g_stop = 1;
     }
-    response = portcullis::json_error(500, "internal_error", "Something went wrong.",
-                                      request.request_id);
+    response =
+        portcullis::json_error(500, "internal_error", "Something went wrong.", request.request_id);
   }
   response.set_header("X-Request-Id", request.request_id);
   response.set_header("Cache-Control", "no-store");
@@ -440,8 +440,8 @@ void serve_one(Worker& w, FCGX_Request& req) {
   if (PQstatus(w.pg.conn) != CONNECTION_OK) {
     fatal(std::string("connect: ") + PQerrorMessage(w.pg.conn));
   }
-  w.pg.exec(("SET statement_timeout = " + std::to_string(w.config.db_statement_timeout_ms))
-                .c_str());
+  w.pg.exec(
+      ("SET statement_timeout = " + std::to_string(w.config.db_statement_timeout_ms)).c_str());
   w.pg.exec("SET TIME ZONE 'UTC'");
   // Statements prepared once run on PostgreSQL's plan cache, which switches to a generic plan
   // after five executions. For the page query that generic plan is wrong: with the tenant as a
