@@ -360,7 +360,8 @@ content+=" Tuesday, and that the library books are due. Gift ideas: a good kitch
 content+=" second volume of the series, or tickets for the spring concert. Keep receipts."
 
 seed_tenant() {  # I: the owner of tenant I and its memories
-    local i=$1 dir=$tmp/tenant-$i
+    local i=$1
+    local dir=$tmp/tenant-$i
     account "${base[app]}" "pg-bench-$i@example.test" "$dir"
     local body
     body=$(jq -cn --arg t "Memory of tenant $i" --arg c "$content" --arg g "tenant-$i" \
@@ -650,7 +651,6 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- 6. issue #4's figures: 1 000 000 memories, the list query with and without its index -----------
 
-big_report=()
 if [[ ${BENCH_PG_SKIP_BIG:-0} != 1 ]]; then
     echo
     echo "== $big_rows memories inserted with SQL (generate_series, as the owner; measures the" \
