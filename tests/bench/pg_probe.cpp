@@ -22,8 +22,8 @@
 //     an expired session is deleted and answers 401; last_seen_at is written when older than
 //     PORTCULLIS_SESSION_TOUCH_SECONDS (queued into the next round trip; the me probe sends
 //     it alone, as rarely as the product).
-//   - pg_probe_me answers login_shape() (the product's function: user, tenant, session,
-//     csrf_token), as GET /api/v1/me does.
+//   - pg_probe_me answers GET /api/v1/me's JSON (login_shape's fields, built here: user,
+//     tenant, session, csrf_token).
 //   - pg_probe_list, round trip 2: set_config('portcullis.tenant_id', $t, true) and the list's
 //     SELECT (same columns, same keyset WHERE/ORDER BY/LIMIT limit+1) in one pipeline sync,
 //     i.e. one implicit transaction, so the SET LOCAL binds the RLS tenant for the SELECT
@@ -58,8 +58,6 @@
 #include <fcgiapp.h>
 #include <rapidjson/document.h>
 
-#include "app/auth/account.h"
-#include "app/auth/sessions.h"
 #include "app/config/config.h"
 #include "app/crypto/aead.h"
 #include "app/crypto/hash.h"
@@ -231,31 +229,33 @@ portcullis::Response handle(Worker& w, const portcullis::Request& request) {
   if (PQntuples(a) != 1) {
     throw session_expired();
   }
-  portcullis::Session s;
-  portcullis::Account acc;
+  // The columns of portcullis_authenticate(), in its order.
+  struct {
+    std::string id, user_id, tenant_id, auth_state, csrf_token, email, display_name, role,
+        tenant_name;
+    bool remember_me = false, mfa_enabled = false, disabled = false, tenant_require_mfa = false;
+    int64_t last_seen_at = 0, expires_at = 0;
+  } s;
   s.id = cell(a, 0, 0);
   s.user_id = cell(a, 0, 1);
   s.tenant_id = cell(a, 0, 2);
   s.auth_state = cell(a, 0, 3);
   s.csrf_token = cell(a, 0, 4);
   s.remember_me = cell(a, 0, 5) != "0";
-  s.created_at = portcullis::parse_time_ms(cell(a, 0, 6)).value_or(0);
   s.last_seen_at = portcullis::parse_time_ms(cell(a, 0, 7)).value_or(0);
   s.expires_at = portcullis::parse_time_ms(cell(a, 0, 8)).value_or(0);
-  acc.user_id = s.user_id;
-  acc.tenant_id = s.tenant_id;
-  acc.email = cell(a, 0, 13);
-  acc.display_name = cell(a, 0, 14);
-  acc.role = cell(a, 0, 15);
-  acc.mfa_enabled = cell(a, 0, 16) != "0";
-  acc.disabled = cell(a, 0, 17) != "0";
-  acc.tenant_name = cell(a, 0, 18);
-  acc.tenant_require_mfa = cell(a, 0, 19) != "0";
+  s.email = cell(a, 0, 13);
+  s.display_name = cell(a, 0, 14);
+  s.role = cell(a, 0, 15);
+  s.mfa_enabled = cell(a, 0, 16) != "0";
+  s.disabled = cell(a, 0, 17) != "0";
+  s.tenant_name = cell(a, 0, 18);
+  s.tenant_require_mfa = cell(a, 0, 19) != "0";
   int64_t now = portcullis::now_ms();
   bool idle_exempt = s.remember_me && s.auth_state == "full";
   bool idle = !idle_exempt &&
               now - s.last_seen_at > static_cast<int64_t>(config.session_idle_seconds) * 1000;
-  if (acc.disabled || now >= s.expires_at || idle) {
+  if (s.disabled || now >= s.expires_at || idle) {
     w.pg.send("delete_session", {s.id.c_str()});
     Results done;
     done.r = w.pg.sync(1);
@@ -263,7 +263,7 @@ portcullis::Response handle(Worker& w, const portcullis::Request& request) {
   }
   bool touch = now - s.last_seen_at >= static_cast<int64_t>(config.session_touch_seconds) * 1000;
   std::string touch_at = touch ? portcullis::format_time_ms(now) : "";
-  if (s.auth_state == "full" && acc.tenant_require_mfa && !acc.mfa_enabled) {
+  if (s.auth_state == "full" && s.tenant_require_mfa && !s.mfa_enabled) {
     // The product downgrades the session to enrolment here (an UPDATE); the benchmark's
     // tenants do not require MFA, so the probe only refuses.
     throw ApiError{403, "mfa_enrollment_required", "Set up two-step verification first."};
@@ -358,7 +358,29 @@ portcullis::Response handle(Worker& w, const portcullis::Request& request) {
   if (s.auth_state == "mfa_pending") {
     throw ApiError::unauthenticated();
   }
-  rapidjson::Document d = portcullis::login_shape(acc, s);
+  // GET /api/v1/me's JSON (login_shape in app/auth/account.cpp), field for field.
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& al = d.GetAllocator();
+  auto str = [&](const std::string& v) {
+    return rapidjson::Value(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), al);
+  };
+  rapidjson::Value user(rapidjson::kObjectType);
+  user.AddMember("id", str(s.user_id), al);
+  user.AddMember("email", str(s.email), al);
+  user.AddMember("display_name", str(s.display_name), al);
+  user.AddMember("role", str(s.role), al);
+  user.AddMember("mfa_enabled", s.mfa_enabled, al);
+  d.AddMember("user", user, al);
+  rapidjson::Value tenant(rapidjson::kObjectType);
+  tenant.AddMember("id", str(s.tenant_id), al);
+  tenant.AddMember("name", str(s.tenant_name), al);
+  d.AddMember("tenant", tenant, al);
+  rapidjson::Value session(rapidjson::kObjectType);
+  session.AddMember("id", str(s.id), al);
+  session.AddMember("expires_at", str(portcullis::format_time_ms(s.expires_at)), al);
+  session.AddMember("remember_me", s.remember_me, al);
+  d.AddMember("session", session, al);
+  d.AddMember("csrf_token", str(s.csrf_token), al);
   return portcullis::json_ok(d);
 #endif
 }
