@@ -19,7 +19,7 @@ DEB_PACKAGES := g++ cmake ninja-build pkg-config ccache clang-format \
   libfcgi-dev libfcgi-bin libsoci-dev libpq-dev postgresql libsqlite3-dev sqlite3 \
   libcrypto++-dev libargon2-dev argon2 john-data python3-zxcvbn rapidjson-dev libboost-log-dev libsystemd-dev systemd \
   libqrencode-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev curl \
-  nginx wrk oathtool openssl procps util-linux chromium \
+  nginx wrk oathtool openssl procps util-linux chromium jq strace \
   zbar-tools librsvg2-bin
 # The e2e harness needs node and npm: Debian's own (Node 18) when no node is installed; a newer
 # node already on the machine (20+) is used as it is.
@@ -30,7 +30,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 WERROR := ON
 
-.PHONY: deps build run test bench install fmt fmt-check clean
+.PHONY: deps build run test bench bench-pg install fmt fmt-check clean
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -63,8 +63,18 @@ test: deps
 bench: deps
 	cmake -S . -B $(BENCH_BUILD_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release \
 	  -DPORTCULLIS_BUILD_BENCH=ON -DPORTCULLIS_BUILD_TESTS=OFF
-	cmake --build $(BENCH_BUILD_DIR) -j $(JOBS) --target portcullis micro_bench fcgi_hello
+	cmake --build $(BENCH_BUILD_DIR) -j $(JOBS) --target portcullis micro_bench fcgi_hello \
+	  pg_probe_list pg_probe_me aead_bench
 	bash tests/bench/run.sh "$(CURDIR)" "$(CURDIR)/$(BENCH_BUILD_DIR)"
+	bash tests/bench/pg.sh "$(CURDIR)" "$(CURDIR)/$(BENCH_BUILD_DIR)"
+
+# The PostgreSQL scenarios of `make bench` alone (tests/bench/pg.sh).
+bench-pg: deps
+	cmake -S . -B $(BENCH_BUILD_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release \
+	  -DPORTCULLIS_BUILD_BENCH=ON -DPORTCULLIS_BUILD_TESTS=OFF
+	cmake --build $(BENCH_BUILD_DIR) -j $(JOBS) --target portcullis fcgi_hello \
+	  pg_probe_list pg_probe_me aead_bench
+	bash tests/bench/pg.sh "$(CURDIR)" "$(CURDIR)/$(BENCH_BUILD_DIR)"
 
 # FHS install: binary in $(PREFIX)/bin, migrations and SPA in
 # $(PREFIX)/share/portcullis, config in /etc/portcullis, units in
