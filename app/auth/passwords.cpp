@@ -463,7 +463,7 @@ int arena_allocate(uint8_t** memory, size_t bytes) {
   const bool huge = arena.mode == Argon2Memory::kArenaHugePages;
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const size_t need = round_up(bytes, huge ? kHugePageBytes : page);
-  if (need > kMaxArenaBytes || arena.in_use) {
+  if (arena.mode == Argon2Memory::kPerHash || need > kMaxArenaBytes || arena.in_use) {
     // A stored hash with a large m (up to the 1 GiB cap): a mapping of its own, not kept.
     void* one_off = mmap(nullptr, round_up(bytes, page), PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -516,15 +516,9 @@ void arena_free(uint8_t* memory, size_t bytes) {
 // One Argon2id computation of `ctx` in the process's memory mode. verify: compare the
 // result with `expected_tag` in constant time (libargon2's argon2_verify_ctx).
 int run_argon2id(argon2_context& ctx, const uint8_t* expected_tag) {
-  const Argon2Memory mode = argon2_memory();
-  if (mode == Argon2Memory::kPerHash) {
-    ctx.allocate_cbk = nullptr;
-    ctx.free_cbk = nullptr;
-  } else {
-    t_arena.mode = mode;
-    ctx.allocate_cbk = arena_allocate;
-    ctx.free_cbk = arena_free;
-  }
+  t_arena.mode = argon2_memory();
+  ctx.allocate_cbk = arena_allocate;
+  ctx.free_cbk = arena_free;
   const int rc =
       expected_tag == nullptr
           ? argon2id_ctx(&ctx)

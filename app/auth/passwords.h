@@ -76,8 +76,9 @@ void verify_dummy(const std::string& password, const Argon2Params& params = {});
 // One Argon2id computation needs m_kib of working memory (19 MiB at the defaults).
 // Where it comes from decides both the login rate and a worker's RSS between logins:
 enum class Argon2Memory {
-  // libargon2's own malloc/free. Under the worker's mallopt(M_MMAP_THRESHOLD) that is a
-  // fresh mapping per hash: mmap, one page fault per 4 KiB page (about 4 900), munmap.
+  // A fresh mapping per hash: mmap, one page fault per 4 KiB page (about 4 900), munmap.
+  // What libargon2's malloc/free did in a worker before (its mallopt(M_MMAP_THRESHOLD) sends
+  // the 19 MiB to mmap).
   kPerHash,
   // A mapping kept per thread and reused. After each hash libargon2 has wiped it, and
   // madvise(MADV_DONTNEED) hands its pages back to the OS: RSS returns to the baseline

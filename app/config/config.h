@@ -44,6 +44,9 @@ struct Config {
   std::string registration = "open";
   std::string log_level = "info";
   int max_requests_per_worker = 10000;
+  // Where a worker's Argon2id working memory comes from (app/auth/passwords.h Argon2Memory):
+  // auto | per-hash | arena | arena-prefault | arena-hugepages.
+  std::string argon2_memory = "auto";
   int shutdown_grace_seconds = 25;
   int db_statement_timeout_ms = 5000;
   int db_busy_timeout_ms = 5000;

@@ -204,9 +204,14 @@ void serve_one(FCGX_Request& req, const Config& config, Services& services) {
 }
 
 int serve(int listen_fd, const Config& config, const Router& router) {
-  // Large transient buffers (Argon2id's 19 MiB) go to mmap and are returned
-  // to the OS after use, so a worker's RSS stays near its baseline.
+  // Large transient buffers go to mmap and are returned to the OS after use, so
+  // a worker's RSS stays near its baseline.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  // Argon2id's 19 MiB: by default a mapping kept for the worker's life, on
+  // transparent huge pages where the kernel has them, whose pages go back to
+  // the OS after each hash (DESIGN §2; the modes and their figures are in
+  // app/auth/passwords.h and tests/bench/run.sh).
+  set_argon2_memory(parse_argon2_memory(config.argon2_memory).value_or(default_argon2_memory()));
 
   Db db(config.database_url, DbOptions{config.db_statement_timeout_ms, config.db_busy_timeout_ms});
   try {
