@@ -396,6 +396,7 @@ bool contains_context_word(const std::string& password,
 constexpr size_t kHugePageBytes = size_t{2} << 20;
 
 std::atomic<int> g_memory_mode{-1};  // an Argon2Memory, or -1 for default_argon2_memory()
+std::atomic<bool> g_release_when_idle{false};
 
 size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
@@ -407,6 +408,7 @@ struct Arena {
   bool huge_aligned = false;      // made for kArenaHugePages (2 MiB aligned)
   bool huge_page_advice = false;  // MADV_HUGEPAGE accepted
   bool in_use = false;
+  bool resident = false;  // holds (wiped) pages of a hash, not yet given back
   uint64_t hashes = 0;
   Argon2Memory mode = Argon2Memory::kArena;  // of the hash running now
 
@@ -421,6 +423,7 @@ struct Arena {
     }
     base = nullptr;
     bytes = 0;
+    resident = false;
     huge_aligned = false;
     huge_page_advice = false;
   }
@@ -484,6 +487,7 @@ int arena_allocate(uint8_t** memory, size_t bytes) {
     (void)madvise(arena.base, need, MADV_POPULATE_WRITE);
   }
   arena.in_use = true;
+  arena.resident = true;
   ++arena.hashes;
   *memory = arena.base;
   return ARGON2_OK;
@@ -507,10 +511,10 @@ void arena_free(uint8_t* memory, size_t bytes) {
     munmap(memory, round_up(bytes, page));
     return;
   }
-  // The pages go back to the OS (RSS drops; the next touch gets zero-filled pages) and the
-  // mapping stays for the next hash.
-  (void)madvise(arena.base, arena.bytes, MADV_DONTNEED);
   arena.in_use = false;
+  if (!g_release_when_idle.load(std::memory_order_relaxed)) {
+    release_argon2_memory();
+  }
 }
 
 // One Argon2id computation of `ctx` in the process's memory mode. verify: compare the
@@ -528,8 +532,8 @@ int run_argon2id(argon2_context& ctx, const uint8_t* expected_tag) {
     // libargon2 returned without freeing (a lane thread it could not start): wipe and
     // release here, so the arena is never left holding password-derived memory.
     explicit_bzero(arena.base, arena.bytes);
-    (void)madvise(arena.base, arena.bytes, MADV_DONTNEED);
     arena.in_use = false;
+    release_argon2_memory();
   }
   return rc;
 }
@@ -642,6 +646,29 @@ Argon2Memory argon2_memory() {
 Argon2ArenaInfo argon2_arena_info() {
   const Arena& arena = t_arena;
   return Argon2ArenaInfo{arena.base, arena.bytes, arena.huge_page_advice, arena.hashes};
+}
+
+void set_argon2_release(Argon2Release release) {
+  g_release_when_idle.store(release == Argon2Release::kWhenIdle, std::memory_order_relaxed);
+}
+
+Argon2Release argon2_release() {
+  return g_release_when_idle.load(std::memory_order_relaxed) ? Argon2Release::kWhenIdle
+                                                             : Argon2Release::kAfterEachHash;
+}
+
+bool argon2_memory_resident() { return t_arena.resident; }
+
+bool release_argon2_memory() {
+  Arena& arena = t_arena;
+  if (!arena.resident || arena.in_use) {
+    return false;
+  }
+  // The pages go back to the OS (RSS drops; the next touch gets zero-filled pages) and the
+  // mapping stays for the next hash. libargon2 wiped them already (arena_free).
+  (void)madvise(arena.base, arena.bytes, MADV_DONTNEED);
+  arena.resident = false;
+  return true;
 }
 
 // ---- hashing -------------------------------------------------------------------------

@@ -127,6 +127,26 @@ struct Argon2ArenaInfo {
 inline constexpr size_t kMaxArenaBytes = size_t{64} << 20;
 [[nodiscard]] Argon2ArenaInfo argon2_arena_info();
 
+// When an arena's pages go back to the OS (its mapping stays either way). Process-wide; the
+// default is kAfterEachHash.
+enum class Argon2Release {
+  kAfterEachHash,  // at the end of every hash: RSS is back at the baseline between logins
+  // only when the owner calls release_argon2_memory(): a worker does once it has waited a
+  // second for its next request, so back-to-back logins reuse resident (wiped) pages with no
+  // page fault at all, and an idle worker still holds none of them.
+  kWhenIdle,
+};
+void set_argon2_release(Argon2Release release);
+[[nodiscard]] Argon2Release argon2_release();
+
+// True while the calling thread's arena holds pages of a finished hash not given back yet
+// (only under kWhenIdle). Those pages were wiped by libargon2 when the hash ended.
+[[nodiscard]] bool argon2_memory_resident();
+
+// Gives the calling thread's arena pages back to the OS (madvise MADV_DONTNEED). Returns
+// whether there were any. Never throws.
+bool release_argon2_memory();
+
 namespace internal {
 // hash_password with the given salt instead of a fresh one. For tests that compare the PHC
 // string with libargon2's own encoder and the `argon2` CLI; never for storing a password.

@@ -40,8 +40,22 @@ void set_stop_handler(bool interrupt_syscalls) {
   sigaction(SIGINT, &sa, nullptr);
 }
 
+// Argon2id pages kept after a login (Argon2Release::kWhenIdle) go back to the
+// OS once the worker has waited this long in accept() for its next request.
+constexpr unsigned kArgon2IdleReleaseSeconds = 1;
+
+// Runs only while the worker waits in FCGX_Accept_r (the alarm is armed just
+// before and cancelled just after), when no hash is running: one madvise
+// and two stores to this thread's arena, no allocation, no lock.
+void on_idle_alarm(int /*signo*/) { (void)release_argon2_memory(); }
+
 void install_worker_signals() {
   set_stop_handler(true);
+  struct sigaction idle {};
+  idle.sa_handler = on_idle_alarm;
+  sigemptyset(&idle.sa_mask);
+  idle.sa_flags = SA_RESTART;  // accept() and libfcgi's reads carry on after it
+  sigaction(SIGALRM, &idle, nullptr);
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &ignore, nullptr);
@@ -212,6 +226,8 @@ int serve(int listen_fd, const Config& config, const Router& router) {
   // the OS after each hash (DESIGN §2; the modes and their figures are in
   // app/auth/passwords.h and tests/bench/run.sh).
   set_argon2_memory(parse_argon2_memory(config.argon2_memory).value_or(default_argon2_memory()));
+  set_argon2_release(config.argon2_release == "after-hash" ? Argon2Release::kAfterEachHash
+                                                           : Argon2Release::kWhenIdle);
 
   Db db(config.database_url, DbOptions{config.db_statement_timeout_ms, config.db_busy_timeout_ms});
   try {
@@ -238,7 +254,14 @@ int serve(int listen_fd, const Config& config, const Router& router) {
   long served = 0;
   while (g_stop == 0) {
     set_stop_handler(true);
+    const bool release_later = argon2_memory_resident();
+    if (release_later) {
+      alarm(kArgon2IdleReleaseSeconds);
+    }
     int rc = FCGX_Accept_r(&req);
+    if (release_later) {
+      alarm(0);
+    }
     set_stop_handler(false);
     if (rc < 0) {
       if (g_stop != 0) {

@@ -377,15 +377,20 @@ BENCHMARK(BM_Argon2idVerify)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The same verification in each memory mode (app/auth/passwords.h Argon2Memory), one thread:
 // what the mapping, page faults and release of the 19 MiB cost on top of the computation.
+// Second argument: 0 = pages given back after each hash, 1 = kept between hashes (a worker's
+// Argon2Release::kWhenIdle under back-to-back logins).
 void BM_Argon2idVerifyMode(benchmark::State& state) {
   const auto mode = static_cast<Argon2Memory>(state.range(0));
+  const bool keep = state.range(1) != 0;
   const Argon2Memory saved = argon2_memory();
   set_argon2_memory(mode);
+  set_argon2_release(keep ? Argon2Release::kWhenIdle : Argon2Release::kAfterEachHash);
   const std::string password = kBenchPassword;
   const std::string phc = hash_password(password);
   if (!verify_password(password, phc)) {
     state.SkipWithError("verify_password gave a wrong answer");
     set_argon2_memory(saved);
+    set_argon2_release(Argon2Release::kAfterEachHash);
     return;
   }
   for (auto _ : state) {
@@ -393,14 +398,18 @@ void BM_Argon2idVerifyMode(benchmark::State& state) {
     benchmark::DoNotOptimize(ok);
   }
   set_argon2_memory(saved);
+  set_argon2_release(Argon2Release::kAfterEachHash);
+  (void)release_argon2_memory();
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.SetLabel(argon2_memory_name(mode));
+  state.SetLabel(std::string(argon2_memory_name(mode)) + (keep ? ", kept" : ", released"));
 }
 BENCHMARK(BM_Argon2idVerifyMode)
-    ->Arg(static_cast<int>(Argon2Memory::kPerHash))
-    ->Arg(static_cast<int>(Argon2Memory::kArena))
-    ->Arg(static_cast<int>(Argon2Memory::kArenaPrefault))
-    ->Arg(static_cast<int>(Argon2Memory::kArenaHugePages))
+    ->Args({static_cast<int>(Argon2Memory::kPerHash), 0})
+    ->Args({static_cast<int>(Argon2Memory::kArena), 0})
+    ->Args({static_cast<int>(Argon2Memory::kArenaPrefault), 0})
+    ->Args({static_cast<int>(Argon2Memory::kArenaHugePages), 0})
+    ->Args({static_cast<int>(Argon2Memory::kArena), 1})
+    ->Args({static_cast<int>(Argon2Memory::kArenaHugePages), 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -42,7 +42,7 @@
 #   4. Worker RSS: a fresh `portcullis serve`, 10 000 health requests (curl --parallel, 4 at a
 #      time), VmRSS of each worker before and after (goal <= 10 MiB); then BENCH_RSS_LOGINS
 #      (200) logins (4 at a time): each worker's peak RSS over its life (VmHWM, so during a
-#      login; goal <= 32 MiB) and its VmRSS after them (idle again; goal <= 10 MiB).
+#      login; goal <= 32 MiB) and its VmRSS 2 s after them (idle again; goal <= 10 MiB).
 #
 # Reports figures only; the exit status is non-zero only when the benchmark itself could not
 # run (missing tool, a server that does not start), never because of a number.
@@ -54,7 +54,8 @@
 # BENCH_CONNECTIONS (16), BENCH_WORKERS (4), BENCH_ROUNDS (1), BENCH_RSS_REQUESTS (10000),
 # BENCH_AUTH_ATTEMPTS (200), BENCH_RSS_LOGINS (200), BENCH_SKIP_MICRO=1 (step 1 runs only the
 # Argon2id benchmarks), BENCH_ARGON2_MEMORY (auto; PORTCULLIS_ARGON2_MEMORY of the server:
-# per-hash, arena, arena-prefault, arena-hugepages), BENCH_SCENARIOS (all: a comma-separated
+# per-hash, arena, arena-prefault, arena-hugepages), BENCH_ARGON2_RELEASE (idle;
+# PORTCULLIS_ARGON2_RELEASE: after-hash), BENCH_SCENARIOS (all: a comma-separated
 # subset of static,hello,health,me,login,mfa,timing,rss; e.g. login,rss).
 set -euo pipefail
 
@@ -99,6 +100,7 @@ rounds=${BENCH_ROUNDS:-1}
 auth_attempts=${BENCH_AUTH_ATTEMPTS:-200}
 rss_logins=${BENCH_RSS_LOGINS:-200}
 argon2_memory=${BENCH_ARGON2_MEMORY:-auto}
+argon2_release=${BENCH_ARGON2_RELEASE:-idle}
 scenarios=,${BENCH_SCENARIOS:-static,hello,health,me,login,mfa,timing,rss},
 want() { [[ $scenarios == *,$1,* ]]; }
 for n in "$threads" "$connections" "$workers" "$rss_requests" "$rounds" "$auth_attempts" \
@@ -366,6 +368,7 @@ PORTCULLIS_IP_THROTTLE_LIMIT=100000
 PORTCULLIS_MAX_SESSIONS_PER_USER=1000
 PORTCULLIS_LOCKOUT_THRESHOLD=100
 PORTCULLIS_ARGON2_MEMORY=$argon2_memory
+PORTCULLIS_ARGON2_RELEASE=$argon2_release
 EOF
 "$portcullis" migrate --env-file "$env_file" >"$tmp/migrate.log" 2>&1 ||
     { show_log "$tmp/migrate.log"; die "portcullis migrate failed"; }
@@ -669,7 +672,7 @@ if want rss; then
     done
     echo
     echo "== RSS: $rss_requests requests to ${url[health]} (curl, 4 in parallel), fresh master" \
-        "(Argon2id memory: $argon2_memory)"
+        "(Argon2id memory: $argon2_memory, release: $argon2_release)"
     # wrk cannot stop after a request count (its main thread sleeps the full -d), so curl sends
     # a fixed number over 4 parallel keep-alive connections; ?n=1..N only varies the URL (the
     # app ignores the query). Bodies and status codes go to a file, each code on its own line.
@@ -692,6 +695,8 @@ if want rss; then
         2>"$tmp/curl-rss-login.err" || true
     login_ok=$(grep -cx 200 "$tmp/curl-rss-login.txt" || true)
     echo "    $login_ok of $rss_logins answered 200"
+    # Under PORTCULLIS_ARGON2_RELEASE=idle a worker gives the pages back after 1 s in accept().
+    sleep 2
     for pid in $rss_workers; do
         rss_peak[$pid]=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status" \
             2>/dev/null || echo gone)
@@ -728,7 +733,7 @@ printf 'ratio me/hello      %6s   (req/s, authenticated GET /api/v1/me; goal >= 
 echo
 login_ceiling=${argon2_verify_rate:-n/a}
 echo "login throughput vs raw Argon2id (default params m=19456 KiB, t=2, p=1; server's" \
-    "Argon2id memory: $argon2_memory)"
+    "Argon2id memory: $argon2_memory, release: $argon2_release)"
 printf '  raw Argon2id verify, %d threads %10s /s   (micro_bench BM_Argon2idVerifyRaw, median)\n' \
     "$(nproc)" "$login_ceiling"
 printf '  login over the stack           %10s /s   (wrk, median; %s non-2xx/socket errors)\n' \

@@ -295,7 +295,10 @@ std::string libargon2_hash(const std::string& password,
 class Argon2MemoryTest : public ::testing::TestWithParam<Argon2Memory> {
  protected:
   void SetUp() override { set_argon2_memory(GetParam()); }
-  void TearDown() override { set_argon2_memory(default_argon2_memory()); }
+  void TearDown() override {
+    set_argon2_memory(default_argon2_memory());
+    set_argon2_release(Argon2Release::kAfterEachHash);
+  }
 };
 
 TEST_P(Argon2MemoryTest, SamePhcStringAsLibargon2ForTheSameSalt) {
@@ -368,6 +371,35 @@ TEST_P(Argon2MemoryTest, ArenaKeepsItsMappingAndReturnsItsPagesAfterEachHash) {
   EXPECT_EQ(second.bytes, first.bytes);
   EXPECT_EQ(second.hashes, first.hashes + 1);
   EXPECT_EQ(resident_pages(second.base, second.bytes), 0U);
+}
+
+TEST_P(Argon2MemoryTest, WhenIdleTheWipedPagesStayUntilReleased) {
+  set_argon2_release(Argon2Release::kWhenIdle);
+  const std::string pw = "correct-otter-lantern-47";
+  const std::string phc = hash_password(pw);
+  ASSERT_TRUE(verify_password(pw, phc));
+  const Argon2ArenaInfo info = argon2_arena_info();
+  if (GetParam() == Argon2Memory::kPerHash) {
+    // A fresh mapping per hash is unmapped at once whatever the policy.
+    EXPECT_FALSE(argon2_memory_resident());
+    EXPECT_FALSE(release_argon2_memory());
+    set_argon2_release(Argon2Release::kAfterEachHash);
+    return;
+  }
+  ASSERT_NE(info.base, nullptr);
+  EXPECT_TRUE(argon2_memory_resident());
+  EXPECT_GT(resident_pages(info.base, info.bytes), 0U);
+  // What stays resident between hashes was wiped when the hash ended.
+  const auto* bytes = static_cast<const unsigned char*>(info.base);
+  EXPECT_TRUE(
+      std::all_of(bytes, bytes + size_t{19456} * 1024, [](unsigned char b) { return b == 0; }));
+  // The next hash reuses the resident pages and still verifies.
+  EXPECT_TRUE(verify_password(pw, phc));
+  EXPECT_TRUE(release_argon2_memory());
+  EXPECT_FALSE(argon2_memory_resident());
+  EXPECT_EQ(resident_pages(info.base, info.bytes), 0U);
+  EXPECT_FALSE(release_argon2_memory());  // nothing left to give back
+  set_argon2_release(Argon2Release::kAfterEachHash);
 }
 
 TEST_P(Argon2MemoryTest, HashesBeyondTheArenaCapGetAMappingOfTheirOwn) {
