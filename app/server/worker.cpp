@@ -242,6 +242,7 @@ int serve(int listen_fd, const Config& config, const Router& router) {
   // Build the dummy Argon2id hash now, so the first unknown-e-mail login
   // costs what every later one costs.
   verify_dummy("warm-up");
+  (void)release_argon2_memory();  // idle from the start, whatever the release policy
   Audit audit(db);
   Services services{router, db, audit, config};
 
