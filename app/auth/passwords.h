@@ -4,8 +4,11 @@
 // Hashing: Argon2id through libargon2, stored as a PHC string
 //   $argon2id$v=19$m=19456,t=2,p=1$<salt, 16 B>$<tag, 32 B>
 // (unpadded standard base64, as libargon2 and the `argon2` CLI write it). The
-// salt comes from getrandom(2). Verification is libargon2's argon2id_verify,
-// which compares tags in constant time (AUTH-10).
+// salt comes from getrandom(2). This file writes and parses the PHC string
+// (byte for byte what libargon2's encoder writes and as strict as its decoder)
+// so that libargon2 can run on memory we hand it (Argon2Memory below);
+// verification is libargon2's argon2_verify_ctx, which compares tags in
+// constant time (AUTH-10).
 //
 // Policy: length in Unicode code points (15..128 by default), no composition
 // rules, no truncation; a block list of common passwords and a list of context
@@ -17,7 +20,8 @@
 // registration and at login.
 //
 // Thread safety: every function may be called from several threads; the lazily
-// built block list and dummy hash are guarded.
+// built block list and dummy hash are guarded, and each thread has its own
+// Argon2id arena.
 #pragma once
 
 #include <cstddef>
