@@ -4,8 +4,11 @@
 // Hashing: Argon2id through libargon2, stored as a PHC string
 //   $argon2id$v=19$m=19456,t=2,p=1$<salt, 16 B>$<tag, 32 B>
 // (unpadded standard base64, as libargon2 and the `argon2` CLI write it). The
-// salt comes from getrandom(2). Verification is libargon2's argon2id_verify,
-// which compares tags in constant time (AUTH-10).
+// salt comes from getrandom(2). This file writes and parses the PHC string
+// (byte for byte what libargon2's encoder writes and as strict as its decoder)
+// so that libargon2 can run on memory we hand it (Argon2Memory below);
+// verification is libargon2's argon2_verify_ctx, which compares tags in
+// constant time (AUTH-10).
 //
 // Policy: length in Unicode code points (15..128 by default), no composition
 // rules, no truncation; a block list of common passwords and a list of context
@@ -17,12 +20,15 @@
 // registration and at login.
 //
 // Thread safety: every function may be called from several threads; the lazily
-// built block list and dummy hash are guarded.
+// built block list and dummy hash are guarded, and each thread has its own
+// Argon2id arena.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace portcullis {
@@ -68,6 +74,90 @@ void verify_dummy(const std::string& password, const Argon2Params& params = {});
 // their outcome (a malformed stored hash counts too). For tests of AUTH-6 and
 // RATE-1: both login paths must add exactly one.
 [[nodiscard]] uint64_t verification_count();
+
+// ---- Argon2id working memory (DESIGN §2) ----------------------------------------
+//
+// One Argon2id computation needs m_kib of working memory (19 MiB at the defaults).
+// Where it comes from decides both the login rate and a worker's RSS between logins:
+enum class Argon2Memory {
+  // A fresh mapping per hash: mmap, one page fault per 4 KiB page (about 4 900), munmap.
+  // What libargon2's malloc/free did in a worker before (its mallopt(M_MMAP_THRESHOLD) sends
+  // the 19 MiB to mmap).
+  kPerHash,
+  // A mapping kept per thread and reused. After each hash libargon2 has wiped it, and
+  // madvise(MADV_DONTNEED) hands its pages back to the OS: RSS returns to the baseline
+  // while the mapping stays (no mmap/munmap per hash; the page faults remain). Works
+  // wherever mmap works: the fallback of the two below.
+  kArena,
+  // kArena, plus madvise(MADV_POPULATE_WRITE) before each hash, which faults every page in
+  // with one call instead of one trap per page. Falls back to kArena's faults where the
+  // kernel lacks it (before Linux 5.14).
+  kArenaPrefault,
+  // kArena on a 2 MiB aligned mapping with madvise(MADV_HUGEPAGE): with transparent huge
+  // pages on, about 10 faults of 2 MiB per hash instead of about 4 900 of 4 KiB. Where THP
+  // are off the advice is ignored and this is kArena.
+  kArenaHugePages,
+};
+
+// What the kernel offers, from /sys/kernel/mm/transparent_hugepage/enabled: true when it
+// says [always] or [madvise] (MADV_HUGEPAGE is honoured), false for [never] or no file.
+[[nodiscard]] bool transparent_huge_pages_available();
+
+// The mode `auto` stands for: kArenaHugePages where transparent_huge_pages_available(),
+// else kArena.
+[[nodiscard]] Argon2Memory default_argon2_memory();
+
+// "auto" → default_argon2_memory(); "per-hash", "arena", "arena-prefault",
+// "arena-hugepages" → that mode; anything else → nullopt.
+[[nodiscard]] std::optional<Argon2Memory> parse_argon2_memory(std::string_view name);
+[[nodiscard]] const char* argon2_memory_name(Argon2Memory mode);
+
+// The mode every later hash_password, verify_password and verify_dummy in this process
+// uses (default: default_argon2_memory()). A worker sets it once at start-up; tests and
+// benchmarks switch it to compare the modes. Whatever the mode, the PHC string and the
+// verdicts are the same.
+void set_argon2_memory(Argon2Memory mode);
+[[nodiscard]] Argon2Memory argon2_memory();
+
+// The calling thread's kept mapping (every arena mode shares it). base is null until a
+// hash in an arena mode ran on this thread. A request larger than kMaxArenaBytes gets a
+// mapping of its own, unmapped after the hash, and leaves the arena alone.
+struct Argon2ArenaInfo {
+  const void* base = nullptr;
+  size_t bytes = 0;               // length of the mapping
+  bool huge_page_advice = false;  // MADV_HUGEPAGE was accepted for it
+  uint64_t hashes = 0;            // hashes that ran in it
+};
+inline constexpr size_t kMaxArenaBytes = size_t{64} << 20;
+[[nodiscard]] Argon2ArenaInfo argon2_arena_info();
+
+// When an arena's pages go back to the OS (its mapping stays either way). Process-wide; the
+// default is kAfterEachHash.
+enum class Argon2Release {
+  kAfterEachHash,  // at the end of every hash: RSS is back at the baseline between logins
+  // only when the owner calls release_argon2_memory(): a worker does once it has waited a
+  // second for its next request, so back-to-back logins reuse resident (wiped) pages with no
+  // page fault at all, and an idle worker still holds none of them.
+  kWhenIdle,
+};
+void set_argon2_release(Argon2Release release);
+[[nodiscard]] Argon2Release argon2_release();
+
+// True while the calling thread's arena holds pages of a finished hash not given back yet
+// (only under kWhenIdle). Those pages were wiped by libargon2 when the hash ended.
+[[nodiscard]] bool argon2_memory_resident();
+
+// Gives the calling thread's arena pages back to the OS (madvise MADV_DONTNEED). Returns
+// whether there were any. Never throws.
+bool release_argon2_memory();
+
+namespace internal {
+// hash_password with the given salt instead of a fresh one. For tests that compare the PHC
+// string with libargon2's own encoder and the `argon2` CLI; never for storing a password.
+[[nodiscard]] std::string hash_password_with_salt(const std::string& password,
+                                                  const std::string& salt,
+                                                  const Argon2Params& params);
+}  // namespace internal
 
 // ---- policy (AUTH-1, AUTH-2) ---------------------------------------------------
 

@@ -298,6 +298,18 @@ Config load_config(const ConfigOptions& options) {
       cfg.log_level != "error") {
     throw ConfigError("PORTCULLIS_LOG_LEVEL must be debug, info, warning or error");
   }
+  cfg.argon2_memory = src.get_or("ARGON2_MEMORY", "auto");
+  if (cfg.argon2_memory != "auto" && cfg.argon2_memory != "per-hash" &&
+      cfg.argon2_memory != "arena" && cfg.argon2_memory != "arena-prefault" &&
+      cfg.argon2_memory != "arena-hugepages") {
+    throw ConfigError(
+        "PORTCULLIS_ARGON2_MEMORY must be auto, per-hash, arena, arena-prefault or "
+        "arena-hugepages");
+  }
+  cfg.argon2_release = src.get_or("ARGON2_RELEASE", "idle");
+  if (cfg.argon2_release != "idle" && cfg.argon2_release != "after-hash") {
+    throw ConfigError("PORTCULLIS_ARGON2_RELEASE must be idle or after-hash");
+  }
   cfg.max_requests_per_worker = static_cast<int>(parse_int(
       "MAX_REQUESTS_PER_WORKER", src.get_or("MAX_REQUESTS_PER_WORKER", "10000"), 0, 100000000));
   cfg.shutdown_grace_seconds = static_cast<int>(

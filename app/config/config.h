@@ -41,6 +41,11 @@ struct Config {
   std::string registration = "open";
   std::string log_level = "info";
   int max_requests_per_worker = 10000;
+  // Where a worker's Argon2id working memory comes from (app/auth/passwords.h Argon2Memory):
+  // auto | per-hash | arena | arena-prefault | arena-hugepages.
+  std::string argon2_memory = "auto";
+  // When those pages go back to the OS: idle (after a second without a request) | after-hash.
+  std::string argon2_release = "idle";
   int shutdown_grace_seconds = 25;
   int db_statement_timeout_ms = 5000;
   int db_busy_timeout_ms = 5000;

@@ -40,8 +40,22 @@ void set_stop_handler(bool interrupt_syscalls) {
   sigaction(SIGINT, &sa, nullptr);
 }
 
+// Argon2id pages kept after a login (Argon2Release::kWhenIdle) go back to the
+// OS once the worker has waited this long in accept() for its next request.
+constexpr unsigned kArgon2IdleReleaseSeconds = 1;
+
+// Runs only while the worker waits in FCGX_Accept_r (the alarm is armed just
+// before and cancelled just after), when no hash is running: one madvise
+// and two stores to this thread's arena, no allocation, no lock.
+void on_idle_alarm(int /*signo*/) { (void)release_argon2_memory(); }
+
 void install_worker_signals() {
   set_stop_handler(true);
+  struct sigaction idle {};
+  idle.sa_handler = on_idle_alarm;
+  sigemptyset(&idle.sa_mask);
+  idle.sa_flags = SA_RESTART;  // accept() and libfcgi's reads carry on after it
+  sigaction(SIGALRM, &idle, nullptr);
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &ignore, nullptr);
@@ -204,9 +218,16 @@ void serve_one(FCGX_Request& req, const Config& config, Services& services) {
 }
 
 int serve(int listen_fd, const Config& config, const Router& router) {
-  // Large transient buffers (Argon2id's 19 MiB) go to mmap and are returned
-  // to the OS after use, so a worker's RSS stays near its baseline.
+  // Large transient buffers go to mmap and are returned to the OS after use, so
+  // a worker's RSS stays near its baseline.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  // Argon2id's 19 MiB: by default a mapping kept for the worker's life, on
+  // transparent huge pages where the kernel has them, whose pages go back to
+  // the OS after each hash (DESIGN §2; the modes and their figures are in
+  // app/auth/passwords.h and tests/bench/run.sh).
+  set_argon2_memory(parse_argon2_memory(config.argon2_memory).value_or(default_argon2_memory()));
+  set_argon2_release(config.argon2_release == "after-hash" ? Argon2Release::kAfterEachHash
+                                                           : Argon2Release::kWhenIdle);
 
   Db db(config.database_url, DbOptions{config.db_statement_timeout_ms, config.db_busy_timeout_ms});
   try {
@@ -221,6 +242,7 @@ int serve(int listen_fd, const Config& config, const Router& router) {
   // Build the dummy Argon2id hash now, so the first unknown-e-mail login
   // costs what every later one costs.
   verify_dummy("warm-up");
+  (void)release_argon2_memory();  // idle from the start, whatever the release policy
   Audit audit(db);
   Services services{router, db, audit, config};
 
@@ -233,7 +255,14 @@ int serve(int listen_fd, const Config& config, const Router& router) {
   long served = 0;
   while (g_stop == 0) {
     set_stop_handler(true);
+    const bool release_later = argon2_memory_resident();
+    if (release_later) {
+      alarm(kArgon2IdleReleaseSeconds);
+    }
     int rc = FCGX_Accept_r(&req);
+    if (release_later) {
+      alarm(0);
+    }
     set_stop_handler(false);
     if (rc < 0) {
       if (g_stop != 0) {

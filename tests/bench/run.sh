@@ -8,8 +8,10 @@
 # -DPORTCULLIS_BUILD_BENCH=ON.
 #
 #   1. micro_bench (Google Benchmark), 3 repetitions, aggregates only; among them
-#      BM_Argon2idVerify, one verify_password() at the default Argon2id parameters on one thread
-#      (its median is the raw verification rate used below).
+#      BM_Argon2idVerifyMode/<mode>, one verify_password() at the default Argon2id parameters on
+#      one thread in each memory mode (app/auth/passwords.h Argon2Memory), and
+#      BM_Argon2idVerifyRaw, libargon2's argon2id_verify on `nproc` threads at once with its
+#      memory resident (its median items_per_second is the raw verify rate used below).
 #   2. wrk against the real stack on 127.0.0.1, one 2 s warm-up and one 10 s run each
 #      (-t2 -c16 --latency; BENCH_ROUNDS=N: N runs each, taking turns, medians reported), all
 #      behind the nginx dev config (nginx/render-dev.sh, with the auth limit_req raised to
@@ -21,7 +23,7 @@
 #        login   POST /api/v1/auth/login, JSON body, the right password (resets the lockout
 #                counter; the app's per-IP throttle and session cap are raised in the env file)
 #      and the ratios health/hello and me/hello (goal >= 0.5), hello/static, and
-#      login/(Argon2id verify rate x min(workers, nproc)) (goal >= 0.9).
+#      login/(raw Argon2id verify rate on nproc threads) (goal >= 0.9).
 #  2b. Login with MFA: 3 accounts with TOTP on (register, login, totp/setup, totp/enable with
 #      an oathtool code → 10 backup codes each), then 30 two-step logins through nginx, one
 #      after the other (POST /api/v1/auth/login → mfa_required + MFA-pending cookie, then
@@ -38,7 +40,9 @@
 #      5 %). PORTCULLIS_LOCKOUT_THRESHOLD=100 and each e-mail gets at most 50 attempts, so every
 #      attempt should answer 401 (checked and reported, never hidden).
 #   4. Worker RSS: a fresh `portcullis serve`, 10 000 health requests (curl --parallel, 4 at a
-#      time), VmRSS of each worker before and after (goal <= 10 MiB).
+#      time), VmRSS of each worker before and after (goal <= 10 MiB); then BENCH_RSS_LOGINS
+#      (200) logins (4 at a time): each worker's peak RSS over its life (VmHWM, so during a
+#      login; goal <= 32 MiB) and its VmRSS 2 s after them (idle again; goal <= 10 MiB).
 #
 # Reports figures only; the exit status is non-zero only when the benchmark itself could not
 # run (missing tool, a server that does not start), never because of a number.
@@ -48,7 +52,11 @@
 #
 # Knobs (environment): BENCH_DURATION (10s), BENCH_WARMUP (2s), BENCH_THREADS (2),
 # BENCH_CONNECTIONS (16), BENCH_WORKERS (4), BENCH_ROUNDS (1), BENCH_RSS_REQUESTS (10000),
-# BENCH_AUTH_ATTEMPTS (200), BENCH_SKIP_MICRO=1 (step 1 runs only the Argon2id benchmarks).
+# BENCH_AUTH_ATTEMPTS (200), BENCH_RSS_LOGINS (200), BENCH_SKIP_MICRO=1 (step 1 runs only the
+# Argon2id benchmarks), BENCH_ARGON2_MEMORY (auto; PORTCULLIS_ARGON2_MEMORY of the server:
+# per-hash, arena, arena-prefault, arena-hugepages), BENCH_ARGON2_RELEASE (idle;
+# PORTCULLIS_ARGON2_RELEASE: after-hash), BENCH_SCENARIOS (all: a comma-separated
+# subset of static,hello,health,me,login,mfa,timing,rss; e.g. login,rss).
 set -euo pipefail
 
 die() {
@@ -90,9 +98,17 @@ workers=${BENCH_WORKERS:-4}
 rss_requests=${BENCH_RSS_REQUESTS:-10000}
 rounds=${BENCH_ROUNDS:-1}
 auth_attempts=${BENCH_AUTH_ATTEMPTS:-200}
-for n in "$threads" "$connections" "$workers" "$rss_requests" "$rounds" "$auth_attempts"; do
+rss_logins=${BENCH_RSS_LOGINS:-200}
+argon2_memory=${BENCH_ARGON2_MEMORY:-auto}
+argon2_release=${BENCH_ARGON2_RELEASE:-idle}
+scenarios=,${BENCH_SCENARIOS:-static,hello,health,me,login,mfa,timing,rss},
+want() { [[ $scenarios == *,$1,* ]]; }
+for n in "$threads" "$connections" "$workers" "$rss_requests" "$rounds" "$auth_attempts" \
+    "$rss_logins"; do
     [[ $n =~ ^[1-9][0-9]*$ ]] || die "BENCH_* counts must be positive integers: $n"
 done
+# Scenarios left out of BENCH_SCENARIOS send nothing.
+want timing || auth_attempts=0
 
 # The app reads PORTCULLIS_* from the environment before its env file: run it on ours only.
 while read -r var; do
@@ -326,19 +342,15 @@ if [[ ${BENCH_SKIP_MICRO:-0} == 1 ]]; then
 fi
 "$micro_bench" "${micro_args[@]}"
 
-# Median wall-clock time of one BM_Argon2idVerify iteration → verifications per second on one
-# thread (empty if the benchmark did not run). JSON, not CSV: the CSV reporter aborts when the
-# benchmarks have different counters. Google Benchmark writes one "key": value per line, and
-# in each run "name" comes before "real_time" and "time_unit".
+# The median items_per_second of BM_Argon2idVerifyRaw (all nproc threads together) → the raw
+# verifications per second of this machine (empty if the benchmark did not run). JSON, not
+# CSV: the CSV reporter aborts when the benchmarks have different counters. Google Benchmark
+# writes one "key": value per line, "name" first in each run.
 argon2_verify_rate=$(awk '
     /"name":/ { name = $2; gsub(/[",]/, "", name) }
-    name ~ /^BM_Argon2idVerify(\/real_time)?_median$/ && /"real_time":/ { t = $2 + 0 }
-    name ~ /^BM_Argon2idVerify(\/real_time)?_median$/ && /"time_unit":/ {
-        u = $2; gsub(/[",]/, "", u)
-        s = (u == "ns") ? 1e-9 : (u == "us") ? 1e-6 : (u == "ms") ? 1e-3 : 1
-        if (t > 0) printf "%.2f", 1 / (t * s)
-        exit }' "$tmp/micro.json")
-[[ -n $argon2_verify_rate ]] || echo "bench: no BM_Argon2idVerify median in micro_bench's output" >&2
+    name ~ /^BM_Argon2idVerifyRaw.*_median$/ && /"items_per_second":/ {
+        v = $2; gsub(/,/, "", v); printf "%.2f", v + 0; exit }' "$tmp/micro.json")
+[[ -n $argon2_verify_rate ]] || echo "bench: no BM_Argon2idVerifyRaw median in micro_bench's output" >&2
 
 # --- 2. the stack under wrk ----------------------------------------------------------------------
 
@@ -355,6 +367,8 @@ PORTCULLIS_MIGRATIONS_DIR=$repo/db/migrations
 PORTCULLIS_IP_THROTTLE_LIMIT=100000
 PORTCULLIS_MAX_SESSIONS_PER_USER=1000
 PORTCULLIS_LOCKOUT_THRESHOLD=100
+PORTCULLIS_ARGON2_MEMORY=$argon2_memory
+PORTCULLIS_ARGON2_RELEASE=$argon2_release
 EOF
 "$portcullis" migrate --env-file "$env_file" >"$tmp/migrate.log" 2>&1 ||
     { show_log "$tmp/migrate.log"; die "portcullis migrate failed"; }
@@ -446,13 +460,34 @@ echo
 echo "== stack: nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), $(nproc) CPU(s), $workers workers;" \
     "wrk -t$threads -c$connections -d$duration --latency, $rounds run(s) per target after one" \
     "$warmup warm-up each"
-targets=(static hello health me login)
-for name in "${targets[@]}"; do
+targets=()
+for name in static hello health me login; do
+    if want "$name"; then
+        targets+=("$name")
+    fi
+done
+for name in "${targets[@]+"${targets[@]}"}"; do
     run_wrk "$name" "$warmup" >/dev/null
 done
+# The raw Argon2id rate again right after each login run (BM_Argon2idVerifyRaw, nproc threads,
+# about 3 s): the machine's load drifts, so each login run is divided by the raw rate measured
+# next to it, and the report gives the median of those per-run ratios.
+raw_next_to_login=''
+login_raw_ratios=''
 for ((round = 1; round <= rounds; round++)); do
-    for name in "${targets[@]}"; do
+    for name in "${targets[@]+"${targets[@]}"}"; do
         measure "$name" "$round"
+        if [[ $name == login ]]; then
+            "$micro_bench" --benchmark_filter='^BM_Argon2idVerifyRaw' --benchmark_min_time=3 \
+                --benchmark_format=json >"$tmp/raw-$round.json" 2>/dev/null || true
+            r=$(awk '/"items_per_second":/ { v = $2; gsub(/,/, "", v); printf "%.2f", v; exit }' \
+                "$tmp/raw-$round.json")
+            if [[ -n $r ]]; then
+                echo "    raw Argon2id verify right after: $r /s"
+                raw_next_to_login+=" $r"
+                login_raw_ratios+=" $(ratio "${rps[login]##* }" "$r")"
+            fi
+        fi
     done
 done
 stop_pid "$hello_nginx_pid"
@@ -499,6 +534,7 @@ api_post_session() {
 }
 
 mfa_accounts=3
+want mfa || mfa_accounts=0
 mfa_codes=()  # "email code", one per round trip
 for ((i = 1; i <= mfa_accounts; i++)); do
     email=bench-mfa-$i@example.test
@@ -633,38 +669,59 @@ if [[ -s $tmp/timing.err ]]; then
     sed 's/^/    curl: /' "$tmp/timing.err" | head -n 5
 fi
 
-# --- 3. worker RSS after N requests, on a fresh master -------------------------------------------
+# --- 4. worker RSS after N requests and during logins, on a fresh master ------------------------
 
 # A fresh master, so each worker has served only its share of these requests (the wrk runs above
 # went through several max_requests_per_worker recycles).
 stop_pid "$serve_pid"
-start_serve
-rss_workers=$(wait_children "$serve_pid" "$workers")
-wait_ready "${url[health]}" "$serve_pid" "$tmp/serve.log"
-# Each worker makes its dummy Argon2id hash at start-up (19 MiB for tens of ms): let them all
-# finish it, so "after start" is the idle baseline and not a worker caught mid-hash.
-sleep 1
-declare -A rss_before rss_after
-for pid in $rss_workers; do
-    rss_before[$pid]=$(rss_mib "$pid")
-done
-echo
-echo "== RSS: $rss_requests requests to ${url[health]} (curl, 4 in parallel), fresh master"
-# wrk cannot stop after a request count (its main thread sleeps the full -d), so curl sends a
-# fixed number over 4 parallel keep-alive connections; ?n=1..N only varies the URL (the app
-# ignores the query). Bodies and status codes go to a file, each code on its own line.
-rss_start=$(date +%s.%N)
-timeout 120 curl -sS --parallel --parallel-max 4 --max-time 10 -w '\n%{http_code}\n' \
-    "${url[health]}?n=[1-$rss_requests]" >"$tmp/curl-rss.txt" 2>"$tmp/curl-rss.err" || true
-rss_secs=$(awk -v a="$rss_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
-rss_ok=$(grep -cx 200 "$tmp/curl-rss.txt" || true)
-echo "    $rss_ok of $rss_requests answered 200 in ${rss_secs}s"
-for pid in $rss_workers; do
-    rss_after[$pid]=$(rss_mib "$pid")
-done
-master_rss=$(rss_mib "$serve_pid")
+declare -A rss_before rss_after rss_peak rss_after_logins
+rss_workers='' rss_ok=n/a login_ok=n/a master_rss=n/a
+if want rss; then
+    start_serve
+    rss_workers=$(wait_children "$serve_pid" "$workers")
+    wait_ready "${url[health]}" "$serve_pid" "$tmp/serve.log"
+    # Each worker makes its dummy Argon2id hash at start-up (19 MiB for tens of ms): let them
+    # all finish it, so "after start" is the idle baseline and not a worker caught mid-hash.
+    sleep 1
+    for pid in $rss_workers; do
+        rss_before[$pid]=$(rss_mib "$pid")
+    done
+    echo
+    echo "== RSS: $rss_requests requests to ${url[health]} (curl, 4 in parallel), fresh master" \
+        "(Argon2id memory: $argon2_memory, release: $argon2_release)"
+    # wrk cannot stop after a request count (its main thread sleeps the full -d), so curl sends
+    # a fixed number over 4 parallel keep-alive connections; ?n=1..N only varies the URL (the
+    # app ignores the query). Bodies and status codes go to a file, each code on its own line.
+    rss_start=$(date +%s.%N)
+    timeout 120 curl -sS --parallel --parallel-max 4 --max-time 10 -w '\n%{http_code}\n' \
+        "${url[health]}?n=[1-$rss_requests]" >"$tmp/curl-rss.txt" 2>"$tmp/curl-rss.err" || true
+    rss_secs=$(awk -v a="$rss_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+    rss_ok=$(grep -cx 200 "$tmp/curl-rss.txt" || true)
+    echo "    $rss_ok of $rss_requests answered 200 in ${rss_secs}s"
+    for pid in $rss_workers; do
+        rss_after[$pid]=$(rss_mib "$pid")
+    done
+    # Then logins: the peak RSS of each worker (VmHWM: the most it ever had resident, so its
+    # RSS during a login) and its RSS once they are over.
+    echo "== RSS: $rss_logins logins (curl, 4 in parallel) on the same workers"
+    timeout 300 curl -sS --parallel --parallel-max 4 --max-time 10 -w '\n%{http_code}\n' \
+        -H 'Content-Type: application/json' \
+        --data-raw "{\"email\":\"bench@example.test\",\"password\":\"$bench_password\"}" \
+        "$app_base/api/v1/auth/login?n=[1-$rss_logins]" >"$tmp/curl-rss-login.txt" \
+        2>"$tmp/curl-rss-login.err" || true
+    login_ok=$(grep -cx 200 "$tmp/curl-rss-login.txt" || true)
+    echo "    $login_ok of $rss_logins answered 200"
+    # Under PORTCULLIS_ARGON2_RELEASE=idle a worker gives the pages back after 1 s in accept().
+    sleep 2
+    for pid in $rss_workers; do
+        rss_peak[$pid]=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status" \
+            2>/dev/null || echo gone)
+        rss_after_logins[$pid]=$(rss_mib "$pid")
+    done
+    master_rss=$(rss_mib "$serve_pid")
+    stop_pid "$serve_pid"
+fi
 stop_pid "$nginx_pid"
-stop_pid "$serve_pid"
 
 # --- report --------------------------------------------------------------------------------------
 
@@ -673,7 +730,7 @@ echo "== results: median of $rounds run(s) of $duration per target (p50/p99: wrk
     "percentiles; requests and errors: totals; errors = non-2xx/3xx + socket errors)"
 printf '%-8s %12s %10s %10s %10s %8s\n' target req/s p50_ms p99_ms requests errors
 declare -A rps_median
-for name in "${targets[@]}"; do
+for name in "${targets[@]+"${targets[@]}"}"; do
     # shellcheck disable=SC2086  # the lists are space-separated numbers
     rps_median[$name]=$(median ${rps[$name]})
     # shellcheck disable=SC2086
@@ -683,26 +740,30 @@ for name in "${targets[@]}"; do
 done
 echo
 printf 'ratio health/hello  %6s   (req/s; goal >= 0.5)\n' \
-    "$(ratio "${rps_median[health]}" "${rps_median[hello]}")"
+    "$(ratio "${rps_median[health]:-n/a}" "${rps_median[hello]:-n/a}")"
 printf 'ratio hello/static  %6s   (req/s)\n' \
-    "$(ratio "${rps_median[hello]}" "${rps_median[static]}")"
+    "$(ratio "${rps_median[hello]:-n/a}" "${rps_median[static]:-n/a}")"
 printf 'ratio me/hello      %6s   (req/s, authenticated GET /api/v1/me; goal >= 0.5)\n' \
-    "$(ratio "${rps_median[me]}" "${rps_median[hello]}")"
+    "$(ratio "${rps_median[me]:-n/a}" "${rps_median[hello]:-n/a}")"
 
 echo
-nproc=$(nproc)
-cores=$((workers < nproc ? workers : nproc))
-login_ceiling=$(awk -v r="${argon2_verify_rate:-0}" -v c="$cores" \
-    'BEGIN { if (r > 0) printf "%.2f", r * c; else print "n/a" }')
-echo "login throughput vs raw Argon2id (default params m=19456 KiB, t=2, p=1)"
-printf '  Argon2id verify, one thread    %10s /s   (micro_bench BM_Argon2idVerify, median)\n' \
-    "${argon2_verify_rate:-n/a}"
-printf '  ceiling, x %d core(s)           %10s /s   (cores = min(%d workers, %d CPUs))\n' \
-    "$cores" "$login_ceiling" "$workers" "$nproc"
+login_ceiling=${argon2_verify_rate:-n/a}
+echo "login throughput vs raw Argon2id (default params m=19456 KiB, t=2, p=1; server's" \
+    "Argon2id memory: $argon2_memory, release: $argon2_release)"
+printf '  raw Argon2id verify, %d threads %10s /s   (micro_bench BM_Argon2idVerifyRaw, median)\n' \
+    "$(nproc)" "$login_ceiling"
 printf '  login over the stack           %10s /s   (wrk, median; %s non-2xx/socket errors)\n' \
-    "${rps_median[login]}" "${errors[login]}"
-printf '  ratio login/ceiling            %10s      (goal >= 0.9)\n' \
-    "$(ratio "${rps_median[login]}" "$login_ceiling")"
+    "${rps_median[login]:-n/a}" "${errors[login]:-n/a}"
+printf '  ratio login/raw                %10s      (goal >= 0.9)\n' \
+    "$(ratio "${rps_median[login]:-n/a}" "$login_ceiling")"
+if [[ -n $login_raw_ratios ]]; then
+    # shellcheck disable=SC2086  # space-separated numbers
+    printf '  raw verify next to each run    %10s /s   (median; runs:%s)\n' \
+        "$(median $raw_next_to_login)" "$raw_next_to_login"
+    # shellcheck disable=SC2086
+    printf '  ratio login/raw, per run       %10s      (median; runs:%s; goal >= 0.9)\n' \
+        "$(median $login_raw_ratios)" "$login_raw_ratios"
+fi
 
 echo
 echo "login with MFA through nginx (password, then a backup code; sequential, curl time_total)"
@@ -714,7 +775,7 @@ printf '  plain password logins/s        %10s /s   (median %s ms per login, same
     "$plain_rate" "$(median ${plain_ms:-0})" "$plain_ok" "$mfa_trips"
 printf '  ratio mfa/plain, sequential    %10s\n' "$(ratio "$mfa_rate" "$plain_rate")"
 printf '  ratio mfa/wrk login            %10s      (wrk: %s connections at once, not like for like)\n' \
-    "$(ratio "$mfa_rate" "${rps_median[login]}")" "$connections"
+    "$(ratio "$mfa_rate" "${rps_median[login]:-n/a}")" "$connections"
 
 echo
 echo "login time, wrong password, known vs unknown e-mail (AUTH-6; sequential, curl time_total)"
@@ -735,12 +796,19 @@ else
     echo "  NOT every measured attempt answered 401: the medians mix in other answers (see above)"
 fi
 echo
-echo "worker RSS (VmRSS, MiB), fresh master, before and after $rss_requests health requests" \
-    "($rss_ok answered 200); goal <= 10 MiB per worker"
-printf '%-10s %12s %12s\n' worker_pid after_start "after_$rss_requests"
-max_rss=0
+echo "worker RSS (MiB), fresh master: VmRSS after start, after $rss_requests health requests" \
+    "($rss_ok answered 200), peak VmHWM and VmRSS after $rss_logins logins ($login_ok answered" \
+    "200); goal <= 10 MiB idle, <= 32 MiB during a login"
+printf '%-10s %12s %12s %12s %12s\n' worker_pid after_start "after_$rss_requests" peak_login \
+    after_logins
+max_rss=0 max_peak=0
 for pid in $rss_workers; do
-    printf '%-10s %12s %12s\n' "$pid" "${rss_before[$pid]}" "${rss_after[$pid]}"
-    max_rss=$(awk -v a="$max_rss" -v b="${rss_after[$pid]}" 'BEGIN {print (b + 0 > a + 0) ? b : a}')
+    printf '%-10s %12s %12s %12s %12s\n' "$pid" "${rss_before[$pid]}" "${rss_after[$pid]}" \
+        "${rss_peak[$pid]}" "${rss_after_logins[$pid]}"
+    for v in "${rss_after[$pid]}" "${rss_after_logins[$pid]}"; do
+        max_rss=$(awk -v a="$max_rss" -v b="$v" 'BEGIN {print (b + 0 > a + 0) ? b : a}')
+    done
+    max_peak=$(awk -v a="$max_peak" -v b="${rss_peak[$pid]}" 'BEGIN {print (b + 0 > a + 0) ? b : a}')
 done
-printf 'max worker RSS %s MiB (master %s MiB)\n' "$max_rss" "$master_rss"
+printf 'max worker RSS idle %s MiB, peak %s MiB (master %s MiB)\n' "$max_rss" "$max_peak" \
+    "$master_rss"

@@ -3,17 +3,22 @@
 // independent oracle for the PHC strings (DESIGN §11).
 #include "app/auth/passwords.h"
 
+#include <sys/mman.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include <argon2.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -256,6 +261,185 @@ TEST(PasswordHashTest, AUTH3_NeedsRehashWhenAnyParameterDiffers) {
   EXPECT_TRUE(needs_rehash("$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$" + std::string(43, 'A')));
   EXPECT_TRUE(needs_rehash("$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQxNmJ5dGVzIQ$" +
                            std::string(22, 'A')));
+}
+
+// ---- where the 19 MiB live (DESIGN §2, issue #10 item 5) ----------------------------
+
+// Resident pages of [base, base + bytes), by mincore(2).
+size_t resident_pages(const void* base, size_t bytes) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> vec((bytes + page - 1) / page);
+  if (mincore(const_cast<void*>(base), bytes, vec.data()) != 0) {
+    ADD_FAILURE() << "mincore failed";
+    return SIZE_MAX;
+  }
+  return static_cast<size_t>(
+      std::count_if(vec.begin(), vec.end(), [](unsigned char v) { return (v & 1U) != 0; }));
+}
+
+// The PHC string libargon2's own encoder makes (the path every earlier hash took).
+std::string libargon2_hash(const std::string& password,
+                           const std::string& salt,
+                           const Argon2Params& params) {
+  std::string encoded(argon2_encodedlen(params.t, params.m_kib, params.p,
+                                        static_cast<uint32_t>(salt.size()), 32, Argon2_id),
+                      '\0');
+  EXPECT_EQ(
+      argon2id_hash_encoded(params.t, params.m_kib, params.p, password.data(), password.size(),
+                            salt.data(), salt.size(), 32, encoded.data(), encoded.size()),
+      ARGON2_OK);
+  encoded.resize(std::strlen(encoded.c_str()));
+  return encoded;
+}
+
+class Argon2MemoryTest : public ::testing::TestWithParam<Argon2Memory> {
+ protected:
+  void SetUp() override { set_argon2_memory(GetParam()); }
+  void TearDown() override {
+    set_argon2_memory(default_argon2_memory());
+    set_argon2_release(Argon2Release::kAfterEachHash);
+  }
+};
+
+TEST_P(Argon2MemoryTest, SamePhcStringAsLibargon2ForTheSameSalt) {
+  ASSERT_EQ(argon2_memory(), GetParam());
+  const std::string pw = "saffron heron over quiet docks";
+  // Salts with NUL bytes and every base64 tail length (16, 17, 18 bytes).
+  const std::vector<std::string> salts = {std::string(16, '\0'), random_bytes(16), random_bytes(17),
+                                          random_bytes(18)};
+  const std::vector<Argon2Params> params = {Argon2Params{},
+                                            Argon2Params{.m_kib = 12288, .t = 3, .p = 1},
+                                            Argon2Params{.m_kib = 4096, .t = 1, .p = 2}};
+  for (const Argon2Params& p : params) {
+    for (const std::string& salt : salts) {
+      SCOPED_TRACE(std::to_string(p.m_kib) + "/" + std::to_string(salt.size()));
+      const std::string ours = internal::hash_password_with_salt(pw, salt, p);
+      EXPECT_EQ(ours, libargon2_hash(pw, salt, p));
+      EXPECT_TRUE(verify_password(pw, ours));
+      EXPECT_FALSE(verify_password(pw + ".", ours));
+      // And libargon2's own verifier agrees with our string.
+      EXPECT_EQ(argon2id_verify(ours.c_str(), pw.data(), pw.size()), ARGON2_OK);
+    }
+  }
+}
+
+TEST_P(Argon2MemoryTest, VerifiesCliHashesAndRefusesTheirNeighbours) {
+  const std::string pw = "tangerine walrus on a unicycle";
+  for (const char* args :
+       {"-id -t 2 -k 19456 -p 1", "-id -t 2 -k 19456 -p 1 -v 10", "-id -t 1 -k 8192 -p 4"}) {
+    SCOPED_TRACE(args);
+    const std::string cli = cli_hash(pw, kCliSalt, args);
+    EXPECT_TRUE(verify_password(pw, cli));
+    EXPECT_FALSE(verify_password(pw + "!", cli));
+    // A changed last tag character: a different 32-byte tag (or a non-canonical encoding).
+    std::string tampered = cli;
+    tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(verify_password(pw, tampered));
+  }
+  // libargon2 refuses non-minimal numbers and non-zero base64 padding bits; so do we.
+  const std::string good = cli_hash(pw, kCliSalt, "-id -t 2 -k 19456 -p 1");
+  std::string leading_zero = good;
+  leading_zero.replace(leading_zero.find("m=19456"), 7, "m=019456");
+  EXPECT_FALSE(verify_password(pw, leading_zero));
+  EXPECT_NE(argon2id_verify(leading_zero.c_str(), pw.data(), pw.size()), ARGON2_OK);
+}
+
+TEST_P(Argon2MemoryTest, ArenaKeepsItsMappingAndReturnsItsPagesAfterEachHash) {
+  const Argon2ArenaInfo before = argon2_arena_info();
+  const std::string pw = "correct-otter-lantern-47";
+  const std::string phc = hash_password(pw);
+  ASSERT_TRUE(verify_password(pw, phc));
+  const Argon2ArenaInfo first = argon2_arena_info();
+  if (GetParam() == Argon2Memory::kPerHash) {
+    // libargon2's malloc/free: the arena is not used at all.
+    EXPECT_EQ(first.hashes, before.hashes);
+    return;
+  }
+  EXPECT_EQ(first.hashes, before.hashes + 2);
+  ASSERT_NE(first.base, nullptr);
+  EXPECT_GE(first.bytes, size_t{19456} * 1024);
+  // RSS back to the baseline: none of the 19 MiB is resident between hashes.
+  EXPECT_EQ(resident_pages(first.base, first.bytes), 0U);
+  if (GetParam() == Argon2Memory::kArenaHugePages) {
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(first.base) % (size_t{2} << 20), 0U);
+    EXPECT_EQ(first.bytes % (size_t{2} << 20), 0U);
+  }
+  // The next hash reuses the same mapping (no mmap/munmap per hash).
+  ASSERT_FALSE(verify_password("another password entirely", phc));
+  const Argon2ArenaInfo second = argon2_arena_info();
+  EXPECT_EQ(second.base, first.base);
+  EXPECT_EQ(second.bytes, first.bytes);
+  EXPECT_EQ(second.hashes, first.hashes + 1);
+  EXPECT_EQ(resident_pages(second.base, second.bytes), 0U);
+}
+
+TEST_P(Argon2MemoryTest, WhenIdleTheWipedPagesStayUntilReleased) {
+  set_argon2_release(Argon2Release::kWhenIdle);
+  const std::string pw = "correct-otter-lantern-47";
+  const std::string phc = hash_password(pw);
+  ASSERT_TRUE(verify_password(pw, phc));
+  const Argon2ArenaInfo info = argon2_arena_info();
+  if (GetParam() == Argon2Memory::kPerHash) {
+    // A fresh mapping per hash is unmapped at once whatever the policy.
+    EXPECT_FALSE(argon2_memory_resident());
+    EXPECT_FALSE(release_argon2_memory());
+    set_argon2_release(Argon2Release::kAfterEachHash);
+    return;
+  }
+  ASSERT_NE(info.base, nullptr);
+  EXPECT_TRUE(argon2_memory_resident());
+  EXPECT_GT(resident_pages(info.base, info.bytes), 0U);
+  // What stays resident between hashes was wiped when the hash ended.
+  const auto* bytes = static_cast<const unsigned char*>(info.base);
+  EXPECT_TRUE(
+      std::all_of(bytes, bytes + size_t{19456} * 1024, [](unsigned char b) { return b == 0; }));
+  // The next hash reuses the resident pages and still verifies.
+  EXPECT_TRUE(verify_password(pw, phc));
+  EXPECT_TRUE(release_argon2_memory());
+  EXPECT_FALSE(argon2_memory_resident());
+  EXPECT_EQ(resident_pages(info.base, info.bytes), 0U);
+  EXPECT_FALSE(release_argon2_memory());  // nothing left to give back
+  set_argon2_release(Argon2Release::kAfterEachHash);
+}
+
+TEST_P(Argon2MemoryTest, HashesBeyondTheArenaCapGetAMappingOfTheirOwn) {
+  const std::string pw = "correct-otter-lantern-47";
+  (void)hash_password(pw);  // the arena exists (in arena modes) at the default size
+  const Argon2ArenaInfo before = argon2_arena_info();
+  const Argon2Params big{
+      .m_kib = static_cast<uint32_t>(kMaxArenaBytes / 1024 + 1024), .t = 1, .p = 1};
+  const std::string phc = hash_password(pw, big);
+  EXPECT_TRUE(verify_password(pw, phc));
+  const Argon2ArenaInfo after = argon2_arena_info();
+  EXPECT_EQ(after.base, before.base);
+  EXPECT_EQ(after.bytes, before.bytes);
+  EXPECT_EQ(after.hashes, before.hashes);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModes,
+                         Argon2MemoryTest,
+                         ::testing::Values(Argon2Memory::kPerHash,
+                                           Argon2Memory::kArena,
+                                           Argon2Memory::kArenaPrefault,
+                                           Argon2Memory::kArenaHugePages),
+                         [](const ::testing::TestParamInfo<Argon2Memory>& mode) {
+                           std::string name = argon2_memory_name(mode.param);
+                           name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+                           return name;
+                         });
+
+TEST(Argon2MemoryModes, DefaultFollowsTheKernelsTransparentHugePages) {
+  // The fallback where THP are off is the plain arena; both hash as above.
+  EXPECT_EQ(default_argon2_memory(), transparent_huge_pages_available()
+                                         ? Argon2Memory::kArenaHugePages
+                                         : Argon2Memory::kArena);
+  EXPECT_EQ(parse_argon2_memory("auto"), default_argon2_memory());
+  for (Argon2Memory mode : {Argon2Memory::kPerHash, Argon2Memory::kArena,
+                            Argon2Memory::kArenaPrefault, Argon2Memory::kArenaHugePages}) {
+    EXPECT_EQ(parse_argon2_memory(argon2_memory_name(mode)), mode);
+  }
+  EXPECT_EQ(parse_argon2_memory("hugepages"), std::nullopt);
+  EXPECT_EQ(parse_argon2_memory(""), std::nullopt);
 }
 
 // ---- unknown user: same cost (AUTH-6) ---------------------------------------------
