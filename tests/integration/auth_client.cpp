@@ -23,6 +23,21 @@
 
 namespace portcullis::testing {
 
+rapidjson::Document parse(const HttpResponse& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  return d;
+}
+
+std::string code_of(const HttpResponse& r) {
+  rapidjson::Document d = parse(r);
+  if (!d.IsObject() || !d.HasMember("error") || !d["error"].IsObject() ||
+      !d["error"].HasMember("code") || !d["error"]["code"].IsString()) {
+    return "";
+  }
+  return d["error"]["code"].GetString();
+}
+
 HttpResponse Browser::call(const std::string& method,
                            const std::string& path,
                            const std::string& body,

@@ -7,11 +7,17 @@
 #include <string>
 #include <vector>
 
+#include <rapidjson/document.h>
 #include <soci/soci.h>
 
 #include "tests/integration/http_client.h"
 
 namespace portcullis::testing {
+
+// The answer's body as JSON (a non-object when it is not JSON).
+rapidjson::Document parse(const HttpResponse& r);
+// The error envelope's code, or "" when the answer carries none.
+std::string code_of(const HttpResponse& r);
 
 inline constexpr const char* kPassword = "correct horse battery staple 42";
 

@@ -27,12 +27,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-rapidjson::Document parse(const HttpResponse& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  return d;
-}
-
 std::string error_code(const HttpResponse& r) {
   rapidjson::Document d = parse(r);
   if (d.IsObject() && d.HasMember("error") && d["error"].HasMember("code")) {

@@ -23,17 +23,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-rapidjson::Document parse(const HttpResponse& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  return d;
-}
-
-std::string code_of(const HttpResponse& r) {
-  rapidjson::Document d = parse(r);
-  return d.IsObject() && d.HasMember("error") ? d["error"]["code"].GetString() : "";
-}
-
 struct Invite {
   std::string id;
   std::string token;

@@ -23,17 +23,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-rapidjson::Document parse(const HttpResponse& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  return d;
-}
-
-std::string code_of(const HttpResponse& r) {
-  rapidjson::Document d = parse(r);
-  return d.IsObject() && d.HasMember("error") ? d["error"]["code"].GetString() : "";
-}
-
 class MfaTest : public ::testing::Test {
  protected:
   void SetUp() override { db() << "DELETE FROM auth_throttle WHERE key LIKE 'ip:%'"; }

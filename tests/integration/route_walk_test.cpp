@@ -38,19 +38,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-rapidjson::Document parse(const HttpResponse& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  return d;
-}
-
-std::string code_of(const HttpResponse& r) {
-  rapidjson::Document d = parse(r);
-  return d.IsObject() && d.HasMember("error") && d["error"].HasMember("code")
-             ? d["error"]["code"].GetString()
-             : "";
-}
-
 std::string string_at(const HttpResponse& r, const char* key) {
   rapidjson::Document d = parse(r);
   return d.IsObject() && d.HasMember(key) && d[key].IsString() ? d[key].GetString() : "";

@@ -20,17 +20,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-rapidjson::Document parse(const HttpResponse& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  return d;
-}
-
-std::string code_of(const HttpResponse& r) {
-  rapidjson::Document d = parse(r);
-  return d.IsObject() && d.HasMember("error") ? d["error"]["code"].GetString() : "";
-}
-
 struct Listed {
   int64_t created_at = 0;
   int64_t expires_at = 0;
