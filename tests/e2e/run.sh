@@ -99,7 +99,7 @@ trap cleanup EXIT INT TERM
 free_port() {
   local p
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % 22000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return 0
@@ -108,7 +108,33 @@ free_port() {
   return 1
 }
 
+# nginx first, so the port is settled before the app's config names it. The port is below the
+# kernel's ephemeral range (32768+), so an outgoing connection cannot be holding it; another
+# process may still take it between the check and the bind: retry on another.
 port=$(free_port)
+for attempt in 1 2 3 4 5; do
+  bash "$root/nginx/render-dev.sh" "$T/nginx/nginx.conf" "$T/nginx" "$port" "$T/fcgi.sock" 6000r/m 200 >/dev/null
+  nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
+  nginx_pid=$!
+  up=0
+  for _ in $(seq 60); do
+    kill -0 "$nginx_pid" 2>/dev/null || break
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      up=1
+      break
+    fi
+    sleep 0.1
+  done
+  if [[ $up -eq 1 ]]; then
+    break
+  fi
+  kill "$nginx_pid" 2>/dev/null || true
+  wait "$nginx_pid" 2>/dev/null || true
+  nginx_pid=""
+  log "nginx could not start on port $port (attempt $attempt); trying another"
+  port=$(free_port)
+done
+[[ -n $nginx_pid ]] || die "nginx could not start on a free port"
 base=http://127.0.0.1:$port
 # The browser browses $base, so that is the origin it sends and the invitation links' base.
 # Step-up is shortened to the minimum (10 s) so the tests meet the re-authentication prompt;
@@ -140,9 +166,6 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
   >"$T/portcullis.log" 2>&1 &
 master_pid=$!
 
-bash "$root/nginx/render-dev.sh" "$T/nginx/nginx.conf" "$T/nginx" "$port" "$T/fcgi.sock" 6000r/m 200 >/dev/null
-nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
-nginx_pid=$!
 
 ready=0
 for _ in $(seq 300); do
