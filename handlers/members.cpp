@@ -125,27 +125,12 @@ bool may_grant(const Context& ctx, Role role) {
   return ctx.principal->role == Role::kOwner || role == Role::kMember;
 }
 
-// Serialises member changes within one tenant: the tenant row is locked
-// before the target and the owners are read, so the last-owner check sees
-// every change committed before it (#9 item 6). REQUIRES: the first
-// statement of `tx`.
-void lock_tenant(TenantTx& tx, const Context& ctx) {
-  if (ctx.db.backend() == Backend::kPostgresql) {
-    std::string id;
-    tx.sql() << "SELECT id FROM tenants WHERE id = :t FOR UPDATE", soci::use(tx.tenant_id()),
-        soci::into(id);
-  } else {
-    // SQLite locks the whole database for writing; a first statement that
-    // writes takes that lock at once (waiting up to busy_timeout), before
-    // the transaction has read anything that another writer could change.
-    tx.sql() << "UPDATE tenants SET name = name WHERE id = :t", soci::use(tx.tenant_id());
-  }
-}
-
 // The target of an admin action: in the tenant (else 404), not the caller,
-// and within the caller's reach. Locks the tenant first (lock_tenant).
+// and within the caller's reach. Member changes of one tenant are serialised
+// first, so the last-owner check sees every change committed before it
+// (#9 item 6).
 Member target_member(TenantTx& tx, const Context& ctx) {
-  lock_tenant(tx, ctx);
+  serialise_writers(tx.sql(), WriterScope::kTenant, tx.tenant_id());
   std::optional<Member> m = find_member(tx, ctx.path_param("id"));
   if (!m) {
     throw ApiError::not_found();

@@ -5,6 +5,7 @@
 #include "app/crypto/hash.h"
 #include "app/crypto/random.h"
 #include "app/db/time.h"
+#include "app/db/tx.h"
 
 namespace portcullis {
 namespace {
@@ -85,18 +86,6 @@ void evict_beyond(soci::session& db,
   }
 }
 
-// Serialises session bookkeeping per user on PostgreSQL (the user's row is
-// locked until the caller's transaction ends), so parallel logins cannot each
-// see the others' new rows missing and leave more than a cap allows. SQLite
-// serialises writers already. REQUIRES: inside the caller's transaction.
-void lock_user_sessions(soci::session& db, const std::string& user_id) {
-  if (db.get_backend_name() != "postgresql") {
-    return;
-  }
-  std::string locked;
-  db << "SELECT id FROM users WHERE id = :u FOR UPDATE", soci::use(user_id), soci::into(locked);
-}
-
 }  // namespace
 
 std::string new_token() { return base64url_encode(random_bytes(32)); }
@@ -131,7 +120,7 @@ IssuedSession create_session(soci::session& db,
   s.ip = info.ip;
   s.user_agent = info.user_agent.substr(0, 512);
 
-  lock_user_sessions(db, user_id);
+  serialise_writers(db, WriterScope::kUser, user_id);  // the caps below
   std::string token_hash = sha256_hex(out.token);
   std::string created = format_time_ms(s.created_at);
   std::string expires = format_time_ms(s.expires_at);
@@ -204,7 +193,7 @@ IssuedSession complete_mfa_session(soci::session& db,
   s.mfa_verified_at = now;
   s.reauthenticated_at = now;
   s.last_seen_at = now;
-  lock_user_sessions(db, s.user_id);
+  serialise_writers(db, WriterScope::kUser, s.user_id);  // the caps below
   std::string token_hash = sha256_hex(out.token);
   std::string expires = format_time_ms(s.expires_at);
   std::string n1 = format_time_ms(now), n2 = n1, n3 = n1;

@@ -33,4 +33,16 @@ Tx::~Tx() {
   db_.transaction_ended(false);
 }
 
+void serialise_writers(soci::session& sql, WriterScope scope, const std::string& id) {
+  if (sql.get_backend_name() != "postgresql") {
+    return;
+  }
+  std::string locked;
+  if (scope == WriterScope::kTenant) {
+    sql << "SELECT id FROM tenants WHERE id = :id FOR UPDATE", soci::use(id), soci::into(locked);
+  } else {
+    sql << "SELECT id FROM users WHERE id = :id FOR UPDATE", soci::use(id), soci::into(locked);
+  }
+}
+
 }  // namespace portcullis

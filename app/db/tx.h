@@ -18,6 +18,8 @@
 // Neither copyable nor movable. REQUIRES: no other Tx open on the same Db.
 #pragma once
 
+#include <string>
+
 #include <soci/soci.h>
 
 #include "app/db/connection.h"
@@ -46,5 +48,17 @@ class [[nodiscard]] Tx {
   soci::session& sql_;
   bool open_ = false;
 };
+
+// What serialise_writers() locks: changes to one tenant's members, or to one
+// user's sessions.
+enum class WriterScope { kTenant, kUser };
+
+// Serialises the writers of one tenant (or user) until the caller's write
+// transaction ends, so a check-then-write (the last owner, the session caps)
+// sees every change committed before it. PostgreSQL: the row is locked
+// (SELECT … FOR UPDATE). SQLite: nothing more to do, since a write Tx holds
+// the database's write lock from its BEGIN IMMEDIATE. The one place that
+// decides how such checks are serialised. REQUIRES: inside a kWrite Tx.
+void serialise_writers(soci::session& sql, WriterScope scope, const std::string& id);
 
 }  // namespace portcullis
