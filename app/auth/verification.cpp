@@ -90,7 +90,7 @@ namespace {
 
 // The caller's stored password hash, read inside their tenant (RLS).
 std::string stored_hash(Db& db, const Account& caller) {
-  TenantTx tx(db, caller.tenant_id);
+  TenantTx tx(db, caller.tenant_id, TxKind::kRead);  // a read: no write lock on SQLite
   std::optional<Account> a = find_account_by_id(tx, caller.user_id);
   tx.commit();
   return a ? a->password_hash : std::string();
