@@ -71,6 +71,23 @@ std::unique_ptr<soci::session> open_session(const std::string& url, const DbOpti
   return s;
 }
 
+namespace {
+// Every SOCI statement passes here just before it runs: a transaction's
+// queued start (PostgreSQL: BEGIN, the tenant binding) is sent first, so SQL
+// written with SOCI inside a Tx is always inside it. Also keeps the last
+// query's text for error logs (SOCI's own logger, which this replaces, did).
+class TransactionLogger final : public soci::logger_impl {
+ public:
+  explicit TransactionLogger(Db* db) : db_(db) {}
+  void start_query(const std::string& query) override { db_->before_soci_statement(query); }
+  std::string get_last_query() const override { return db_->last_query(); }
+
+ private:
+  soci::logger_impl* do_clone() const override { return new TransactionLogger(db_); }
+  Db* db_;
+};
+}  // namespace
+
 Db::Db(std::string url, DbOptions options)
     : url_(std::move(url)), options_(options), backend_(backend_of(url_)) {}
 
@@ -82,13 +99,116 @@ soci::session& Db::session() {
     }
     last_attempt_ = now;
     session_ = open_session(url_, options_);
+    session_->set_logger(new TransactionLogger(this));
+    prepared_ = make_prepared_statements(*session_, backend_);
   }
   return *session_;
 }
 
-void Db::mark_broken() { session_.reset(); }
+Db::~Db() { drop_session(); }
 
-std::string Db::last_query() const { return session_ ? session_->get_last_query() : ""; }
+void Db::drop_session() noexcept {
+  prepared_.reset();  // SQLite: finalised while the connection is open
+  session_.reset();
+  begin_queued_ = false;
+  explicit_open_ = false;
+  tenant_queued_ = false;
+}
+
+void Db::mark_broken() { drop_session(); }
+
+std::string Db::last_query() const { return session_ ? last_query_ : ""; }
+
+Preamble Db::take_preamble() {
+  Preamble p;
+  if (backend_ != Backend::kPostgresql || !in_transaction_) {
+    return p;
+  }
+  if (begin_queued_) {
+    p.begin = true;
+    begin_queued_ = false;
+    explicit_open_ = true;
+  }
+  if (!tenant_id_.empty() && (tenant_queued_ || !explicit_open_)) {
+    // A read transaction binds the tenant in every statement's own implicit
+    // transaction; an explicit one once, after its BEGIN.
+    p.tenant_id = &tenant_id_;
+    tenant_queued_ = false;
+  }
+  return p;
+}
+
+Rows Db::run(const Statement& statement, const std::vector<Param>& params) {
+  session();  // (re)connects
+  last_query_ = statement.text(backend_);
+  Preamble preamble = take_preamble();
+  return prepared_->run(statement, params, preamble);
+}
+
+void Db::begin(TxKind kind) {
+  soci::session& s = session();
+  if (backend_ == Backend::kSqlite) {
+    // SOCI's begin() sends a deferred BEGIN; a writer must take the lock up
+    // front (app/db/tx.h).
+    if (kind == TxKind::kWrite) {
+      s << "BEGIN IMMEDIATE";
+    } else {
+      s.begin();
+    }
+  } else {
+    begin_queued_ = kind == TxKind::kWrite;
+    explicit_open_ = false;
+  }
+  tenant_id_.clear();
+  tenant_queued_ = false;
+  transaction_began();
+}
+
+void Db::bind_tenant(const std::string& tenant_id) {
+  tenant_id_ = tenant_id;
+  tenant_queued_ = backend_ == Backend::kPostgresql;
+}
+
+void Db::before_soci_statement(const std::string& query) {
+  last_query_ = query;
+  if (backend_ != Backend::kPostgresql || !in_transaction_ || !prepared_) {
+    return;
+  }
+  if (!explicit_open_ && !begin_queued_) {
+    begin_queued_ = true;  // a read transaction used through SOCI: make it explicit
+    tenant_queued_ = !tenant_id_.empty();
+  }
+  prepared_->send(take_preamble());
+}
+
+void Db::commit() {
+  if (!session_) {
+    throw soci::soci_error("database connection lost inside a transaction");
+  }
+  if (backend_ == Backend::kSqlite || explicit_open_) {
+    session_->commit();
+  }
+  explicit_open_ = false;
+  begin_queued_ = false;
+  tenant_id_.clear();
+  transaction_ended(true);
+}
+
+void Db::rollback() noexcept {
+  bool owed = backend_ == Backend::kSqlite || explicit_open_;
+  explicit_open_ = false;
+  begin_queued_ = false;
+  tenant_id_.clear();
+  if (owed && session_) {
+    try {
+      session_->rollback();
+    } catch (...) {
+      // The connection is in doubt: the next request reconnects.
+      mark_broken();
+    }
+  }
+  transaction_ended(false);
+}
 
 void Db::after_transaction(std::function<void(bool committed)> fn) {
   if (!in_transaction_) {

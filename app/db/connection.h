@@ -12,11 +12,14 @@
 
 #include <soci/soci.h>
 
+#include "app/db/prepared.h"
+#include "app/db/statement.h"
 #include "app/log/transaction_hooks.h"
 
 namespace portcullis {
 
-enum class Backend { kSqlite, kPostgresql };
+// A transaction that only reads, or one that may write (app/db/tx.h).
+enum class TxKind { kRead, kWrite };
 
 struct DbOptions {
   int statement_timeout_ms = 5000;  // PostgreSQL, per connection
@@ -40,7 +43,7 @@ class Db final : public TransactionHooks {
   Db& operator=(const Db&) = delete;
   Db(Db&&) = delete;
   Db& operator=(Db&&) = delete;
-  ~Db() override = default;
+  ~Db() override;
 
   // The live session. Throws soci::soci_error when (re)connecting fails.
   soci::session& session();
@@ -53,6 +56,35 @@ class Db final : public TransactionHooks {
   // The text of the last statement run (placeholders, never bound values),
   // or "" when there is no session.
   std::string last_query() const;
+
+  // Runs a store statement (prepared once per connection, app/db/statement.h).
+  // Outside a transaction it autocommits; inside one (Tx) it joins it, and on
+  // PostgreSQL the transaction's start travels in the same round trip.
+  // Throws soci_error (the backend's subclass) when the database refuses.
+  Rows run(const Statement& statement, const std::vector<Param>& params);
+  // Round trips waited for on this connection by store statements
+  // (PostgreSQL; 0 on SQLite). For tests and benchmarks.
+  uint64_t round_trips() const { return prepared_ ? prepared_->round_trips() : 0; }
+
+  // Transaction control, driven by Tx (app/db/tx.h) only.
+  //   SQLite: BEGIN (kRead) or BEGIN IMMEDIATE (kWrite) at once.
+  //   PostgreSQL kWrite: BEGIN is queued and sent with the first statement.
+  //   PostgreSQL kRead: no BEGIN at all: each statement runs in the implicit
+  //     transaction of its own pipeline segment (READ COMMITTED gives each
+  //     statement its own snapshot anyway), with the tenant bound in it.
+  void begin(TxKind kind);
+  // Row-level security tenant for the open transaction (PostgreSQL:
+  // set_config('portcullis.tenant_id', id, true), transaction-local, sent in
+  // the round trip of the statement it scopes; SQLite: nothing to bind).
+  void bind_tenant(const std::string& tenant_id);
+  // Called by the session's logger before every SOCI statement: inside a
+  // transaction, whatever was queued (BEGIN, tenant binding) is sent first,
+  // and a PostgreSQL read transaction becomes an explicit one. So SQL written
+  // with SOCI is always inside the Tx it is written in.
+  void before_soci_statement(const std::string& query);
+  void commit();
+  // Never throws; a failed ROLLBACK drops the connection.
+  void rollback() noexcept;
 
   // Transaction bookkeeping, driven by Tx (app/db/tx.h) only. While a Tx is
   // open, work that must wait for its outcome (the audit log line of the
@@ -76,8 +108,20 @@ class Db final : public TransactionHooks {
   Backend backend_;
   std::unique_ptr<soci::session> session_;
   std::chrono::steady_clock::time_point last_attempt_{};
+  void drop_session() noexcept;
+  Preamble take_preamble();
+
   bool in_transaction_ = false;
   std::vector<std::function<void(bool)>> after_transaction_;
+  // PostgreSQL transaction state (see begin()).
+  bool begin_queued_ = false;   // a kWrite whose BEGIN has not been sent
+  bool explicit_open_ = false;  // BEGIN sent: COMMIT or ROLLBACK owed
+  bool tenant_queued_ = false;  // tenant_id_ not yet bound in the explicit transaction
+  std::string tenant_id_;       // "" = no tenant
+  // Declared after session_: destroyed first (SQLite statements must be
+  // finalised before their connection closes).
+  std::unique_ptr<PreparedStatements> prepared_;
+  std::string last_query_;  // text of the last statement, store or SOCI
 };
 
 }  // namespace portcullis

@@ -13,6 +13,13 @@
 // soci_error that is_busy() (app/db/errors.h) recognises; the error mapper
 // answers 503 database_busy with Retry-After.
 //
+// On PostgreSQL nothing is sent when a Tx is made: a write transaction's
+// BEGIN travels with its first statement, and a read transaction has none
+// (Db::begin() says why), so an authenticated read costs one round trip for
+// its data. Statements run through run() (prepared once per connection);
+// sql() gives the SOCI session for the rest; Db sends what was queued before
+// a SOCI statement runs.
+//
 // The Db is told when the transaction begins and ends, so work queued with
 // Db::after_transaction() (the audit log line) runs after the outcome is known.
 // Neither copyable nor movable. REQUIRES: no other Tx open on the same Db.
@@ -26,8 +33,6 @@
 
 namespace portcullis {
 
-enum class TxKind { kRead, kWrite };
-
 class [[nodiscard]] Tx {
  public:
   // Throws soci_error when the transaction cannot begin (busy, connection).
@@ -39,13 +44,17 @@ class [[nodiscard]] Tx {
   // Rolls back unless committed. Never throws.
   ~Tx();
 
-  soci::session& sql() { return sql_; }
+  // Runs a store statement in this transaction.
+  Rows run(const Statement& statement, const std::vector<Param>& params = {}) {
+    return db_.run(statement, params);
+  }
+  soci::session& sql() { return db_.session(); }
+  Db& db() { return db_; }
   // Throws soci_error if COMMIT fails; the destructor then rolls back.
   void commit();
 
  private:
   Db& db_;
-  soci::session& sql_;
   bool open_ = false;
 };
 
