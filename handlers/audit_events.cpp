@@ -54,7 +54,7 @@ rapidjson::Value event_json(const EventRow& e, rapidjson::Document::AllocatorTyp
 
 Response list_audit_events(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|audit-events";
-  PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
+  PageRequest page = parse_page(ctx.request, ctx.keys, scope);
   TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   std::string before =
       page.after_id.empty() ? "ffffffff-ffff-ffff-ffff-ffffffffffff" : page.after_id;
@@ -75,7 +75,7 @@ Response list_audit_events(Context& ctx) {
     rows.push_back(r);
   }
   tx.commit();
-  return page_response(rows, page, ctx.config.secret_key, scope, event_json);
+  return page_response(rows, page, ctx.keys, scope, event_json);
 }
 
 }  // namespace

@@ -211,7 +211,7 @@ Response post_login(Context& ctx) {
   if (valid_email(email)) {
     account = find_account_by_email(sql, email);
   }
-  VerificationService verifier(ctx.db, ctx.config, ctx.audit, ctx.audit_event("", ""));
+  VerificationService verifier(ctx.db, ctx.config, ctx.keys, ctx.audit, ctx.audit_event("", ""));
   Verification v = verifier.login_password(typed_email, account, password);
   if (!v.ok()) {
     // Locked e-mail or throttled IP: the same 429 whether the account exists.
@@ -321,7 +321,7 @@ Response post_reauthenticate(Context& ctx) {
   }
   body.finish();
   int64_t now = now_ms();
-  VerificationService verifier(ctx.db, ctx.config, ctx.audit, ctx.audit_event("", ""));
+  VerificationService verifier(ctx.db, ctx.config, ctx.keys, ctx.audit, ctx.audit_event("", ""));
   Verification v = mfa ? verifier.second_factor(*ctx.account, code, backup)
                        : verifier.password(*ctx.account, *password);
   if (v.verdict == Verdict::kLocked) {
@@ -361,7 +361,7 @@ Response post_mfa_verify(Context& ctx) {
   body.finish();
   soci::session& sql = ctx.db.session();
   int64_t now = now_ms();
-  VerificationService verifier(ctx.db, ctx.config, ctx.audit, ctx.audit_event("", ""));
+  VerificationService verifier(ctx.db, ctx.config, ctx.keys, ctx.audit, ctx.audit_event("", ""));
   Verification v = verifier.second_factor(*ctx.account, code, backup);
   if (v.verdict == Verdict::kLocked) {
     sql << "DELETE FROM sessions WHERE id = :id", soci::use(ctx.session->id);

@@ -91,7 +91,7 @@ bool name_in_use(TenantTx& tx, const std::string& name, const std::string& excep
 
 Response list_contexts(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|contexts";
-  PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
+  PageRequest page = parse_page(ctx.request, ctx.keys, scope);
   TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   std::string before =
       page.after_id.empty() ? "ffffffff-ffff-ffff-ffff-ffffffffffff" : page.after_id;
@@ -108,7 +108,7 @@ Response list_contexts(Context& ctx) {
     rows.push_back(row);
   }
   tx.commit();
-  return page_response(rows, page, ctx.config.secret_key, scope, context_json);
+  return page_response(rows, page, ctx.keys, scope, context_json);
 }
 
 Response create_context(Context& ctx) {

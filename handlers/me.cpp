@@ -75,7 +75,7 @@ Response post_password(Context& ctx) {
   std::string local_part = a.email.substr(0, a.email.find('@'));
   enforce_password_policy(fresh, {a.tenant_name, local_part, a.display_name}, "new_password",
                           a.tenant_require_mfa);
-  VerificationService verifier(ctx.db, ctx.config, ctx.audit, ctx.audit_event("", ""));
+  VerificationService verifier(ctx.db, ctx.config, ctx.keys, ctx.audit, ctx.audit_event("", ""));
   Verification v = verifier.password(a, current);
   if (v.verdict == Verdict::kLocked) {
     throw ApiError{429, "rate_limited", "Too many failed attempts. Try again later."}.with_header(

@@ -173,7 +173,7 @@ Response one(const Member& m) {
 
 Response list_members(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|members";
-  PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
+  PageRequest page = parse_page(ctx.request, ctx.keys, scope);
   TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   std::string before = page.after_id.empty() ? kSentinel : page.after_id;
   int fetch = page.limit + 1;
@@ -193,7 +193,7 @@ Response list_members(Context& ctx) {
     rows.push_back(m);
   }
   tx.commit();
-  return page_response(rows, page, ctx.config.secret_key, scope, member_json);
+  return page_response(rows, page, ctx.keys, scope, member_json);
 }
 
 Response patch_member(Context& ctx) {
@@ -354,7 +354,7 @@ Response create_invitation(Context& ctx) {
 
 Response list_invitations(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|invitations";
-  PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
+  PageRequest page = parse_page(ctx.request, ctx.keys, scope);
   TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   std::string before = page.after_id.empty() ? kSentinel : page.after_id;
   std::string now = format_time_ms(now_ms());
@@ -373,7 +373,7 @@ Response list_invitations(Context& ctx) {
     rows.push_back(row);
   }
   tx.commit();
-  return page_response(rows, page, ctx.config.secret_key, scope, invitation_json);
+  return page_response(rows, page, ctx.keys, scope, invitation_json);
 }
 
 Response delete_invitation(Context& ctx) {

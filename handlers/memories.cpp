@@ -76,10 +76,6 @@ void bind_row(soci::statement& st, MemoryRow& r) {
   st.exchange(soci::into(r.updated_at));
 }
 
-FieldCipher cipher_for(const Context& ctx) {
-  return FieldCipher(ctx.config.data_keys, ctx.config.data_key_primary);
-}
-
 std::string content_aad(const std::string& tenant_id, const std::string& id) {
   return field_aad("memories", "content_enc", tenant_id, id);
 }
@@ -275,7 +271,7 @@ std::vector<std::string> field_names(const MemoryInput& in) {
 }
 
 Response one_memory(const MemoryRow& r, const Context& ctx, int status = 200) {
-  FieldCipher cipher = cipher_for(ctx);
+  const FieldCipher& cipher = ctx.keys.field_cipher();
   rapidjson::Document d(rapidjson::kObjectType);
   d.CopyFrom(memory_json(r, ctx.principal->tenant_id, cipher, d.GetAllocator()), d.GetAllocator());
   return json_ok(d, status);
@@ -285,7 +281,7 @@ Response list_memories(Context& ctx) {
   std::string context_filter = ctx.request.query_param("context_id").value_or("");
   std::string tag_filter = ctx.request.query_param("tag").value_or("");
   std::string scope = ctx.principal->tenant_id + "|memories|" + context_filter + "|" + tag_filter;
-  PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
+  PageRequest page = parse_page(ctx.request, ctx.keys, scope);
   TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   if (!context_filter.empty() && !context_exists(tx, context_filter)) {
     throw ApiError::not_found();  // another tenant's context is "not found"
@@ -327,8 +323,8 @@ Response list_memories(Context& ctx) {
     rows.push_back(r);
   }
   tx.commit();
-  FieldCipher cipher = cipher_for(ctx);
-  return page_response(rows, page, ctx.config.secret_key, scope,
+  const FieldCipher& cipher = ctx.keys.field_cipher();
+  return page_response(rows, page, ctx.keys, scope,
                        [&](const MemoryRow& row, rapidjson::Document::AllocatorType& a) {
                          return memory_json(row, ctx.principal->tenant_id, cipher, a);
                        });
@@ -352,7 +348,7 @@ Response create_memory(Context& ctx) {
   std::vector<std::string> tags = in.tags.value_or(std::vector<std::string>{});
   r.tags = tags_json(tags);
   r.content_enc =
-      cipher_for(ctx).encrypt(in.content.value_or(""), content_aad(tx.tenant_id(), r.id));
+      ctx.keys.field_cipher().encrypt(in.content.value_or(""), content_aad(tx.tenant_id(), r.id));
   tx.sql() << "INSERT INTO memories (id, tenant_id, context_id, title, content_enc, tags, "
               "created_by, created_at, updated_at) VALUES (:id, :t, :c, :ti, :ce, :tg, :cb, :ca, "
               ":ua)",
@@ -394,7 +390,8 @@ Response patch_memory(Context& ctx) {
     r->context_ind = in.context_id ? soci::i_ok : soci::i_null;
   }
   if (in.content) {
-    r->content_enc = cipher_for(ctx).encrypt(*in.content, content_aad(tx.tenant_id(), r->id));
+    r->content_enc =
+        ctx.keys.field_cipher().encrypt(*in.content, content_aad(tx.tenant_id(), r->id));
   }
   if (in.tags) {
     r->tags = tags_json(*in.tags);

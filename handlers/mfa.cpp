@@ -70,7 +70,7 @@ Response post_setup(Context& ctx) {
   if (!account) {
     throw ApiError::unauthenticated();
   }
-  std::string secret = start_totp_enrollment(tx, ctx.config, ctx.principal->user_id);
+  std::string secret = start_totp_enrollment(tx, ctx.keys, ctx.principal->user_id);
   AuditEvent ev = ctx.audit_event("mfa.setup", "success");
   ctx.audit.record(tx.sql(), ev);
   tx.commit();
@@ -96,7 +96,7 @@ Response post_enable(Context& ctx) {
   if (!s.pending) {
     throw ApiError::conflict("conflict", "Start with POST /api/v1/mfa/totp/setup.");
   }
-  CodeResult result = check_totp_code(tx, ctx.config, ctx.principal->user_id, code, true);
+  CodeResult result = check_totp_code(tx, ctx.keys, ctx.principal->user_id, code, true);
   if (result != CodeResult::kOk) {
     AuditEvent ev = ctx.audit_event(
         result == CodeResult::kReplay ? "mfa.replay_refused" : "mfa.enabled", "failure");
@@ -106,7 +106,7 @@ Response post_enable(Context& ctx) {
     throw invalid_code();
   }
   enable_mfa(tx, ctx.principal->user_id);
-  std::vector<std::string> codes = replace_backup_codes(tx, ctx.config, ctx.principal->user_id);
+  std::vector<std::string> codes = replace_backup_codes(tx, ctx.keys, ctx.principal->user_id);
   int64_t now = now_ms();
   // Enrolment completes an enrolment-only session; the code just given also
   // counts as a fresh MFA verification. Privilege change: new token.
@@ -147,7 +147,7 @@ Response post_disable(Context& ctx) {
   if (!ctx.account->mfa_enabled) {
     throw ApiError::conflict("conflict", "Two-factor authentication is not on.");
   }
-  VerificationService verifier(ctx.db, ctx.config, ctx.audit, ctx.audit_event("", ""));
+  VerificationService verifier(ctx.db, ctx.config, ctx.keys, ctx.audit, ctx.audit_event("", ""));
   Verification v = verifier.password_and_second_factor(*ctx.account, password, code, backup);
   if (v.verdict == Verdict::kLocked) {
     throw ApiError{429, "rate_limited", "Too many failed attempts. Try again later."}.with_header(
@@ -177,7 +177,7 @@ Response post_backup_codes(Context& ctx) {
   if (!mfa_state(tx, ctx.principal->user_id).enabled) {
     throw ApiError::conflict("conflict", "Two-factor authentication is not on.");
   }
-  std::vector<std::string> codes = replace_backup_codes(tx, ctx.config, ctx.principal->user_id);
+  std::vector<std::string> codes = replace_backup_codes(tx, ctx.keys, ctx.principal->user_id);
   ctx.audit.record(tx.sql(), ctx.audit_event("mfa.backup_codes_regenerated", "success"));
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);

@@ -45,10 +45,10 @@ rapidjson::Value session_json(const Session& s,
 
 Response list_sessions(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|sessions|" + ctx.principal->user_id;
-  PageRequest page = parse_page(ctx.request, ctx.config.secret_key, scope);
+  PageRequest page = parse_page(ctx.request, ctx.keys, scope);
   std::vector<Session> rows = list_user_sessions(ctx.db.session(), ctx.principal->user_id, now_ms(),
                                                  page.after_id, page.limit + 1);
-  return page_response(rows, page, ctx.config.secret_key, scope,
+  return page_response(rows, page, ctx.keys, scope,
                        [&](const Session& s, rapidjson::Document::AllocatorType& a) {
                          return session_json(s, s.id == ctx.session->id, a);
                        });

@@ -18,8 +18,8 @@ std::string secret_aad(const TenantTx& tx, const std::string& user_id) {
   return field_aad("users", "totp_secret_enc", tx.tenant_id(), user_id);
 }
 
-std::string code_hash(const Config& config, const std::string& normalized) {
-  return to_hex(hmac_sha256(derive_key(config.secret_key, "backup-code"), normalized));
+std::string code_hash(const WorkerKeys& keys, const std::string& normalized) {
+  return to_hex(hmac_sha256(keys.backup_code_key(), normalized));
 }
 
 }  // namespace
@@ -36,10 +36,11 @@ MfaState mfa_state(TenantTx& tx, const std::string& user_id) {
   return s;
 }
 
-std::string start_totp_enrollment(TenantTx& tx, const Config& config, const std::string& user_id) {
+std::string start_totp_enrollment(TenantTx& tx,
+                                  const WorkerKeys& keys,
+                                  const std::string& user_id) {
   std::string secret = new_totp_secret();
-  std::string blob = FieldCipher(config.data_keys, config.data_key_primary)
-                         .encrypt(secret, secret_aad(tx, user_id));
+  std::string blob = keys.field_cipher().encrypt(secret, secret_aad(tx, user_id));
   std::string now = format_time_ms(now_ms());
   tx.sql() << "UPDATE users SET totp_secret_enc = :s, totp_last_step = 0, updated_at = :u "
               "WHERE tenant_id = :t AND id = :id AND mfa_enabled = FALSE",
@@ -48,7 +49,7 @@ std::string start_totp_enrollment(TenantTx& tx, const Config& config, const std:
 }
 
 CodeResult check_totp_code(TenantTx& tx,
-                           const Config& config,
+                           const WorkerKeys& keys,
                            const std::string& user_id,
                            const std::string& code,
                            bool allow_pending) {
@@ -61,9 +62,8 @@ CodeResult check_totp_code(TenantTx& tx,
   if (!tx.sql().got_data() || ind != soci::i_ok || (enabled == 0 && !allow_pending)) {
     return CodeResult::kInvalid;
   }
-  std::string secret =
-      decrypt_or_throw(FieldCipher(config.data_keys, config.data_key_primary), blob,
-                       secret_aad(tx, user_id), "users.totp_secret_enc " + user_id);
+  std::string secret = decrypt_or_throw(keys.field_cipher(), blob, secret_aad(tx, user_id),
+                                        "users.totp_secret_enc " + user_id);
   // The server's clock decides, never the client's (MFA-2).
   TotpMatch match = verify_totp(secret, code, static_cast<int64_t>(std::time(nullptr)));
   if (!match.ok) {
@@ -81,14 +81,14 @@ CodeResult check_totp_code(TenantTx& tx,
 }
 
 bool consume_backup_code(TenantTx& tx,
-                         const Config& config,
+                         const WorkerKeys& keys,
                          const std::string& user_id,
                          const std::string& code) {
   std::string normalized = normalize_backup_code(code);
   if (normalized.empty()) {
     return false;
   }
-  std::string hash = code_hash(config, normalized);
+  std::string hash = code_hash(keys, normalized);
   std::string now = format_time_ms(now_ms());
   soci::statement st =
       (tx.sql().prepare << "UPDATE backup_codes SET used_at = :n WHERE tenant_id = :t AND "
@@ -99,21 +99,21 @@ bool consume_backup_code(TenantTx& tx,
 }
 
 CodeResult check_second_factor(TenantTx& tx,
-                               const Config& config,
+                               const WorkerKeys& keys,
                                const std::string& user_id,
                                const std::optional<std::string>& code,
                                const std::optional<std::string>& backup_code) {
   if (code) {
-    return check_totp_code(tx, config, user_id, *code);
+    return check_totp_code(tx, keys, user_id, *code);
   }
-  if (backup_code && consume_backup_code(tx, config, user_id, *backup_code)) {
+  if (backup_code && consume_backup_code(tx, keys, user_id, *backup_code)) {
     return CodeResult::kOk;
   }
   return CodeResult::kInvalid;
 }
 
 std::vector<std::string> replace_backup_codes(TenantTx& tx,
-                                              const Config& config,
+                                              const WorkerKeys& keys,
                                               const std::string& user_id) {
   tx.sql() << "DELETE FROM backup_codes WHERE tenant_id = :t AND user_id = :u",
       soci::use(tx.tenant_id()), soci::use(user_id);
@@ -121,7 +121,7 @@ std::vector<std::string> replace_backup_codes(TenantTx& tx,
   std::string now = format_time_ms(now_ms());
   for (const std::string& c : codes) {
     std::string id = uuid_v7();
-    std::string hash = code_hash(config, normalize_backup_code(c));
+    std::string hash = code_hash(keys, normalize_backup_code(c));
     tx.sql() << "INSERT INTO backup_codes (id, user_id, tenant_id, code_hash, created_at) VALUES "
                 "(:id, :u, :t, :h, :c)",
         soci::use(id), soci::use(user_id), soci::use(tx.tenant_id()), soci::use(hash),

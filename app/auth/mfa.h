@@ -6,13 +6,15 @@
 //    parallel submissions of one code give exactly one success (MFA-3).
 //  - Backup codes: stored as HMAC-SHA-256 under the "backup-code" purpose key,
 //    consumed by one atomic UPDATE … WHERE used_at IS NULL (MFA-6).
+// The cipher and the backup-code key come from the worker's WorkerKeys
+// (app/crypto/worker_keys.h), built once per worker process.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "app/config/config.h"
+#include "app/crypto/worker_keys.h"
 #include "app/db/tenant_tx.h"
 
 namespace portcullis {
@@ -25,7 +27,7 @@ struct MfaState {
 MfaState mfa_state(TenantTx& tx, const std::string& user_id);
 
 // Stores a new (pending) secret, encrypted. Returns it raw (20 bytes).
-std::string start_totp_enrollment(TenantTx& tx, const Config& config, const std::string& user_id);
+std::string start_totp_enrollment(TenantTx& tx, const WorkerKeys& keys, const std::string& user_id);
 
 enum class CodeResult {
   kOk,       // valid, and its step is now spent
@@ -36,14 +38,14 @@ enum class CodeResult {
 // Checks `code` against the user's secret (pending or enabled as
 // `allow_pending` says) at steps T-1..T+1.
 [[nodiscard]] CodeResult check_totp_code(TenantTx& tx,
-                                         const Config& config,
+                                         const WorkerKeys& keys,
                                          const std::string& user_id,
                                          const std::string& code,
                                          bool allow_pending = false);
 
 // True when `code` is one of the user's unused backup codes; it is spent.
 [[nodiscard]] bool consume_backup_code(TenantTx& tx,
-                                       const Config& config,
+                                       const WorkerKeys& keys,
                                        const std::string& user_id,
                                        const std::string& code);
 
@@ -52,13 +54,13 @@ enum class CodeResult {
 // `code` if given, else a `backup_code` (spent on success). Exactly one of
 // them is expected; with neither the result is kInvalid.
 [[nodiscard]] CodeResult check_second_factor(TenantTx& tx,
-                                             const Config& config,
+                                             const WorkerKeys& keys,
                                              const std::string& user_id,
                                              const std::optional<std::string>& code,
                                              const std::optional<std::string>& backup_code);
 
 std::vector<std::string> replace_backup_codes(TenantTx& tx,
-                                              const Config& config,
+                                              const WorkerKeys& keys,
                                               const std::string& user_id);
 
 int backup_codes_remaining(TenantTx& tx, const std::string& user_id);

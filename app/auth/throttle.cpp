@@ -62,12 +62,12 @@ void uncount_ip_attempt(soci::session& db, const std::string& ip) {
 
 }  // namespace
 
-std::string throttle_subject(const Config& config, const std::string& typed_email) {
+std::string throttle_subject(const WorkerKeys& keys, const std::string& typed_email) {
   std::string email = normalize_email(typed_email);
   if (valid_email(email)) {
     return email;
   }
-  return "h:" + to_hex(hmac_sha256(derive_key(config.secret_key, "login-subject"), email));
+  return "h:" + to_hex(hmac_sha256(keys.login_subject_key(), email));
 }
 
 AttemptTicket begin_attempt(soci::session& db,

@@ -21,14 +21,16 @@
 #include <soci/soci.h>
 
 #include "app/config/config.h"
+#include "app/crypto/worker_keys.h"
 
 namespace portcullis {
 
 // The key an e-mail is counted (and audited, and logged) under: the
 // normalised address when it is a syntactically valid one; otherwise
-// "h:" + hex HMAC-SHA-256 under the "login-subject" purpose key, so whatever
-// was typed into the e-mail field (a password, say) is never stored or logged.
-std::string throttle_subject(const Config& config, const std::string& typed_email);
+// "h:" + hex HMAC-SHA-256 under the "login-subject" purpose key
+// (WorkerKeys::login_subject_key), so whatever was typed into the e-mail field
+// (a password, say) is never stored or logged.
+std::string throttle_subject(const WorkerKeys& keys, const std::string& typed_email);
 
 struct AttemptTicket {
   bool refused = false;           // locked subject or throttled IP: nothing may be checked

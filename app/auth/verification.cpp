@@ -12,14 +12,12 @@
 
 namespace portcullis {
 
-VerificationService::VerificationService(Db& db,
-                                         const Config& config,
-                                         Audit& audit,
-                                         AuditEvent base)
-    : db_(db), config_(config), audit_(audit), base_(std::move(base)) {}
+VerificationService::VerificationService(
+    Db& db, const Config& config, const WorkerKeys& keys, Audit& audit, AuditEvent base)
+    : db_(db), config_(config), keys_(keys), audit_(audit), base_(std::move(base)) {}
 
 std::string VerificationService::subject(const std::string& typed_email) const {
-  return throttle_subject(config_, typed_email);
+  return throttle_subject(keys_, typed_email);
 }
 
 template <typename CheckFn>
@@ -140,7 +138,7 @@ Verification VerificationService::spend_second_factor(
     const std::optional<std::string>& backup_code) {
   Verification v;
   TenantTx tx(db_, caller.tenant_id);
-  CodeResult r = check_second_factor(tx, config_, caller.user_id, code, backup_code);
+  CodeResult r = check_second_factor(tx, keys_, caller.user_id, code, backup_code);
   v.verdict = r == CodeResult::kOk       ? Verdict::kOk
               : r == CodeResult::kReplay ? Verdict::kReplay
                                          : Verdict::kInvalid;

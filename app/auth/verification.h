@@ -19,6 +19,7 @@
 
 #include "app/auth/account.h"
 #include "app/config/config.h"
+#include "app/crypto/worker_keys.h"
 #include "app/db/connection.h"
 #include "app/log/audit.h"
 
@@ -45,7 +46,10 @@ class VerificationService {
  public:
   // `base` is the request's audit event (request id, IP, user agent, and the
   // principal when there is one). `client_ip` may be empty (no IP throttle).
-  VerificationService(Db& db, const Config& config, Audit& audit, AuditEvent base);
+  // `keys` are the worker's (the second factor's cipher and backup-code key,
+  // the login-subject key); they and `config` must outlive the service.
+  VerificationService(
+      Db& db, const Config& config, const WorkerKeys& keys, Audit& audit, AuditEvent base);
 
   // The password step of a login. `typed_email` is what the client sent;
   // `account` the account it names, if any (an unknown one costs a dummy
@@ -95,6 +99,7 @@ class VerificationService {
 
   Db& db_;
   const Config& config_;
+  const WorkerKeys& keys_;
   Audit& audit_;
   AuditEvent base_;
 };

@@ -8,6 +8,7 @@
 #include "app/auth/principal.h"
 #include "app/auth/sessions.h"
 #include "app/config/config.h"
+#include "app/crypto/worker_keys.h"
 #include "app/db/connection.h"
 #include "app/db/tx.h"
 #include "app/http/request.h"
@@ -23,6 +24,7 @@ struct Context {
   Db& db;
   Audit& audit;
   const Config& config;
+  const WorkerKeys& keys;  // the worker's cipher and purpose keys, built at its start
 
   // An audit event pre-filled with who and where: request id, client IP,
   // user agent, and the principal's tenant, user and session when there is one.

@@ -153,7 +153,8 @@ Response handle_request(Request& request, Services& services) {
                 auth ? &auth->account : nullptr,
                 services.db,
                 services.audit,
-                services.config};
+                services.config,
+                services.keys};
     response = match.route->handler(ctx);
   } catch (...) {
     response = to_error_response(std::current_exception(), request, &services.db);

@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "app/config/config.h"
+#include "app/crypto/worker_keys.h"
 #include "app/db/connection.h"
 #include "app/http/request.h"
 #include "app/http/response.h"
@@ -19,6 +20,7 @@ struct Services {
   Db& db;
   Audit& audit;
   const Config& config;
+  const WorkerKeys& keys;
 };
 
 // Never throws. Sets X-Request-Id and Cache-Control on every answer.

@@ -13,10 +13,9 @@ namespace {
 constexpr size_t kMacBytes = 16;
 
 std::string cursor_mac(const std::string& last_id,
-                       const std::string& secret_key,
+                       const WorkerKeys& keys,
                        const std::string& scope) {
-  std::string key = derive_key(secret_key, "cursor");
-  return hmac_sha256(key, scope + "|" + last_id).substr(0, kMacBytes);
+  return hmac_sha256(keys.cursor_key(), scope + "|" + last_id).substr(0, kMacBytes);
 }
 
 ApiError invalid_cursor() {
@@ -26,14 +25,12 @@ ApiError invalid_cursor() {
 }  // namespace
 
 std::string make_cursor(const std::string& last_id,
-                        const std::string& secret_key,
+                        const WorkerKeys& keys,
                         const std::string& scope) {
-  return base64url_encode(last_id + "." + cursor_mac(last_id, secret_key, scope));
+  return base64url_encode(last_id + "." + cursor_mac(last_id, keys, scope));
 }
 
-PageRequest parse_page(const Request& request,
-                       const std::string& secret_key,
-                       const std::string& scope) {
+PageRequest parse_page(const Request& request, const WorkerKeys& keys, const std::string& scope) {
   PageRequest page;
   if (auto limit = request.query_param("limit")) {
     char* end = nullptr;
@@ -55,7 +52,7 @@ PageRequest parse_page(const Request& request,
     }
     size_t dot = raw.size() - kMacBytes - 1;
     std::string id = raw.substr(0, dot);
-    if (!constant_time_equals(raw.substr(dot + 1), cursor_mac(id, secret_key, scope))) {
+    if (!constant_time_equals(raw.substr(dot + 1), cursor_mac(id, keys, scope))) {
       throw invalid_cursor();
     }
     page.after_id = id;

@@ -1,9 +1,10 @@
 // Keyset pagination (DESIGN §8, TEN-6): ?limit= (default 20, 1–100, anything
 // else is 400) and an opaque ?cursor=. The cursor names the last id of the
 // previous page and carries an HMAC over that id and the list's scope (the
-// tenant, the list, and anything else that selects rows), under a purpose key
-// derived from PORTCULLIS_SECRET_KEY. A tampered cursor, or one from another
-// tenant or list, is 400 invalid_cursor.
+// tenant, the list, and anything else that selects rows), under the "cursor"
+// purpose key derived from PORTCULLIS_SECRET_KEY once per worker
+// (WorkerKeys::cursor_key). A tampered cursor, or one from another tenant or
+// list, is 400 invalid_cursor.
 #pragma once
 
 #include <string>
@@ -11,6 +12,7 @@
 
 #include <rapidjson/document.h>
 
+#include "app/crypto/worker_keys.h"
 #include "app/http/request.h"
 #include "app/http/response.h"
 
@@ -25,12 +27,10 @@ struct PageRequest {
 };
 
 // Throws ApiError 400 (validation_failed naming `limit`, or invalid_cursor).
-PageRequest parse_page(const Request& request,
-                       const std::string& secret_key,
-                       const std::string& scope);
+PageRequest parse_page(const Request& request, const WorkerKeys& keys, const std::string& scope);
 
 std::string make_cursor(const std::string& last_id,
-                        const std::string& secret_key,
+                        const WorkerKeys& keys,
                         const std::string& scope);
 
 // {"limit":…, "next_cursor":…|null, "has_more":…}
@@ -46,7 +46,7 @@ rapidjson::Value page_json(const PageRequest& page,
 template <typename Row, typename ToJson>
 Response page_response(std::vector<Row>& rows,
                        const PageRequest& page,
-                       const std::string& secret_key,
+                       const WorkerKeys& keys,
                        const std::string& scope,
                        ToJson&& to_json) {
   bool has_more = rows.size() > static_cast<size_t>(page.limit);
@@ -60,7 +60,7 @@ Response page_response(std::vector<Row>& rows,
     data.PushBack(to_json(row, a), a);
   }
   d.AddMember("data", data, a);
-  std::string next = has_more ? make_cursor(rows.back().id, secret_key, scope) : "";
+  std::string next = has_more ? make_cursor(rows.back().id, keys, scope) : "";
   d.AddMember("page", page_json(page, next, has_more, a), a);
   return json_ok(d);
 }

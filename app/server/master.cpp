@@ -175,7 +175,9 @@ void Master::reload() {
     return;
   }
   // Rolling restart: start the new generation first, then drain the old one,
-  // so a worker is always accepting.
+  // so a worker is always accepting. Whatever a worker builds at its start (its
+  // database session, its WorkerKeys: field cipher and purpose keys) is therefore
+  // built again from the new configuration; nothing in a running worker is reloaded.
   ++generation_;
   int n = effective_workers(config_, options_);
   std::vector<pid_t> old;

@@ -14,6 +14,7 @@
 #include <fcgiapp.h>
 
 #include "app/auth/passwords.h"
+#include "app/crypto/worker_keys.h"
 #include "app/db/connection.h"
 #include "app/db/errors.h"
 #include "app/http/dispatch.h"
@@ -228,6 +229,11 @@ int serve(int listen_fd, const Config& config, const Router& router) {
   set_argon2_memory(parse_argon2_memory(config.argon2_memory).value_or(default_argon2_memory()));
   set_argon2_release(config.argon2_release == "after-hash" ? Argon2Release::kAfterEachHash
                                                            : Argon2Release::kWhenIdle);
+  // The field cipher and the purpose keys, built once for this worker's life
+  // instead of per request. A SIGHUP reload does not touch a running worker: the
+  // master re-reads the configuration and forks a new generation (Master::reload),
+  // whose workers build their keys here from the new Config while this one drains.
+  const WorkerKeys keys(config.secret_key, config.data_keys, config.data_key_primary);
 
   Db db(config.database_url, DbOptions{config.db_statement_timeout_ms, config.db_busy_timeout_ms});
   try {
@@ -244,7 +250,7 @@ int serve(int listen_fd, const Config& config, const Router& router) {
   verify_dummy("warm-up");
   (void)release_argon2_memory();  // idle from the start, whatever the release policy
   Audit audit(db);
-  Services services{router, db, audit, config};
+  Services services{router, db, audit, config, keys};
 
   if (FCGX_Init() != 0) {
     log_event(Level::kError, "worker.init_failed", "FCGX_Init failed");

@@ -14,8 +14,8 @@
 //     one libpq connection as the app role (row-level security applies), SET statement_timeout
 //     and TIME ZONE 'UTC' as the product's connection does, plan_cache_mode =
 //     force_custom_plan (see run_worker); every statement prepared once (PQprepare); pipeline
-//     mode on for the connection's life; one FieldCipher (Crypto++ AES-256-GCM, the product's
-//     class).
+//     mode on for the connection's life; one WorkerKeys (the product's class: its FieldCipher,
+//     Crypto++ AES-256-GCM, and the cursor key), as the product's worker holds.
 //   - Per request, round trip 1: portcullis_authenticate($token_hash) (the product's
 //     SECURITY DEFINER lookup; token = the __Host-portcullis cookie, 43 chars, SHA-256 hex),
 //     then the same checks as authenticate(): disabled, expired, idle (remember-me exempt);
@@ -61,6 +61,7 @@
 #include "app/config/config.h"
 #include "app/crypto/aead.h"
 #include "app/crypto/hash.h"
+#include "app/crypto/worker_keys.h"
 #include "app/db/time.h"
 #include "app/http/api_error.h"
 #include "app/http/pagination.h"
@@ -194,7 +195,7 @@ struct Results {  // owns a round trip's results
 struct Worker {
   portcullis::Config config;
   Pg pg;
-  std::optional<portcullis::FieldCipher> cipher;
+  std::optional<portcullis::WorkerKeys> keys;
 };
 
 std::string param(FCGX_Request& req, const char* name) {
@@ -273,7 +274,7 @@ portcullis::Response handle(Worker& w, const portcullis::Request& request) {
     throw ApiError::unauthenticated();
   }
   std::string scope = s.tenant_id + "|memories||";
-  portcullis::PageRequest page = portcullis::parse_page(request, config.secret_key, scope);
+  portcullis::PageRequest page = portcullis::parse_page(request, *w.keys, scope);
   std::string before =
       page.after_id.empty() ? std::string("ffffffff-ffff-ffff-ffff-ffffffffffff") : page.after_id;
   std::string fetch = std::to_string(page.limit + 1);
@@ -312,7 +313,7 @@ portcullis::Response handle(Worker& w, const portcullis::Request& request) {
       v.AddMember("context_id", rapidjson::Value(rapidjson::kNullType), al);
     }
     v.AddMember("title", str(cell(rows, i, 2)), al);
-    std::optional<std::string> content = w.cipher->decrypt(
+    std::optional<std::string> content = w.keys->field_cipher().decrypt(
         cell(rows, i, 3), portcullis::field_aad("memories", "content_enc", s.tenant_id, id));
     if (!content) {
       throw std::runtime_error("memories.content_enc " + id + " does not decrypt");
@@ -346,7 +347,7 @@ portcullis::Response handle(Worker& w, const portcullis::Request& request) {
     last_id = id;
   }
   d.AddMember("data", data, al);
-  std::string next = has_more ? portcullis::make_cursor(last_id, config.secret_key, scope) : "";
+  std::string next = has_more ? portcullis::make_cursor(last_id, *w.keys, scope) : "";
   d.AddMember("page", portcullis::page_json(page, next, has_more, al), al);
   return portcullis::json_ok(d);
 #else
@@ -454,7 +455,7 @@ void serve_one(Worker& w, FCGX_Request& req) {
     options.env_file = env_file;
     options.generate_dev_secrets = false;
     w.config = portcullis::load_config(options);
-    w.cipher.emplace(w.config.data_keys, w.config.data_key_primary);
+    w.keys.emplace(w.config.secret_key, w.config.data_keys, w.config.data_key_primary);
   } catch (const std::exception& e) {
     fatal(std::string("config: ") + e.what());
   }

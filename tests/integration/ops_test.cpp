@@ -770,5 +770,79 @@ TEST(KeyRotationTest, CRY_3_ServerWithoutTheOldKeyStillReadsEveryMemoryAndTotpSe
   }
 }
 
+// A worker builds its keys (WorkerKeys: the field cipher and the purpose keys)
+// once, at its start. A SIGHUP reload forks new workers, which build them again
+// from the re-read configuration: a new primary data key seals the next row at
+// once, while rows, backup codes and cursors made before the reload (same
+// secret key) still open.
+TEST(KeyRotationTest, CRY_3_ReloadRebuildsTheWorkersKeys) {
+  if (!under_harness()) {
+    GTEST_SKIP() << "run through tests/integration/run.sh";
+  }
+  const Config server = load_config(ConfigOptions{env("PORTCULLIS_TEST_ENV_FILE"), false});
+  Enrolled e = enroll("reload-keys");
+  ASSERT_GE(e.backup_codes.size(), 1u);
+  std::vector<std::string> ids;  // oldest first
+  std::map<std::string, std::string> texts;
+  for (int i = 0; i < 2; ++i) {
+    const std::string text = "before reload " + random_hex(8);
+    HttpResponse m = e.browser.call("POST", "/api/v1/memories",
+                                    R"({"title":"reload","content":")" + text + "\"}");
+    ASSERT_EQ(m.status, 201) << m.body;
+    ids.push_back(json_string(m.body, "id"));
+    texts[ids.back()] = text;
+  }
+  HttpResponse first_page = e.browser.call("GET", "/api/v1/memories?limit=1");
+  ASSERT_EQ(first_page.status, 200) << first_page.body;
+  rapidjson::Document page = parse(first_page);
+  ASSERT_TRUE(page["page"]["next_cursor"].IsString()) << first_page.body;
+  const std::string cursor = page["page"]["next_cursor"].GetString();
+  EXPECT_EQ(db_text("SELECT content_enc FROM memories WHERE id = :id", ids[0])
+                .rfind("v1." + server.data_key_primary + ".", 0),
+            0u);
+
+  std::string ring;
+  for (const DataKey& k : server.data_keys) {
+    ring += k.id + ":" + base64_encode(k.key) + ",";
+  }
+  const DataKey fresh{"kreload" + random_hex(4), random_bytes(32)};
+  ring += fresh.id + ":" + base64_encode(fresh.key);
+  {
+    ScopedServerEnv reloaded(
+        {"PORTCULLIS_DATA_KEYS=" + ring, "PORTCULLIS_DATA_KEY_PRIMARY=" + fresh.id});
+    // The new workers seal under the new primary.
+    const std::string text = "after reload " + random_hex(8);
+    HttpResponse m = e.browser.call("POST", "/api/v1/memories",
+                                    R"({"title":"reload","content":")" + text + "\"}");
+    ASSERT_EQ(m.status, 201) << m.body;
+    const std::string id = json_string(m.body, "id");
+    EXPECT_EQ(db_text("SELECT content_enc FROM memories WHERE id = :id", id)
+                  .rfind("v1." + fresh.id + ".", 0),
+              0u);
+    EXPECT_EQ(json_string(e.browser.call("GET", "/api/v1/memories/" + id).body, "content"), text);
+    // Rows under the old primary still open.
+    for (const auto& [old_id, old_text] : texts) {
+      EXPECT_EQ(json_string(e.browser.call("GET", "/api/v1/memories/" + old_id).body, "content"),
+                old_text);
+    }
+    // A cursor handed out before the reload is still valid: the next page
+    // after the newest row is the older one.
+    HttpResponse next = e.browser.call("GET", "/api/v1/memories?limit=1&cursor=" + cursor);
+    ASSERT_EQ(next.status, 200) << next.body;
+    rapidjson::Document d = parse(next);
+    ASSERT_TRUE(d["data"].IsArray() && d["data"].Size() == 1u) << next.body;
+    EXPECT_EQ(std::string(d["data"][0]["id"].GetString()), ids[0]);
+    // A backup code stored before the reload still verifies.
+    Browser pending = pending_login(e.who.email);
+    EXPECT_EQ(pending
+                  .call("POST", "/api/v1/auth/mfa/verify",
+                        R"({"backup_code":")" + e.backup_codes[0] + "\"}")
+                  .status,
+              200);
+    // No row may stay under a key the restored server does not hold.
+    EXPECT_EQ(e.browser.call("DELETE", "/api/v1/memories/" + id).status, 200);
+  }
+}
+
 }  // namespace
 }  // namespace portcullis::testing

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "app/crypto/random.h"
+#include "app/crypto/worker_keys.h"
 #include "app/db/connection.h"
 #include "app/http/api_error.h"
 #include "app/http/context.h"
@@ -19,7 +21,10 @@ using ::testing::Not;
 
 class DispatchTest : public ::testing::Test {
  protected:
-  DispatchTest() : db_("sqlite://:memory:", DbOptions{}), audit_() {
+  DispatchTest()
+      : db_("sqlite://:memory:", DbOptions{}),
+        audit_(),
+        keys_(random_bytes(32), {{"k1", random_bytes(32)}}, "k1") {
     router_ = build_router();
     router_.add("GET", "/api/v1/unit/throw", Access::kPublic, [](Context&) -> Response {
       throw std::runtime_error("SELECT password_hash FROM users -- internal");
@@ -41,7 +46,7 @@ class DispatchTest : public ::testing::Test {
       r.headers["content-type"] = content_type;
     }
     r.body_too_large = body.size() > config_.max_body_bytes;
-    Services s{router_, db_, audit_, config_};
+    Services s{router_, db_, audit_, config_, keys_};
     return handle_request(r, s);
   }
 
@@ -66,6 +71,7 @@ class DispatchTest : public ::testing::Test {
   Db db_;
   Audit audit_;
   Config config_;
+  WorkerKeys keys_;
   Router router_;
 };
 
@@ -153,7 +159,7 @@ TEST_F(DispatchTest, HealthIs503WhenDatabaseIsUnreachable) {
   r.method = "GET";
   r.path = "/api/v1/health";
   r.request_id = "req-123";
-  Services s{router_, broken, audit_, config_};
+  Services s{router_, broken, audit_, config_, keys_};
   Response resp = handle_request(r, s);
   EXPECT_EQ(resp.status, 503);
   EXPECT_EQ(resp.body, R"({"status":"unavailable","database":"unavailable"})");
