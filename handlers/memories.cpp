@@ -5,11 +5,12 @@
 // Every access by id and every change is audited in the transaction that
 // makes it (memory.created/read/updated/deleted): ids and the names of the
 // changed fields only, never a title, content or tag.
+#include "app/store/memories.h"
+
 #include <algorithm>
 #include <set>
 
 #include <rapidjson/document.h>
-#include <soci/soci.h>
 
 #include "app/auth/account.h"
 #include "app/crypto/aead.h"
@@ -22,6 +23,7 @@
 #include "app/http/pagination.h"
 #include "app/http/router.h"
 #include "app/log/integrity.h"
+#include "app/store/contexts.h"
 
 namespace portcullis {
 namespace {
@@ -48,39 +50,13 @@ constexpr size_t kMaxTags = 20;
 constexpr size_t kMaxTagLength = 40;
 constexpr const char* kSentinel = "ffffffff-ffff-ffff-ffff-ffffffffffff";
 
-struct MemoryRow {
-  std::string id;
-  std::string context_id;  // "" = none
-  std::string title;
-  std::string content_enc;
-  std::string tags;  // JSON array text
-  std::string created_by;
-  std::string created_at;
-  std::string updated_at;
-  soci::indicator context_ind = soci::i_null;
-  soci::indicator created_by_ind = soci::i_null;
-};
-
-constexpr const char* kColumns =
-    "m.id, m.context_id, m.title, m.content_enc, CAST(m.tags AS TEXT), m.created_by, "
-    "m.created_at, m.updated_at";
-
-void bind_row(soci::statement& st, MemoryRow& r) {
-  st.exchange(soci::into(r.id));
-  st.exchange(soci::into(r.context_id, r.context_ind));
-  st.exchange(soci::into(r.title));
-  st.exchange(soci::into(r.content_enc));
-  st.exchange(soci::into(r.tags));
-  st.exchange(soci::into(r.created_by, r.created_by_ind));
-  st.exchange(soci::into(r.created_at));
-  st.exchange(soci::into(r.updated_at));
-}
+using store::memories::Memory;
 
 std::string content_aad(const std::string& tenant_id, const std::string& id) {
   return field_aad("memories", "content_enc", tenant_id, id);
 }
 
-rapidjson::Value memory_json(const MemoryRow& r,
+rapidjson::Value memory_json(const Memory& r,
                              const std::string& tenant_id,
                              const FieldCipher& cipher,
                              rapidjson::Document::AllocatorType& a) {
@@ -89,8 +65,8 @@ rapidjson::Value memory_json(const MemoryRow& r,
   };
   rapidjson::Value v(rapidjson::kObjectType);
   v.AddMember("id", str(r.id), a);
-  if (r.context_ind == soci::i_ok) {
-    v.AddMember("context_id", str(r.context_id), a);
+  if (r.context_id) {
+    v.AddMember("context_id", str(*r.context_id), a);
   } else {
     v.AddMember("context_id", rapidjson::Value(rapidjson::kNullType), a);
   }
@@ -99,7 +75,7 @@ rapidjson::Value memory_json(const MemoryRow& r,
                                          "memories.content_enc " + r.id);
   v.AddMember("content", str(content), a);
   rapidjson::Document tags;
-  tags.Parse(r.tags.c_str());
+  tags.Parse(r.tags_json.c_str());
   rapidjson::Value tag_array(rapidjson::kArrayType);
   if (tags.IsArray()) {
     for (const auto& t : tags.GetArray()) {
@@ -109,42 +85,14 @@ rapidjson::Value memory_json(const MemoryRow& r,
     }
   }
   v.AddMember("tags", tag_array, a);
-  if (r.created_by_ind == soci::i_ok) {
-    v.AddMember("created_by", str(r.created_by), a);
+  if (r.created_by) {
+    v.AddMember("created_by", str(*r.created_by), a);
   } else {
     v.AddMember("created_by", rapidjson::Value(rapidjson::kNullType), a);
   }
   v.AddMember("created_at", str(format_time_ms(parse_time_ms(r.created_at).value_or(0))), a);
   v.AddMember("updated_at", str(format_time_ms(parse_time_ms(r.updated_at).value_or(0))), a);
   return v;
-}
-
-std::optional<MemoryRow> find_memory(TenantTx& tx, const std::string& id) {
-  // `id` is a path parameter: dispatch has checked it is a UUID.
-  MemoryRow r;
-  soci::statement st(tx.sql());
-  bind_row(st, r);
-  st.exchange(soci::use(tx.tenant_id()));
-  st.exchange(soci::use(id));
-  st.alloc();
-  st.prepare(std::string("SELECT ") + kColumns +
-             " FROM memories m WHERE m.tenant_id = :t AND m.id = :id");
-  st.define_and_bind();
-  st.execute(true);
-  if (!st.got_data()) {
-    return std::nullopt;
-  }
-  return r;
-}
-
-bool context_exists(TenantTx& tx, const std::string& id) {
-  if (!is_uuid(id)) {
-    return false;
-  }
-  int n = 0;
-  tx.sql() << "SELECT COUNT(*) FROM contexts WHERE tenant_id = :t AND id = :id",
-      soci::use(tx.tenant_id()), soci::use(id), soci::into(n);
-  return n > 0;
 }
 
 // The validated fields of a create or update. Absent fields stay nullopt.
@@ -223,15 +171,6 @@ std::string tags_json(const std::vector<std::string>& tags) {
   return to_json_string(d);
 }
 
-void write_tags(TenantTx& tx, const std::string& memory_id, const std::vector<std::string>& tags) {
-  tx.sql() << "DELETE FROM memory_tags WHERE tenant_id = :t AND memory_id = :m",
-      soci::use(tx.tenant_id()), soci::use(memory_id);
-  for (const std::string& tag : tags) {
-    tx.sql() << "INSERT INTO memory_tags (memory_id, tenant_id, tag) VALUES (:m, :t, :g)",
-        soci::use(memory_id), soci::use(tx.tenant_id()), soci::use(tag);
-  }
-}
-
 // The audit record of one memory action. `fields` names what the request
 // set (never its values).
 void audit_memory(const Context& ctx,
@@ -270,7 +209,7 @@ std::vector<std::string> field_names(const MemoryInput& in) {
   return out;
 }
 
-Response one_memory(const MemoryRow& r, const Context& ctx, int status = 200) {
+Response one_memory(const Memory& r, const Context& ctx, int status = 200) {
   const FieldCipher& cipher = ctx.keys.field_cipher();
   rapidjson::Document d(rapidjson::kObjectType);
   d.CopyFrom(memory_json(r, ctx.principal->tenant_id, cipher, d.GetAllocator()), d.GetAllocator());
@@ -278,54 +217,22 @@ Response one_memory(const MemoryRow& r, const Context& ctx, int status = 200) {
 }
 
 Response list_memories(Context& ctx) {
-  std::string context_filter = ctx.request.query_param("context_id").value_or("");
-  std::string tag_filter = ctx.request.query_param("tag").value_or("");
-  std::string scope = ctx.principal->tenant_id + "|memories|" + context_filter + "|" + tag_filter;
+  store::memories::Filter filter;
+  filter.context_id = ctx.request.query_param("context_id").value_or("");
+  filter.tag = ctx.request.query_param("tag").value_or("");
+  std::string scope =
+      ctx.principal->tenant_id + "|memories|" + filter.context_id + "|" + filter.tag;
   PageRequest page = parse_page(ctx.request, ctx.keys, scope);
   TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
-  if (!context_filter.empty() && !context_exists(tx, context_filter)) {
+  if (!filter.context_id.empty() && !store::contexts::exists(tx, filter.context_id)) {
     throw ApiError::not_found();  // another tenant's context is "not found"
   }
   std::string before = page.after_id.empty() ? kSentinel : page.after_id;
-  int fetch = page.limit + 1;
-  MemoryRow r;
-  soci::statement st(tx.sql());
-  bind_row(st, r);
-  std::string sql = std::string("SELECT ") + kColumns + " FROM memories m";
-  st.exchange(soci::use(tx.tenant_id()));
-  if (!tag_filter.empty()) {
-    // Keyset through the tag index: (tenant_id, tag, memory_id).
-    sql +=
-        " JOIN memory_tags mt ON mt.memory_id = m.id WHERE mt.tenant_id = :t AND mt.tag = :g"
-        " AND m.tenant_id = :t2";
-    st.exchange(soci::use(tag_filter));
-    st.exchange(soci::use(tx.tenant_id()));
-    if (!context_filter.empty()) {
-      sql += " AND m.context_id = :c";
-      st.exchange(soci::use(context_filter));
-    }
-    sql += " AND mt.memory_id < :b ORDER BY mt.memory_id DESC LIMIT :n";
-  } else if (!context_filter.empty()) {
-    sql +=
-        " WHERE m.tenant_id = :t AND m.context_id = :c AND m.id < :b ORDER BY m.id DESC LIMIT :n";
-    st.exchange(soci::use(context_filter));
-  } else {
-    sql += " WHERE m.tenant_id = :t AND m.id < :b ORDER BY m.id DESC LIMIT :n";
-  }
-  st.exchange(soci::use(before));
-  st.exchange(soci::use(fetch));
-  st.alloc();
-  st.prepare(sql);
-  st.define_and_bind();
-  st.execute();
-  std::vector<MemoryRow> rows;
-  while (st.fetch()) {
-    rows.push_back(r);
-  }
+  std::vector<Memory> rows = store::memories::page(tx, filter, before, page.limit + 1);
   tx.commit();
   const FieldCipher& cipher = ctx.keys.field_cipher();
   return page_response(rows, page, ctx.keys, scope,
-                       [&](const MemoryRow& row, rapidjson::Document::AllocatorType& a) {
+                       [&](const Memory& row, rapidjson::Document::AllocatorType& a) {
                          return memory_json(row, ctx.principal->tenant_id, cipher, a);
                        });
 }
@@ -333,29 +240,22 @@ Response list_memories(Context& ctx) {
 Response create_memory(Context& ctx) {
   MemoryInput in = read_input(ctx.request, true);
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  if (in.context_id && !context_exists(tx, *in.context_id)) {
+  if (in.context_id && !store::contexts::exists(tx, *in.context_id)) {
     throw ApiError::validation_failed().with_field("context_id", "does not exist");
   }
-  MemoryRow r;
+  Memory r;
   r.id = uuid_v7();
   r.title = *in.title;
-  r.context_id = in.context_id.value_or("");
-  r.context_ind = in.context_id ? soci::i_ok : soci::i_null;
+  r.context_id = in.context_id;
   r.created_by = ctx.principal->user_id;
-  r.created_by_ind = soci::i_ok;
   r.created_at = format_time_ms(now_ms());
   r.updated_at = r.created_at;
   std::vector<std::string> tags = in.tags.value_or(std::vector<std::string>{});
-  r.tags = tags_json(tags);
+  r.tags_json = tags_json(tags);
   r.content_enc =
       ctx.keys.field_cipher().encrypt(in.content.value_or(""), content_aad(tx.tenant_id(), r.id));
-  tx.sql() << "INSERT INTO memories (id, tenant_id, context_id, title, content_enc, tags, "
-              "created_by, created_at, updated_at) VALUES (:id, :t, :c, :ti, :ce, :tg, :cb, :ca, "
-              ":ua)",
-      soci::use(r.id), soci::use(tx.tenant_id()), soci::use(r.context_id, r.context_ind),
-      soci::use(r.title), soci::use(r.content_enc), soci::use(r.tags), soci::use(r.created_by),
-      soci::use(r.created_at), soci::use(r.updated_at);
-  write_tags(tx, r.id, tags);
+  store::memories::insert(tx, r);
+  store::memories::replace_tags(tx, r.id, tags);
   audit_memory(ctx, tx, "memory.created", r.id, field_names(in));
   tx.commit();
   return one_memory(r, ctx, 201);
@@ -363,7 +263,7 @@ Response create_memory(Context& ctx) {
 
 Response get_memory(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  std::optional<MemoryRow> r = find_memory(tx, ctx.path_param("id"));
+  std::optional<Memory> r = store::memories::find(tx, ctx.path_param("id"));
   if (!r) {
     throw ApiError::not_found();  // another tenant's memory is "not found", never 403
   }
@@ -375,33 +275,29 @@ Response get_memory(Context& ctx) {
 Response patch_memory(Context& ctx) {
   MemoryInput in = read_input(ctx.request, false);
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  std::optional<MemoryRow> r = find_memory(tx, ctx.path_param("id"));
+  std::optional<Memory> r = store::memories::find(tx, ctx.path_param("id"));
   if (!r) {
     throw ApiError::not_found();
   }
-  if (in.context_id && !context_exists(tx, *in.context_id)) {
+  if (in.context_id && !store::contexts::exists(tx, *in.context_id)) {
     throw ApiError::validation_failed().with_field("context_id", "does not exist");
   }
   if (in.title) {
     r->title = *in.title;
   }
   if (in.context_present) {
-    r->context_id = in.context_id.value_or("");
-    r->context_ind = in.context_id ? soci::i_ok : soci::i_null;
+    r->context_id = in.context_id;
   }
   if (in.content) {
     r->content_enc =
         ctx.keys.field_cipher().encrypt(*in.content, content_aad(tx.tenant_id(), r->id));
   }
   if (in.tags) {
-    r->tags = tags_json(*in.tags);
-    write_tags(tx, r->id, *in.tags);
+    r->tags_json = tags_json(*in.tags);
+    store::memories::replace_tags(tx, r->id, *in.tags);
   }
   r->updated_at = format_time_ms(now_ms());
-  tx.sql() << "UPDATE memories SET title = :ti, context_id = :c, content_enc = :ce, tags = :tg, "
-              "updated_at = :u WHERE tenant_id = :t AND id = :id",
-      soci::use(r->title), soci::use(r->context_id, r->context_ind), soci::use(r->content_enc),
-      soci::use(r->tags), soci::use(r->updated_at), soci::use(tx.tenant_id()), soci::use(r->id);
+  store::memories::update(tx, *r);
   audit_memory(ctx, tx, "memory.updated", r->id, field_names(in));
   tx.commit();
   return one_memory(*r, ctx);
@@ -410,11 +306,7 @@ Response patch_memory(Context& ctx) {
 Response delete_memory(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   const std::string& id = ctx.path_param("id");  // a UUID: dispatch checked
-  soci::statement st =
-      (tx.sql().prepare << "DELETE FROM memories WHERE tenant_id = :t AND id = :id",
-       soci::use(tx.tenant_id()), soci::use(id));
-  st.execute(true);
-  if (st.get_affected_rows() == 0) {
+  if (!store::memories::remove(tx, id)) {
     throw ApiError::not_found();
   }
   audit_memory(ctx, tx, "memory.deleted", id);
