@@ -5,7 +5,7 @@
 
 #include "app/auth/account.h"
 #include "app/auth/passwords.h"
-#include "app/auth/role_column.h"
+#include "app/store/role_column.h"
 #include "app/auth/sessions.h"
 #include "app/auth/verification.h"
 #include "app/crypto/hash.h"

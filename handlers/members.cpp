@@ -15,7 +15,7 @@
 
 #include "app/auth/account.h"
 #include "app/auth/mfa.h"
-#include "app/auth/role_column.h"
+#include "app/store/role_column.h"
 #include "app/auth/sessions.h"
 #include "app/crypto/hash.h"
 #include "app/crypto/random.h"

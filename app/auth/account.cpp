@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "app/auth/passwords.h"
-#include "app/auth/role_column.h"
+#include "app/store/role_column.h"
 #include "app/crypto/hash.h"
 #include "app/db/time.h"
 #include "app/text/text.h"

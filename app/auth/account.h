@@ -11,24 +11,12 @@
 #include <soci/soci.h>
 
 #include "app/auth/passwords.h"
-#include "app/auth/role.h"
 #include "app/auth/sessions.h"
 #include "app/db/tenant_tx.h"
+#include "app/store/accounts.h"
+#include "app/store/role.h"
 
 namespace portcullis {
-
-struct Account {
-  std::string user_id;
-  std::string email;
-  std::string display_name;
-  Role role = Role::kMember;
-  std::string password_hash;  // never serialised
-  bool mfa_enabled = false;
-  bool disabled = false;
-  std::string tenant_id;
-  std::string tenant_name;
-  bool tenant_require_mfa = false;
-};
 
 // Trimmed and lower-cased (ASCII). E-mail is unique across the product.
 std::string normalize_email(const std::string& email);
@@ -43,11 +31,6 @@ std::optional<Account> find_account_by_email(soci::session& db, const std::strin
 std::optional<Account> find_account_by_id(TenantTx& tx, const std::string& user_id);
 // Is an e-mail used by any account, in any tenant?
 bool email_taken(soci::session& db, const std::string& email);
-
-struct SessionAccount {
-  Session session;
-  Account account;  // password_hash left empty
-};
 
 // The live-or-not session for a cookie token together with its user and
 // tenant, in one round trip (on PostgreSQL through the owner's SECURITY

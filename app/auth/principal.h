@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "app/auth/role.h"
+#include "app/store/role.h"
 
 namespace portcullis {
 

@@ -16,28 +16,13 @@
 #include <soci/soci.h>
 
 #include "app/config/config.h"
+#include "app/store/sessions.h"
 
 namespace portcullis {
 
 inline constexpr const char* kSessionCookie = "__Host-portcullis";
 // MFA-pending sessions a user may hold at once; a new one replaces the oldest.
 inline constexpr int kMaxPendingSessionsPerUser = 3;
-
-struct Session {
-  std::string id;
-  std::string user_id;
-  std::string tenant_id;
-  std::string auth_state;  // full | mfa_pending | enrollment_required
-  std::string csrf_token;
-  bool remember_me = false;
-  int64_t created_at = 0;
-  int64_t last_seen_at = 0;
-  int64_t expires_at = 0;
-  std::optional<int64_t> reauthenticated_at;
-  std::optional<int64_t> mfa_verified_at;
-  std::string ip;
-  std::string user_agent;
-};
 
 struct IssuedSession {
   std::string token;  // goes into the cookie only; never stored, logged or returned in a body

@@ -12,7 +12,7 @@
 #include "app/auth/account.h"
 #include "app/auth/mfa.h"
 #include "app/auth/passwords.h"
-#include "app/auth/role_column.h"
+#include "app/store/role_column.h"
 #include "app/auth/sessions.h"
 #include "app/auth/throttle.h"
 #include "app/config/config.h"

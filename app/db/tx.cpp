@@ -23,6 +23,20 @@ Tx::~Tx() {
   }
 }
 
+namespace {
+constexpr Statement kLockTenant{"tenants.lock_writers",
+                                "SELECT id FROM tenants WHERE id = $1 FOR UPDATE"};
+constexpr Statement kLockUser{"users.lock_writers",
+                              "SELECT id FROM users WHERE id = $1 FOR UPDATE"};
+}  // namespace
+
+void serialise_writers(Tx& tx, WriterScope scope, const std::string& id) {
+  if (tx.db().backend() != Backend::kPostgresql) {
+    return;
+  }
+  tx.run(scope == WriterScope::kTenant ? kLockTenant : kLockUser, {id});
+}
+
 void serialise_writers(soci::session& sql, WriterScope scope, const std::string& id) {
   if (sql.get_backend_name() != "postgresql") {
     return;

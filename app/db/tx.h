@@ -68,6 +68,8 @@ enum class WriterScope { kTenant, kUser };
 // (SELECT … FOR UPDATE). SQLite: nothing more to do, since a write Tx holds
 // the database's write lock from its BEGIN IMMEDIATE. The one place that
 // decides how such checks are serialised. REQUIRES: inside a kWrite Tx.
+void serialise_writers(Tx& tx, WriterScope scope, const std::string& id);
+// The same for code not yet on the store's statements (SOCI).
 void serialise_writers(soci::session& sql, WriterScope scope, const std::string& id);
 
 }  // namespace portcullis

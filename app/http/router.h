@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "app/auth/role.h"
+#include "app/store/role.h"
 #include "app/http/request.h"
 #include "app/http/response.h"
 

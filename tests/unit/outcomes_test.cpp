@@ -7,8 +7,8 @@
 
 #include "app/auth/account.h"
 #include "app/auth/authenticate.h"
-#include "app/auth/role.h"
-#include "app/auth/role_column.h"
+#include "app/store/role.h"
+#include "app/store/role_column.h"
 #include "app/config/config.h"
 #include "app/crypto/aead.h"
 #include "app/crypto/random.h"

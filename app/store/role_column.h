@@ -10,7 +10,7 @@
 
 #include <soci/soci.h>
 
-#include "app/auth/role.h"
+#include "app/store/role.h"
 
 namespace soci {
 

@@ -1,4 +1,6 @@
-#include "app/auth/role.h"
+#include "app/store/role.h"
+
+#include <stdexcept>
 
 namespace portcullis {
 
@@ -25,6 +27,14 @@ std::optional<Role> role_from_string(const std::string& name) {
     return Role::kMember;
   }
   return std::nullopt;
+}
+
+Role role_from_column(const std::string& text) {
+  std::optional<Role> role = role_from_string(text);
+  if (!role) {
+    throw std::runtime_error("a role column holds no known role");
+  }
+  return *role;
 }
 
 }  // namespace portcullis
