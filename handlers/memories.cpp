@@ -188,7 +188,7 @@ void audit_memory(const Context& ctx,
     }
     ev.details = {{"fields", names}};
   }
-  ctx.audit.record(tx.sql(), ev);
+  ctx.record(tx, ev);
 }
 
 // The names of the fields a create or update sets.

@@ -10,9 +10,11 @@
 #include "app/config/config.h"
 #include "app/crypto/worker_keys.h"
 #include "app/db/connection.h"
+#include "app/db/tenant_tx.h"
 #include "app/db/tx.h"
 #include "app/http/request.h"
 #include "app/log/audit.h"
+#include "app/store/audit.h"
 
 namespace portcullis {
 
@@ -42,6 +44,15 @@ struct Context {
     }
     return e;
   }
+
+  // Records an audit event: the row in `tx`, the log line once `tx` ends
+  // (a failure line instead if it rolls back).
+  void record(Tx& tx, const AuditEvent& event) const {
+    store::audit::record(audit, tx.db(), event);
+  }
+  void record(TenantTx& tx, const AuditEvent& event) const { record(tx.tx(), event); }
+  // Outside any transaction: the row autocommits, the line follows at once.
+  void record_now(const AuditEvent& event) const { store::audit::record(audit, db, event); }
 
   // Value of a `{name}` path segment. REQUIRES: the route declares it.
   const std::string& path_param(const std::string& name) const {

@@ -83,8 +83,16 @@ void Audit::record(soci::session& db, const AuditEvent& e) {
     log_record(level_for(e), to_log_record(e));
     return;
   }
+  log_when_done(e);
+}
+
+void Audit::log_when_done(const AuditEvent& e) {
   Level level = level_for(e);
   LogRecord line = to_log_record(e);
+  if (db_ == nullptr) {
+    log_record(level, line);
+    return;
+  }
   db_->after_transaction([level, line = std::move(line)](bool committed) {
     if (committed) {
       log_record(level, line);

@@ -47,6 +47,9 @@ class Audit {
   // has committed it). Throws soci_error if the insert fails: an action whose
   // audit row cannot be written must not commit.
   void record(soci::session& db, const AuditEvent& event);
+  // The log line of an event whose row was just written (store::audit):
+  // after the open transaction's outcome, at once outside one.
+  void log_when_done(const AuditEvent& event);
   // Log line only, for events with no database (e.g. start-up, stop).
   void log_only(const AuditEvent& event);
 
