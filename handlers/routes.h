@@ -18,6 +18,7 @@ void register_mfa_routes(Router& router);
 #ifdef PORTCULLIS_TEST_ROUTES
 // Test build only: slow and failing routes for the drain and 500 tests.
 void register_test_routes(Router& router);
+void register_test_tenant_routes(Router& router);
 #endif
 
 // All routes of the product, in one table.

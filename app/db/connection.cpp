@@ -108,6 +108,9 @@ soci::session& Db::session() {
 Db::~Db() { drop_session(); }
 
 void Db::drop_session() noexcept {
+  if (prepared_) {
+    round_trips_before_ += prepared_->round_trips();
+  }
   prepared_.reset();  // SQLite: finalised while the connection is open
   session_.reset();
   begin_queued_ = false;
@@ -171,6 +174,9 @@ void Db::bind_tenant(const std::string& tenant_id) {
 
 void Db::before_soci_statement(const std::string& query) {
   last_query_ = query;
+  if (backend_ == Backend::kPostgresql) {
+    ++soci_statements_;
+  }
   if (backend_ != Backend::kPostgresql || !in_transaction_ || !prepared_) {
     return;
   }
@@ -187,6 +193,7 @@ void Db::commit() {
   }
   if (backend_ == Backend::kSqlite || explicit_open_) {
     session_->commit();
+    transaction_ends_ += backend_ == Backend::kPostgresql ? 1 : 0;
   }
   explicit_open_ = false;
   begin_queued_ = false;
@@ -201,6 +208,7 @@ void Db::rollback() noexcept {
   tenant_id_.clear();
   if (owed && session_) {
     try {
+      transaction_ends_ += backend_ == Backend::kPostgresql ? 1 : 0;
       session_->rollback();
     } catch (...) {
       // The connection is in doubt: the next request reconnects.

@@ -62,9 +62,13 @@ class Db final : public TransactionHooks {
   // PostgreSQL the transaction's start travels in the same round trip.
   // Throws soci_error (the backend's subclass) when the database refuses.
   Rows run(const Statement& statement, const std::vector<Param>& params);
-  // Round trips waited for on this connection by store statements
-  // (PostgreSQL; 0 on SQLite). For tests and benchmarks.
-  uint64_t round_trips() const { return prepared_ ? prepared_->round_trips() : 0; }
+  // PostgreSQL round trips this worker waited for (store statements, plus
+  // COMMIT and ROLLBACK) and SOCI statements run (each at least one more),
+  // since start, across reconnects. 0 on SQLite. For tests and benchmarks.
+  uint64_t round_trips() const {
+    return round_trips_before_ + (prepared_ ? prepared_->round_trips() : 0) + transaction_ends_;
+  }
+  uint64_t soci_statements() const { return soci_statements_; }
 
   // Transaction control, driven by Tx (app/db/tx.h) only.
   //   SQLite: BEGIN (kRead) or BEGIN IMMEDIATE (kWrite) at once.
@@ -121,7 +125,10 @@ class Db final : public TransactionHooks {
   // Declared after session_: destroyed first (SQLite statements must be
   // finalised before their connection closes).
   std::unique_ptr<PreparedStatements> prepared_;
-  std::string last_query_;  // text of the last statement, store or SOCI
+  std::string last_query_;           // text of the last statement, store or SOCI
+  uint64_t round_trips_before_ = 0;  // of earlier connections
+  uint64_t transaction_ends_ = 0;    // COMMIT / ROLLBACK sent (PostgreSQL)
+  uint64_t soci_statements_ = 0;
 };
 
 }  // namespace portcullis

@@ -844,5 +844,133 @@ TEST(KeyRotationTest, CRY_3_ReloadRebuildsTheWorkersKeys) {
   }
 }
 
+// #10 item 3, TEN-1/TEN-3: one worker (--workers 1) serves tenant A, tenant B
+// and anonymous requests in turn, with requests that fail between binding the
+// tenant and committing (a statement the database refuses, a handler that
+// throws; read and write transactions). Every list holds only the caller's
+// rows, and the connection itself (current_setting, read outside any
+// transaction by an anonymous request on the same worker) never keeps a
+// tenant after the request that bound it. On SQLite the rows are checked and
+// the binding reads "" (no row-level security there).
+TEST(TenantBindingTest, TEN_3_OneWorkerAlternatingTenantsNeverKeepsABinding) {
+  if (!under_harness() || env("PORTCULLIS_TEST_BIN").empty()) {
+    GTEST_SKIP() << "run through tests/integration/run.sh";
+  }
+  struct Caller {
+    Registered who;
+    std::string cookie;
+    std::vector<std::string> titles;
+  };
+  std::vector<Caller> callers;
+  for (const char* tag : {"bind-a", "bind-b"}) {
+    Caller c;
+    c.who = register_tenant(tag);
+    Browser b = login(c.who.email);
+    c.cookie = "Cookie: __Host-portcullis=" + b.cookie;
+    for (int i = 0; i < 3; ++i) {
+      std::string title = std::string(tag) + "-" + std::to_string(i);
+      HttpResponse m = b.call("POST", "/api/v1/memories", R"({"title":")" + title + "\"}");
+      ASSERT_EQ(m.status, 201) << m.body;
+      c.titles.push_back(title);
+    }
+    callers.push_back(c);
+  }
+  const std::string socket = env("PORTCULLIS_TEST_DIR") + "/bind-" + random_hex(4) + ".sock";
+  PrivateServer app(env("PORTCULLIS_TEST_ENV_FILE"), socket);
+  ASSERT_TRUE(app.started());
+  PrivateNginx::Options o;
+  o.fcgi_socket = socket;
+  PrivateNginx nginx(o);
+  ASSERT_TRUE(nginx.up());
+  int health = 0;
+  for (int i = 0; i < 100 && health != 200; ++i) {
+    health = send_raw(nginx.port(), json_request("GET", "/api/v1/health", "")).status;
+    if (health != 200) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ASSERT_EQ(health, 200);
+  auto get = [&](const std::string& path, const std::string& cookie = "") {
+    std::vector<std::string> headers;
+    if (!cookie.empty()) {
+      headers.push_back(cookie);
+    }
+    return send_raw(nginx.port(), json_request("GET", path, "", headers));
+  };
+  std::string pid;
+  // The binding on the connection, read outside any transaction.
+  auto expect_unbound = [&](const std::string& after) {
+    RawResponse r = get("/api/v1/test/bound-tenant");
+    ASSERT_EQ(r.status, 200) << r.raw;
+    EXPECT_EQ(json_string(r.body, "tenant"), "") << "after " << after;
+    rapidjson::Document d;
+    d.Parse(r.body.c_str());
+    std::string this_pid = std::to_string(d["pid"].GetInt64());
+    if (pid.empty()) {
+      pid = this_pid;
+    }
+    EXPECT_EQ(this_pid, pid) << "one worker serves every request";
+  };
+  auto expect_own_rows = [&](const Caller& c) {
+    RawResponse r = get("/api/v1/memories?limit=100", c.cookie);
+    ASSERT_EQ(r.status, 200) << r.raw;
+    rapidjson::Document d;
+    d.Parse(r.body.c_str());
+    ASSERT_TRUE(d.IsObject() && d.HasMember("data") && d["data"].IsArray()) << r.body;
+    std::vector<std::string> titles;
+    for (const auto& m : d["data"].GetArray()) {
+      titles.emplace_back(m["title"].GetString());
+    }
+    EXPECT_THAT(titles, ::testing::UnorderedElementsAreArray(c.titles)) << c.who.email;
+  };
+  const char* failures[][2] = {
+      {"read", "sql"}, {"write", "sql"}, {"read", "throw"}, {"write", "throw"}};
+  for (int round = 0; round < 12; ++round) {
+    const Caller& c = callers[static_cast<size_t>(round % 2)];
+    const Caller& other = callers[static_cast<size_t>((round + 1) % 2)];
+    expect_own_rows(c);
+    expect_unbound("a list");
+    RawResponse in_tx = get("/api/v1/test/bound-tenant-in-tx", c.cookie);
+    ASSERT_EQ(in_tx.status, 200) << in_tx.raw;
+    EXPECT_EQ(json_string(in_tx.body, "tenant"), is_postgres() ? c.who.tenant_id : "");
+    expect_unbound("a bound read");
+    const char* const* f = failures[round % 4];
+    RawResponse failed =
+        get(std::string("/api/v1/test/fail-after-bind?kind=") + f[0] + "&fail=" + f[1], c.cookie);
+    EXPECT_EQ(failed.status, 500) << failed.raw;
+    EXPECT_THAT(failed.body, ::testing::Not(HasSubstr("overflow"))) << "no internal detail";
+    expect_unbound(std::string("a ") + f[0] + " that failed by " + f[1]);
+    expect_own_rows(other);  // the next tenant on the same connection sees its own rows only
+    RawResponse me = get("/api/v1/me");
+    EXPECT_EQ(me.status, 401) << "anonymous after a bound request";
+    expect_unbound("an anonymous request");
+  }
+
+  // #10 item 3: in steady state an authenticated read costs two round trips
+  // on PostgreSQL — the session lookup, then the data with the tenant bound
+  // in the same round trip — and no SOCI statement (each would prepare and
+  // deallocate). The worker's own counters, read before and after.
+  if (is_postgres()) {
+    auto counters = [&]() {
+      RawResponse r = get("/api/v1/test/db-counters");
+      rapidjson::Document d;
+      d.Parse(r.body.c_str());
+      EXPECT_TRUE(d.IsObject() && d.HasMember("round_trips")) << r.raw;
+      return std::make_pair(d["round_trips"].GetUint64(), d["soci_statements"].GetUint64());
+    };
+    const Caller& c = callers[0];
+    for (const char* path : {"/api/v1/memories?limit=20", "/api/v1/me"}) {
+      for (int i = 0; i < 3; ++i) {
+        auto before = counters();
+        RawResponse r = get(path, c.cookie);
+        auto after = counters();
+        ASSERT_EQ(r.status, 200) << r.raw;
+        EXPECT_EQ(after.first - before.first, 2u) << path << ": round trips";
+        EXPECT_EQ(after.second - before.second, 0u) << path << ": SOCI statements";
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace portcullis::testing
