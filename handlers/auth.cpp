@@ -17,6 +17,7 @@
 #include "app/http/context.h"
 #include "app/http/password_policy.h"
 #include "app/http/router.h"
+#include "app/store/invitations.h"
 
 namespace portcullis {
 namespace {
@@ -76,27 +77,12 @@ struct PendingInvitation {
 
 // The live invitation for a token, or nullopt (unknown, used, revoked, expired).
 std::optional<PendingInvitation> find_invitation(Db& db, const std::string& token) {
-  std::string hash = sha256_hex(token);
-  PendingInvitation inv;
-  std::string expires_at;
-  int used = 1;
-  soci::session& sql = db.session();
-  if (db.backend() == Backend::kPostgresql) {
-    // The tenant is not known yet: the owner's SECURITY DEFINER lookup.
-    sql << "SELECT id, tenant_id, email, role, expires_at, CAST((accepted_at IS NOT NULL OR "
-           "revoked_at IS NOT NULL) AS INTEGER) FROM portcullis_invitation_lookup(:h)",
-        soci::use(hash), soci::into(inv.id), soci::into(inv.tenant_id), soci::into(inv.email),
-        soci::into(inv.role), soci::into(expires_at), soci::into(used);
-  } else {
-    sql << "SELECT id, tenant_id, email, role, expires_at, CASE WHEN accepted_at IS NOT NULL OR "
-           "revoked_at IS NOT NULL THEN 1 ELSE 0 END FROM invitations WHERE token_hash = :h",
-        soci::use(hash), soci::into(inv.id), soci::into(inv.tenant_id), soci::into(inv.email),
-        soci::into(inv.role), soci::into(expires_at), soci::into(used);
-  }
-  if (!sql.got_data() || used != 0 || parse_time_ms(expires_at).value_or(0) <= now_ms()) {
+  std::optional<store::invitations::TokenInvitation> found =
+      store::invitations::find_by_token_hash(db, sha256_hex(token));
+  if (!found || found->closed || parse_time_ms(found->expires_at).value_or(0) <= now_ms()) {
     return std::nullopt;
   }
-  return inv;
+  return PendingInvitation{found->id, found->tenant_id, found->email, found->role};
 }
 
 Response post_register(Context& ctx) {
@@ -158,12 +144,7 @@ Response post_register(Context& ctx) {
     soci::session& sql = tx.sql();
     if (invitation) {
       // One use only: the row is claimed atomically.
-      soci::statement claim =
-          (sql.prepare << "UPDATE invitations SET accepted_at = :n WHERE id = :id AND "
-                          "tenant_id = :t AND accepted_at IS NULL AND revoked_at IS NULL",
-           soci::use(now), soci::use(invitation->id), soci::use(a.tenant_id));
-      claim.execute(true);
-      if (claim.get_affected_rows() != 1) {
+      if (!store::invitations::accept(tx, invitation->id, now)) {
         throw ApiError::validation_failed().with_field("invite_token",
                                                        "is invalid, used or expired");
       }

@@ -2,9 +2,15 @@
 // Another tenant's context is "not found" (404), never "forbidden".
 // Creating, renaming and deleting are audited in the transaction that makes
 // the change (ids only: a context's name is the tenant's content).
-#include <soci/soci.h>
+#include "app/store/contexts.h"
 
-#include "app/auth/account.h"
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <rapidjson/document.h>
+
 #include "app/crypto/random.h"
 #include "app/db/tenant_tx.h"
 #include "app/db/time.h"
@@ -33,11 +39,7 @@ void register_contexts_routes(Router& router) {
 
 namespace {
 
-struct ContextRow {
-  std::string id;
-  std::string name;
-  std::string created_at;
-};
+using store::contexts::ContextRow;
 
 rapidjson::Value context_json(const ContextRow& c, rapidjson::Document::AllocatorType& a) {
   rapidjson::Value v(rapidjson::kObjectType);
@@ -47,18 +49,6 @@ rapidjson::Value context_json(const ContextRow& c, rapidjson::Document::Allocato
               rapidjson::Value(format_time_ms(parse_time_ms(c.created_at).value_or(0)).c_str(), a),
               a);
   return v;
-}
-
-std::optional<ContextRow> find_context(TenantTx& tx, const std::string& id) {
-  // `id` is a path parameter: dispatch has checked it is a UUID.
-  ContextRow c;
-  tx.sql() << "SELECT id, name, created_at FROM contexts WHERE tenant_id = :t AND id = :id",
-      soci::use(tx.tenant_id()), soci::use(id), soci::into(c.id), soci::into(c.name),
-      soci::into(c.created_at);
-  if (!tx.sql().got_data()) {
-    return std::nullopt;
-  }
-  return c;
 }
 
 ApiError name_taken() {
@@ -74,19 +64,7 @@ void audit_context(const Context& ctx,
   ev.target_type = "context";
   ev.target_id = id;
   ev.details = std::move(details);
-  ctx.audit.record(tx.sql(), ev);
-}
-
-bool name_in_use(TenantTx& tx, const std::string& name, const std::string& except_id) {
-  int n = 0;
-  if (except_id.empty()) {
-    tx.sql() << "SELECT COUNT(*) FROM contexts WHERE tenant_id = :t AND name = :n",
-        soci::use(tx.tenant_id()), soci::use(name), soci::into(n);
-  } else {
-    tx.sql() << "SELECT COUNT(*) FROM contexts WHERE tenant_id = :t AND name = :n AND id <> :x",
-        soci::use(tx.tenant_id()), soci::use(name), soci::use(except_id), soci::into(n);
-  }
-  return n > 0;
+  ctx.record(tx, ev);
 }
 
 Response list_contexts(Context& ctx) {
@@ -95,18 +73,7 @@ Response list_contexts(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   std::string before =
       page.after_id.empty() ? "ffffffff-ffff-ffff-ffff-ffffffffffff" : page.after_id;
-  int fetch = page.limit + 1;
-  ContextRow row;
-  std::vector<ContextRow> rows;
-  soci::statement st =
-      (tx.sql().prepare << "SELECT id, name, created_at FROM contexts WHERE tenant_id = :t AND "
-                           "id < :b ORDER BY id DESC LIMIT :n",
-       soci::use(tx.tenant_id()), soci::use(before), soci::use(fetch), soci::into(row.id),
-       soci::into(row.name), soci::into(row.created_at));
-  st.execute();
-  while (st.fetch()) {
-    rows.push_back(row);
-  }
+  std::vector<ContextRow> rows = store::contexts::page(tx, before, page.limit + 1);
   tx.commit();
   return page_response(rows, page, ctx.keys, scope, context_json);
 }
@@ -116,20 +83,12 @@ Response create_context(Context& ctx) {
   std::string name = body.name("name");
   body.finish();
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  if (name_in_use(tx, name, "")) {
+  if (store::contexts::name_in_use(tx, name, "")) {
     throw name_taken();
   }
   ContextRow c{uuid_v7(), name, format_time_ms(now_ms())};
-  try {
-    tx.sql() << "INSERT INTO contexts (id, tenant_id, name, created_at, updated_at) VALUES "
-                "(:id, :t, :n, :c, :u)",
-        soci::use(c.id), soci::use(tx.tenant_id()), soci::use(c.name), soci::use(c.created_at),
-        soci::use(c.created_at);
-  } catch (const soci::soci_error& e) {
-    if (e.get_error_category() == soci::soci_error::constraint_violation) {
-      throw name_taken();
-    }
-    throw;
+  if (!store::contexts::insert(tx, c)) {
+    throw name_taken();  // created meanwhile by another request
   }
   audit_context(ctx, tx, "context.created", c.id, {});
   tx.commit();
@@ -140,7 +99,8 @@ Response create_context(Context& ctx) {
 
 Response get_context(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
-  std::optional<ContextRow> c = find_context(tx, ctx.path_param("id"));
+  // The id is a path parameter: dispatch has checked it is a UUID.
+  std::optional<ContextRow> c = store::contexts::find(tx, ctx.path_param("id"));
   if (!c) {
     throw ApiError::not_found();  // another tenant's context is "not found"
   }
@@ -155,16 +115,14 @@ Response patch_context(Context& ctx) {
   std::string name = body.name("name");
   body.finish();
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  std::optional<ContextRow> c = find_context(tx, ctx.path_param("id"));
+  std::optional<ContextRow> c = store::contexts::find(tx, ctx.path_param("id"));
   if (!c) {
     throw ApiError::not_found();
   }
-  if (name_in_use(tx, name, c->id)) {
+  if (store::contexts::name_in_use(tx, name, c->id)) {
     throw name_taken();
   }
-  std::string now = format_time_ms(now_ms());
-  tx.sql() << "UPDATE contexts SET name = :n, updated_at = :u WHERE tenant_id = :t AND id = :id",
-      soci::use(name), soci::use(now), soci::use(tx.tenant_id()), soci::use(c->id);
+  store::contexts::rename(tx, c->id, name, format_time_ms(now_ms()));
   audit_context(ctx, tx, "context.renamed", c->id, {{"fields", "name"}});
   tx.commit();
   c->name = name;
@@ -176,22 +134,17 @@ Response patch_context(Context& ctx) {
 Response delete_context(Context& ctx) {
   bool cascade = ctx.request.query_param("cascade").value_or("") == "true";
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  std::optional<ContextRow> c = find_context(tx, ctx.path_param("id"));
+  std::optional<ContextRow> c = store::contexts::find(tx, ctx.path_param("id"));
   if (!c) {
     throw ApiError::not_found();
   }
-  int memories = 0;
-  tx.sql() << "SELECT COUNT(*) FROM memories WHERE tenant_id = :t AND context_id = :c",
-      soci::use(tx.tenant_id()), soci::use(c->id), soci::into(memories);
+  int64_t memories = store::contexts::count_memories(tx, c->id);
   if (memories > 0 && !cascade) {
     throw ApiError::conflict("conflict",
                              "The context still holds memories. Delete them first or pass "
                              "?cascade=true.");
   }
-  tx.sql() << "DELETE FROM memories WHERE tenant_id = :t AND context_id = :c",
-      soci::use(tx.tenant_id()), soci::use(c->id);
-  tx.sql() << "DELETE FROM contexts WHERE tenant_id = :t AND id = :id", soci::use(tx.tenant_id()),
-      soci::use(c->id);
+  store::contexts::remove_with_memories(tx, c->id);
   audit_context(ctx, tx, "context.deleted", c->id,
                 {{"memories_deleted", std::to_string(memories)}});
   tx.commit();

@@ -11,11 +11,17 @@
 //    change, and creating one answers the same for every address: whether
 //    an address has an account (in any tenant) is the invitee's business,
 //    answered when the invitation is accepted.
-#include <soci/soci.h>
+#include "app/store/members.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
 
 #include "app/auth/account.h"
 #include "app/auth/mfa.h"
-#include "app/store/role_column.h"
 #include "app/auth/sessions.h"
 #include "app/crypto/hash.h"
 #include "app/crypto/random.h"
@@ -26,6 +32,7 @@
 #include "app/http/context.h"
 #include "app/http/pagination.h"
 #include "app/http/router.h"
+#include "app/store/invitations.h"
 
 namespace portcullis {
 namespace {
@@ -56,28 +63,7 @@ namespace {
 
 constexpr const char* kSentinel = "ffffffff-ffff-ffff-ffff-ffffffffffff";
 
-struct Member {
-  std::string id, email, display_name, created_at, last_login_at;
-  Role role = Role::kMember;
-  int mfa_enabled = 0;
-  int disabled = 0;
-  soci::indicator last_login_ind = soci::i_null;
-};
-
-constexpr const char* kMemberColumns =
-    "id, email, display_name, role, CAST(mfa_enabled AS INTEGER), CAST(disabled AS INTEGER), "
-    "created_at, last_login_at";
-
-void bind_member(soci::statement& st, Member& m) {
-  st.exchange(soci::into(m.id));
-  st.exchange(soci::into(m.email));
-  st.exchange(soci::into(m.display_name));
-  st.exchange(soci::into(m.role));
-  st.exchange(soci::into(m.mfa_enabled));
-  st.exchange(soci::into(m.disabled));
-  st.exchange(soci::into(m.created_at));
-  st.exchange(soci::into(m.last_login_at, m.last_login_ind));
-}
+using store::members::Member;
 
 std::string rfc3339(const std::string& db_time) {
   return format_time_ms(parse_time_ms(db_time).value_or(0));
@@ -90,33 +76,15 @@ rapidjson::Value member_json(const Member& m, rapidjson::Document::AllocatorType
   v.AddMember("email", str(m.email), a);
   v.AddMember("display_name", str(m.display_name), a);
   v.AddMember("role", rapidjson::StringRef(to_string(m.role)), a);
-  v.AddMember("mfa_enabled", m.mfa_enabled != 0, a);
-  v.AddMember("disabled", m.disabled != 0, a);
+  v.AddMember("mfa_enabled", m.mfa_enabled, a);
+  v.AddMember("disabled", m.disabled, a);
   v.AddMember("created_at", str(rfc3339(m.created_at)), a);
-  if (m.last_login_ind == soci::i_ok) {
-    v.AddMember("last_login_at", str(rfc3339(m.last_login_at)), a);
+  if (m.last_login_at) {
+    v.AddMember("last_login_at", str(rfc3339(*m.last_login_at)), a);
   } else {
     v.AddMember("last_login_at", rapidjson::Value(rapidjson::kNullType), a);
   }
   return v;
-}
-
-std::optional<Member> find_member(TenantTx& tx, const std::string& id) {
-  // `id` is a path parameter: dispatch has checked it is a UUID.
-  Member m;
-  soci::statement st(tx.sql());
-  bind_member(st, m);
-  st.exchange(soci::use(tx.tenant_id()));
-  st.exchange(soci::use(id));
-  st.alloc();
-  st.prepare(std::string("SELECT ") + kMemberColumns +
-             " FROM users WHERE tenant_id = :t AND id = :id");
-  st.define_and_bind();
-  st.execute(true);
-  if (!st.got_data()) {
-    return std::nullopt;
-  }
-  return m;
 }
 
 // Only an owner grants a role above member, by invitation or by a change,
@@ -130,8 +98,9 @@ bool may_grant(const Context& ctx, Role role) {
 // first, so the last-owner check sees every change committed before it
 // (#9 item 6).
 Member target_member(TenantTx& tx, const Context& ctx) {
-  serialise_writers(tx.sql(), WriterScope::kTenant, tx.tenant_id());
-  std::optional<Member> m = find_member(tx, ctx.path_param("id"));
+  serialise_writers(tx.tx(), WriterScope::kTenant, tx.tenant_id());
+  // The id is a path parameter: dispatch has checked it is a UUID.
+  std::optional<Member> m = store::members::find(tx, ctx.path_param("id"));
   if (!m) {
     throw ApiError::not_found();
   }
@@ -144,16 +113,8 @@ Member target_member(TenantTx& tx, const Context& ctx) {
   return *m;
 }
 
-int active_owners(TenantTx& tx) {
-  int n = 0;
-  tx.sql() << "SELECT COUNT(*) FROM users WHERE tenant_id = :t AND role = 'owner' AND "
-              "disabled = FALSE",
-      soci::use(tx.tenant_id()), soci::into(n);
-  return n;
-}
-
 void refuse_last_owner(TenantTx& tx, const Member& m) {
-  if (m.role == Role::kOwner && m.disabled == 0 && active_owners(tx) <= 1) {
+  if (m.role == Role::kOwner && !m.disabled && store::members::active_owners(tx) <= 1) {
     throw ApiError::conflict("conflict", "The last owner cannot be demoted, suspended or removed.");
   }
 }
@@ -176,22 +137,7 @@ Response list_members(Context& ctx) {
   PageRequest page = parse_page(ctx.request, ctx.keys, scope);
   TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   std::string before = page.after_id.empty() ? kSentinel : page.after_id;
-  int fetch = page.limit + 1;
-  Member m;
-  soci::statement st(tx.sql());
-  bind_member(st, m);
-  st.exchange(soci::use(tx.tenant_id()));
-  st.exchange(soci::use(before));
-  st.exchange(soci::use(fetch));
-  st.alloc();
-  st.prepare(std::string("SELECT ") + kMemberColumns +
-             " FROM users WHERE tenant_id = :t AND id < :b ORDER BY id DESC LIMIT :n");
-  st.define_and_bind();
-  st.execute();
-  std::vector<Member> rows;
-  while (st.fetch()) {
-    rows.push_back(m);
-  }
+  std::vector<Member> rows = store::members::page(tx, before, page.limit + 1);
   tx.commit();
   return page_response(rows, page, ctx.keys, scope, member_json);
 }
@@ -218,25 +164,22 @@ Response patch_member(Context& ctx) {
     if (m.role == Role::kOwner) {
       refuse_last_owner(tx, m);
     }
-    tx.sql() << "UPDATE users SET role = :r, updated_at = :u WHERE tenant_id = :t AND id = :id",
-        soci::use(*role), soci::use(now), soci::use(tx.tenant_id()), soci::use(m.id);
+    store::members::set_role(tx, m.id, *role, now);
     AuditEvent ev = member_event(ctx, "member.role_changed", m);
     ev.details = {{"from", to_string(m.role)}, {"to", to_string(*role)}};
-    ctx.audit.record(tx.sql(), ev);
+    ctx.record(tx, ev);
     m.role = *role;
   }
-  if (disabled && (*disabled ? 1 : 0) != m.disabled) {
+  if (disabled && *disabled != m.disabled) {
     if (*disabled) {
       refuse_last_owner(tx, m);
     }
-    int value = *disabled ? 1 : 0;
-    tx.sql() << "UPDATE users SET disabled = :d, updated_at = :u WHERE tenant_id = :t AND id = :id",
-        soci::use(value), soci::use(now), soci::use(tx.tenant_id()), soci::use(m.id);
+    store::members::set_disabled(tx, m.id, *disabled, now);
     long revoked = *disabled ? delete_user_sessions(tx.sql(), m.id, "") : 0;
     AuditEvent ev = member_event(ctx, *disabled ? "member.suspended" : "member.reactivated", m);
     ev.details = {{"sessions_revoked", std::to_string(revoked)}};
-    ctx.audit.record(tx.sql(), ev);
-    m.disabled = value;
+    ctx.record(tx, ev);
+    m.disabled = *disabled;
   }
   tx.commit();
   return one(m);
@@ -248,7 +191,7 @@ Response revoke_member_sessions(Context& ctx) {
   long revoked = delete_user_sessions(tx.sql(), m.id, "");
   AuditEvent ev = member_event(ctx, "member.sessions_revoked", m);
   ev.details = {{"sessions_revoked", std::to_string(revoked)}};
-  ctx.audit.record(tx.sql(), ev);
+  ctx.record(tx, ev);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("sessions_revoked", static_cast<int64_t>(revoked), d.GetAllocator());
@@ -260,11 +203,10 @@ Response delete_member(Context& ctx) {
   Member m = target_member(tx, ctx);
   refuse_last_owner(tx, m);
   long revoked = delete_user_sessions(tx.sql(), m.id, "");
-  tx.sql() << "DELETE FROM users WHERE tenant_id = :t AND id = :id", soci::use(tx.tenant_id()),
-      soci::use(m.id);
+  store::members::remove(tx, m.id);
   AuditEvent ev = member_event(ctx, "member.removed", m);
   ev.details = {{"sessions_revoked", std::to_string(revoked)}};
-  ctx.audit.record(tx.sql(), ev);
+  ctx.record(tx, ev);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("removed", true, d.GetAllocator());
@@ -280,18 +222,15 @@ Response reset_member_mfa(Context& ctx) {
   long revoked = delete_user_sessions(tx.sql(), m.id, "");
   AuditEvent ev = member_event(ctx, "mfa.reset", m);
   ev.details = {{"sessions_revoked", std::to_string(revoked)}};
-  ctx.audit.record(tx.sql(), ev);
+  ctx.record(tx, ev);
   tx.commit();
-  m.mfa_enabled = 0;
+  m.mfa_enabled = false;
   return one(m);
 }
 
 // --- invitations ------------------------------------------------------------
 
-struct Invitation {
-  std::string id, email, created_at, expires_at;
-  Role role = Role::kMember;
-};
+using store::invitations::Invitation;
 
 rapidjson::Value invitation_json(const Invitation& i, rapidjson::Document::AllocatorType& a) {
   auto str = [&](const std::string& s) { return rapidjson::Value(s.c_str(), a); };
@@ -332,16 +271,12 @@ Response create_invitation(Context& ctx) {
   inv.expires_at = format_time_ms(now + static_cast<int64_t>(ctx.config.invitation_seconds) * 1000);
   std::string hash = sha256_hex(token);
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  tx.sql() << "INSERT INTO invitations (id, tenant_id, email, role, token_hash, invited_by, "
-              "created_at, expires_at) VALUES (:id, :t, :e, :r, :h, :b, :c, :x)",
-      soci::use(inv.id), soci::use(tx.tenant_id()), soci::use(inv.email), soci::use(inv.role),
-      soci::use(hash), soci::use(ctx.principal->user_id), soci::use(inv.created_at),
-      soci::use(inv.expires_at);
+  store::invitations::insert(tx, inv, hash, ctx.principal->user_id);
   AuditEvent ev = ctx.audit_event("member.invited", "success");
   ev.target_type = "invitation";
   ev.target_id = inv.id;
   ev.details = {{"role", to_string(*role)}};
-  ctx.audit.record(tx.sql(), ev);
+  ctx.record(tx, ev);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
@@ -358,20 +293,7 @@ Response list_invitations(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   std::string before = page.after_id.empty() ? kSentinel : page.after_id;
   std::string now = format_time_ms(now_ms());
-  int fetch = page.limit + 1;
-  Invitation row;
-  soci::statement st =
-      (tx.sql().prepare << "SELECT id, email, role, created_at, expires_at FROM invitations "
-                           "WHERE tenant_id = :t AND accepted_at IS NULL AND revoked_at IS NULL "
-                           "AND expires_at > :now AND id < :b ORDER BY id DESC LIMIT :n",
-       soci::use(tx.tenant_id()), soci::use(now), soci::use(before), soci::use(fetch),
-       soci::into(row.id), soci::into(row.email), soci::into(row.role), soci::into(row.created_at),
-       soci::into(row.expires_at));
-  st.execute();
-  std::vector<Invitation> rows;
-  while (st.fetch()) {
-    rows.push_back(row);
-  }
+  std::vector<Invitation> rows = store::invitations::page(tx, now, before, page.limit + 1);
   tx.commit();
   return page_response(rows, page, ctx.keys, scope, invitation_json);
 }
@@ -380,30 +302,23 @@ Response delete_invitation(Context& ctx) {
   const std::string& id = ctx.path_param("id");  // a UUID: dispatch checked
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   std::string now = format_time_ms(now_ms());
-  Role role = Role::kMember;
-  tx.sql() << "SELECT role FROM invitations WHERE tenant_id = :t AND id = :id AND accepted_at IS "
-              "NULL AND revoked_at IS NULL",
-      soci::use(tx.tenant_id()), soci::use(id), soci::into(role);
-  if (!tx.sql().got_data()) {
+  std::optional<Role> role = store::invitations::open_role(tx, id);
+  if (!role) {
     throw ApiError::not_found();
   }
   // #9 item 13: the rank rule of creating it.
-  if (!may_grant(ctx, role)) {
+  if (!may_grant(ctx, *role)) {
     throw ApiError{403, "forbidden", "Only an owner can revoke an invitation with this role."};
   }
-  // The role is part of the condition, so the row revoked is the one checked.
-  soci::statement st =
-      (tx.sql().prepare << "UPDATE invitations SET revoked_at = :now WHERE tenant_id = :t AND "
-                           "id = :id AND role = :r AND accepted_at IS NULL AND revoked_at IS NULL",
-       soci::use(now), soci::use(tx.tenant_id()), soci::use(id), soci::use(role));
-  st.execute(true);
-  if (st.get_affected_rows() == 0) {
+  // The role is part of the revocation's condition, so the row revoked is the
+  // one checked.
+  if (!store::invitations::revoke(tx, id, *role, now)) {
     throw ApiError::not_found();
   }
   AuditEvent ev = ctx.audit_event("member.invitation_revoked", "success");
   ev.target_type = "invitation";
   ev.target_id = id;
-  ctx.audit.record(tx.sql(), ev);
+  ctx.record(tx, ev);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("revoked", true, d.GetAllocator());
