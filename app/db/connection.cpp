@@ -67,6 +67,11 @@ std::unique_ptr<soci::session> open_session(const std::string& url, const DbOpti
     s->open(*soci::factory_postgresql(), url);
     *s << "SET statement_timeout = " + std::to_string(options.statement_timeout_ms);
     *s << "SET TIME ZONE 'UTC'";
+    // Statements are prepared once per connection (app/db/prepared.cpp) but
+    // planned for each execution's values, as when each was prepared anew: a
+    // generic plan cannot see which tenant, or how far down a keyset page,
+    // and may pick another index for everyone.
+    *s << "SET plan_cache_mode = force_custom_plan";
   }
   return s;
 }
