@@ -19,6 +19,7 @@
 #include "app/log/audit.h"
 #include "app/log/logger.h"
 #include "app/server/master.h"
+#include "app/store/audit.h"
 
 #include "handlers/routes.h"
 
@@ -230,7 +231,7 @@ int cmd_maintenance(Args& args) {
     ev.target_type = "system";
     ev.details = {{"sessions_deleted", std::to_string(sessions_deleted)},
                   {"throttle_rows_deleted", std::to_string(throttle_deleted)}};
-    audit.record(*session, ev);
+    store::audit::record(audit, db, ev);
     tx.commit();
     std::printf("maintenance: %ld sessions, %ld throttle rows deleted\n", sessions_deleted,
                 throttle_deleted);

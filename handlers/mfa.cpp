@@ -3,8 +3,6 @@
 // backup codes, status. The checks themselves live in app/auth/mfa.
 #include "app/auth/mfa.h"
 
-#include <soci/soci.h>
-
 #include "app/auth/account.h"
 #include "app/auth/qr_svg.h"
 #include "app/auth/sessions.h"
@@ -16,6 +14,7 @@
 #include "app/http/body.h"
 #include "app/http/context.h"
 #include "app/http/router.h"
+#include "app/store/mfa.h"
 
 namespace portcullis {
 namespace {
@@ -71,8 +70,7 @@ Response post_setup(Context& ctx) {
     throw ApiError::unauthenticated();
   }
   std::string secret = start_totp_enrollment(tx, ctx.keys, ctx.principal->user_id);
-  AuditEvent ev = ctx.audit_event("mfa.setup", "success");
-  ctx.audit.record(tx.sql(), ev);
+  ctx.record(tx, ctx.audit_event("mfa.setup", "success"));
   tx.commit();
   std::string b32 = base32_encode(secret);
   std::string uri = otpauth_uri(account->email, b32);
@@ -101,7 +99,7 @@ Response post_enable(Context& ctx) {
     AuditEvent ev = ctx.audit_event(
         result == CodeResult::kReplay ? "mfa.replay_refused" : "mfa.enabled", "failure");
     ev.reason = "bad_code";
-    ctx.audit.record(tx.sql(), ev);
+    ctx.record(tx, ev);
     tx.commit();  // the spent step stays spent; the audit row stays
     throw invalid_code();
   }
@@ -114,10 +112,8 @@ Response post_enable(Context& ctx) {
   if (ctx.session->auth_state == "enrollment_required") {
     rotated = rotate_session(tx.sql(), *ctx.session, "full");
   }
-  std::string now_text = format_time_ms(now);
-  tx.sql() << "UPDATE sessions SET mfa_verified_at = :n, reauthenticated_at = :r WHERE id = :id",
-      soci::use(now_text), soci::use(now_text), soci::use(ctx.session->id);
-  ctx.audit.record(tx.sql(), ctx.audit_event("mfa.enabled", "success"));
+  store::mfa::mark_session_verified(tx.tx(), ctx.session->id, format_time_ms(now));
+  ctx.record(tx, ctx.audit_event("mfa.enabled", "success"));
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
@@ -157,7 +153,7 @@ Response post_disable(Context& ctx) {
     AuditEvent failed = ctx.audit_event(
         v.verdict == Verdict::kReplay ? "mfa.replay_refused" : "mfa.disabled", "failure");
     failed.reason = v.password_failed ? "bad_password" : "bad_code";
-    ctx.audit.record(ctx.db.session(), failed);
+    ctx.record_now(failed);
     if (v.password_failed) {
       throw ApiError::validation_failed().with_field("password", "is incorrect");
     }
@@ -165,7 +161,7 @@ Response post_disable(Context& ctx) {
   }
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   disable_mfa(tx, ctx.principal->user_id);
-  ctx.audit.record(tx.sql(), ctx.audit_event("mfa.disabled", "success"));
+  ctx.record(tx, ctx.audit_event("mfa.disabled", "success"));
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("totp_enabled", false, d.GetAllocator());
@@ -178,7 +174,7 @@ Response post_backup_codes(Context& ctx) {
     throw ApiError::conflict("conflict", "Two-factor authentication is not on.");
   }
   std::vector<std::string> codes = replace_backup_codes(tx, ctx.keys, ctx.principal->user_id);
-  ctx.audit.record(tx.sql(), ctx.audit_event("mfa.backup_codes_regenerated", "success"));
+  ctx.record(tx, ctx.audit_event("mfa.backup_codes_regenerated", "success"));
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("backup_codes", code_list(codes, d.GetAllocator()), d.GetAllocator());

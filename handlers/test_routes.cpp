@@ -17,6 +17,7 @@
 #include "app/http/body.h"
 #include "app/http/context.h"
 #include "app/http/router.h"
+#include "app/store/test_probes.h"
 
 namespace portcullis {
 namespace {
@@ -91,8 +92,7 @@ Response post_db_fault(Context& ctx) {
   body.finish();
   std::string id = uuid_v7();
   Tx tx(ctx.db);
-  tx.sql() << "INSERT INTO sessions (id, token_hash, csrf_token) VALUES (:id, :h, :c)",
-      soci::use(id), soci::use(secret), soci::use(secret);
+  store::test_probes::insert_incomplete_session(tx, id, secret);
   tx.commit();
   return json_ok(rapidjson::Document(rapidjson::kObjectType));
 }
@@ -104,7 +104,7 @@ Response post_audit_probe(Context& ctx) {
   bool commit = body.boolean("commit").value_or(false);
   body.finish();
   Tx tx(ctx.db);
-  ctx.audit.record(tx.sql(), ctx.audit_event("test.audit_probe", "success"));
+  ctx.record(tx, ctx.audit_event("test.audit_probe", "success"));
   if (!commit) {
     throw ApiError::conflict("conflict", "Rolled back on purpose.");
   }

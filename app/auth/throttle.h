@@ -18,10 +18,10 @@
 #include <cstdint>
 #include <string>
 
-#include <soci/soci.h>
-
 #include "app/config/config.h"
 #include "app/crypto/worker_keys.h"
+#include "app/db/connection.h"
+#include "app/db/tx.h"
 
 namespace portcullis {
 
@@ -39,28 +39,29 @@ struct AttemptTicket {
   bool locks_on_failure = false;  // this attempt set the lock: failing it keeps it
 };
 
+// The counters run on `db` (app/store/throttle.h). REQUIRES: no transaction
+// open on it, so each count commits at once and every worker sees it.
+
 // Counts an attempt for `ip` (may be empty) and `subject`, IP first (a throttled
 // IP does not touch the subject's counter). Attempts past a limit are refused.
-[[nodiscard]] AttemptTicket begin_attempt(soci::session& db,
-                                          const Config& config,
-                                          const std::string& subject,
-                                          const std::string& ip,
-                                          int64_t now);
+[[nodiscard]] AttemptTicket begin_attempt(
+    Db& db, const Config& config, const std::string& subject, const std::string& ip, int64_t now);
 
 // The checked secret was right but authentication continues (password step of
 // an MFA login): the attempt stops counting for the subject and the IP, and a
 // lock this attempt set is lifted. Earlier failures still count.
-void release_attempt(soci::session& db,
+void release_attempt(Db& db,
                      const Config& config,
                      const std::string& subject,
                      const std::string& ip);
 
 // A full authentication succeeded: the subject's counter starts again and the
 // attempt stops counting for the IP.
-void reset_attempts(soci::session& db, const std::string& subject, const std::string& ip);
+void reset_attempts(Db& db, const std::string& subject, const std::string& ip);
 
-// The CLI's unlock and reset: the subject's counter and lock are removed.
+// The CLI's unlock and reset: the subject's counter and lock are removed, in
+// the CLI's transaction `tx`.
 // REQUIRES: `email` is a normalised, valid address (its own subject).
-void reset_email_failures(soci::session& db, const std::string& email);
+void reset_email_failures(Tx& tx, const std::string& email);
 
 }  // namespace portcullis

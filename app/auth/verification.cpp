@@ -2,13 +2,12 @@
 
 #include <utility>
 
-#include <soci/soci.h>
-
 #include "app/auth/mfa.h"
 #include "app/auth/passwords.h"
 #include "app/auth/throttle.h"
 #include "app/db/tenant_tx.h"
 #include "app/db/time.h"
+#include "app/store/audit.h"
 
 namespace portcullis {
 
@@ -25,10 +24,9 @@ Verification VerificationService::run(const std::string& counted_as,
                                       const AuditEvent& who,
                                       Completion completion,
                                       CheckFn check) {
-  soci::session& sql = db_.session();
   const std::string& ip = base_.ip;
   int64_t now = now_ms();
-  AttemptTicket ticket = begin_attempt(sql, config_, counted_as, ip, now);
+  AttemptTicket ticket = begin_attempt(db_, config_, counted_as, ip, now);
   Verification out;
   if (ticket.refused) {
     out.verdict = Verdict::kLocked;
@@ -39,9 +37,9 @@ Verification VerificationService::run(const std::string& counted_as,
   out = check();
   if (out.ok()) {
     if (completion == Completion::kMfaFollows) {
-      release_attempt(sql, config_, counted_as, ip);
+      release_attempt(db_, config_, counted_as, ip);
     } else {
-      reset_attempts(sql, counted_as, ip);
+      reset_attempts(db_, counted_as, ip);
     }
     return out;
   }
@@ -56,7 +54,7 @@ Verification VerificationService::run(const std::string& counted_as,
     lock.target_type = "email";
     lock.target_id = counted_as;
     lock.details = {{"seconds", std::to_string(config_.lockout_seconds)}};
-    audit_.record(sql, lock);
+    store::audit::record(audit_, db_, lock);
   }
   return out;
 }
@@ -147,7 +145,7 @@ Verification VerificationService::spend_second_factor(
     AuditEvent ev = base_;
     ev.event = "mfa.backup_code_used";
     ev.outcome = "success";
-    audit_.record(tx.sql(), ev);
+    store::audit::record(audit_, tx.tx().db(), ev);
   }
   tx.commit();  // a spent step or backup code stays spent
   return v;

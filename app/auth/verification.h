@@ -11,7 +11,7 @@
 // and `mfa.backup_code_used` (in the transaction that spends the code) from
 // the request's base event; the caller records its own success or failure.
 //
-// Not thread-safe (one per request, like the worker's soci::session).
+// Not thread-safe (one per request, like the worker's Db).
 #pragma once
 
 #include <optional>

@@ -12,7 +12,6 @@
 #include "app/auth/account.h"
 #include "app/auth/mfa.h"
 #include "app/auth/passwords.h"
-#include "app/store/role_column.h"
 #include "app/auth/sessions.h"
 #include "app/auth/throttle.h"
 #include "app/config/config.h"
@@ -22,6 +21,8 @@
 #include "app/db/tx.h"
 #include "app/log/audit.h"
 #include "app/log/logger.h"
+#include "app/store/audit.h"
+#include "app/store/role_column.h"
 #include "app/text/text.h"
 
 namespace portcullis {
@@ -188,7 +189,8 @@ int tenant_create(const Options& o) {
   ev.target_type = "tenant";
   ev.target_id = tenant_id;
   ev.details.emplace_back("owner_id", user_id);
-  Audit(*env.db).record(sql, ev);
+  Audit audit(*env.db);
+  store::audit::record(audit, *env.db, ev);
   tx.commit();
   std::printf("tenant %s created; owner %s (%s)\n", tenant_id.c_str(), user_id.c_str(),
               email.c_str());
@@ -244,7 +246,8 @@ int user_create(const Options& o) {
   ev.target_type = "user";
   ev.target_id = user_id;
   ev.details.emplace_back("role", to_string(*role));
-  Audit(*env.db).record(sql, ev);
+  Audit audit(*env.db);
+  store::audit::record(audit, *env.db, ev);
   tx.commit();
   std::printf("user %s created in tenant %s\n", user_id.c_str(), tenant_id.c_str());
   return 0;
@@ -294,7 +297,7 @@ int user_change(const std::string& verb, const Options& o) {
       revoked = delete_user_sessions(sql, a->user_id, "");
     }
   } else if (verb == "unlock") {
-    reset_email_failures(sql, email);
+    reset_email_failures(tx, email);
   } else if (verb == "reset-mfa") {
     // Recovery for a lost authenticator: MFA off, sessions ended.
     sql << "UPDATE users SET mfa_enabled = FALSE, totp_secret_enc = NULL, totp_last_step = 0, "
@@ -306,10 +309,11 @@ int user_change(const std::string& verb, const Options& o) {
     sql << "UPDATE users SET password_hash = :h, updated_at = :u WHERE id = :id", soci::use(hash),
         soci::use(now), soci::use(a->user_id);
     revoked = delete_user_sessions(sql, a->user_id, "");
-    reset_email_failures(sql, email);
+    reset_email_failures(tx, email);
   }
   ev.details.emplace_back("sessions_revoked", std::to_string(revoked));
-  Audit(*env.db).record(sql, ev);
+  Audit audit(*env.db);
+  store::audit::record(audit, *env.db, ev);
   tx.commit();
   std::printf("user %s: %s done (%ld sessions revoked)\n", email.c_str(), verb.c_str(), revoked);
   return 0;

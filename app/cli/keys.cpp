@@ -23,6 +23,7 @@
 #include "app/log/audit.h"
 #include "app/log/integrity.h"
 #include "app/log/logger.h"
+#include "app/store/audit.h"
 
 namespace portcullis {
 namespace {
@@ -418,7 +419,8 @@ void audit_reencrypt(Env& env, const std::string& primary, const Tally& t, long 
                 {"changed_concurrently", std::to_string(t.changed)},
                 {"remaining", std::to_string(remaining)}};
   Tx tx(*env.db);
-  Audit(*env.db).record(tx.sql(), ev);
+  Audit audit(*env.db);
+  store::audit::record(audit, tx.db(), ev);
   tx.commit();
 }
 
