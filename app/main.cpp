@@ -20,6 +20,7 @@
 #include "app/log/logger.h"
 #include "app/server/master.h"
 #include "app/store/audit.h"
+#include "app/store/maintenance.h"
 
 #include "handlers/routes.h"
 
@@ -193,37 +194,9 @@ int cmd_maintenance(Args& args) {
     // A Db and a write Tx: SQLite's lock is taken up front and waited for
     // while the server runs, and the audit line is logged after the commit.
     Db db(cfg.database_url, DbOptions{600000, cfg.db_busy_timeout_ms});
-    soci::session* session = &db.session();
-    std::string now = now_rfc3339();
-    Backend backend = db.backend();
     Tx tx(db);
-    long sessions_deleted = 0;
-    long throttle_deleted = 0;
-    if (backend == Backend::kPostgresql) {
-      soci::statement st = (session->prepare << "DELETE FROM sessions WHERE expires_at < now() "
-                                                "OR revoked_at IS NOT NULL");
-      st.execute(true);
-      sessions_deleted = static_cast<long>(st.get_affected_rows());
-      soci::statement st2 =
-          (session->prepare
-           << "DELETE FROM auth_throttle WHERE window_start < now() - "
-              "interval '1 day' AND (locked_until IS NULL OR locked_until < now())");
-      st2.execute(true);
-      throttle_deleted = static_cast<long>(st2.get_affected_rows());
-    } else {
-      soci::statement st = (session->prepare << "DELETE FROM sessions WHERE expires_at < :now "
-                                                "OR revoked_at IS NOT NULL",
-                            soci::use(now));
-      st.execute(true);
-      sessions_deleted = static_cast<long>(st.get_affected_rows());
-      soci::statement st2 =
-          (session->prepare << "DELETE FROM auth_throttle WHERE window_start < "
-                               "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day') "
-                               "AND (locked_until IS NULL OR locked_until < :now)",
-           soci::use(now));
-      st2.execute(true);
-      throttle_deleted = static_cast<long>(st2.get_affected_rows());
-    }
+    long sessions_deleted = static_cast<long>(store::maintenance::purge_sessions(tx));
+    long throttle_deleted = static_cast<long>(store::maintenance::purge_throttle(tx));
     Audit audit(db);
     AuditEvent ev;
     ev.event = "system.maintenance";

@@ -1,11 +1,9 @@
 // Authentication: register, login, logout, refresh, re-authentication.
 // Policy lives in app/auth (passwords, sessions, throttle, authenticate);
 // this file only sequences it.
-#include <soci/soci.h>
 
 #include "app/auth/account.h"
 #include "app/auth/passwords.h"
-#include "app/store/role_column.h"
 #include "app/auth/sessions.h"
 #include "app/auth/verification.h"
 #include "app/crypto/hash.h"
@@ -17,7 +15,11 @@
 #include "app/http/context.h"
 #include "app/http/password_policy.h"
 #include "app/http/router.h"
+#include "app/store/accounts.h"
 #include "app/store/invitations.h"
+#include "app/store/role_column.h"
+#include "app/store/sessions.h"
+#include "app/store/tenants.h"
 
 namespace portcullis {
 namespace {
@@ -125,23 +127,25 @@ Response post_register(Context& ctx) {
   a.email = email;
   a.display_name = display_name;
   a.role = invitation ? invitation->role : Role::kOwner;
-  int require_mfa = 0;
+  bool require_mfa = false;
   if (invitation) {
-    ctx.db.session() << "SELECT name, CAST(require_mfa AS INTEGER) FROM tenants WHERE id = :t",
-        soci::use(a.tenant_id), soci::into(tenant_name), soci::into(require_mfa);
+    if (std::optional<store::tenants::Tenant> tenant = store::tenants::find(ctx.db, a.tenant_id)) {
+      tenant_name = tenant->name;
+      require_mfa = tenant->require_mfa;
+    }
   }
   a.tenant_name = tenant_name;
   std::string local_part = email.substr(0, email.find('@'));
   enforce_password_policy(password, {tenant_name, local_part, display_name}, "password",
-                          require_mfa != 0);
-  if (email_taken(ctx.db.session(), email)) {
+                          require_mfa);
+  if (email_taken(ctx.db, email)) {
     throw ApiError::conflict("email_taken", "An account with this e-mail already exists.");
   }
-  std::string hash = hash_password(password);
-  std::string now = format_time_ms(now_ms());
-  try {
+  a.password_hash = hash_password(password);
+  int64_t created_at = now_ms();
+  std::string now = format_time_ms(created_at);
+  {
     TenantTx tx(ctx.db, a.tenant_id);
-    soci::session& sql = tx.sql();
     if (invitation) {
       // One use only: the row is claimed atomically.
       if (!store::invitations::accept(tx, invitation->id, now)) {
@@ -149,25 +153,19 @@ Response post_register(Context& ctx) {
                                                        "is invalid, used or expired");
       }
     } else {
-      sql << "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (:id, :n, :c, :u)",
-          soci::use(a.tenant_id), soci::use(a.tenant_name), soci::use(now), soci::use(now);
+      store::tenants::insert(tx, a.tenant_name, created_at);
     }
-    sql << "INSERT INTO users (id, tenant_id, email, display_name, password_hash, role, "
-           "created_at, updated_at) VALUES (:id, :t, :e, :d, :h, :r, :c, :u)",
-        soci::use(a.user_id), soci::use(a.tenant_id), soci::use(a.email), soci::use(a.display_name),
-        soci::use(hash), soci::use(a.role), soci::use(now), soci::use(now);
+    // A registration that raced this one past email_taken() loses here.
+    if (!store::accounts::insert(tx, a, created_at)) {
+      throw ApiError::conflict("email_taken", "An account with this e-mail already exists.");
+    }
     AuditEvent ev = ctx.audit_event(invitation ? "member.joined" : "auth.register", "success");
     ev.tenant_id = a.tenant_id;
     ev.user_id = a.user_id;
     ev.target_type = invitation ? "invitation" : "tenant";
     ev.target_id = invitation ? invitation->id : a.tenant_id;
-    ctx.audit.record(sql, ev);
+    ctx.record(tx, ev);
     tx.commit();
-  } catch (const soci::soci_error& e) {
-    if (e.get_error_category() == soci::soci_error::constraint_violation) {
-      throw ApiError::conflict("email_taken", "An account with this e-mail already exists.");
-    }
-    throw;
   }
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("user", user_json(a, d.GetAllocator()), d.GetAllocator());
@@ -183,14 +181,13 @@ Response post_login(Context& ctx) {
   body.finish();
   std::string email = normalize_email(typed_email);
   const std::string& ip = ctx.request.client_ip;
-  soci::session& sql = ctx.db.session();
   int64_t now = now_ms();
 
   // Only a valid address is looked up; what was typed is audited and logged
   // only as the service's subject (a keyed hash unless a valid address).
   std::optional<Account> account;
   if (valid_email(email)) {
-    account = find_account_by_email(sql, email);
+    account = find_account_by_email(ctx.db, email);
   }
   VerificationService verifier(ctx.db, ctx.config, ctx.keys, ctx.audit, ctx.audit_event("", ""));
   Verification v = verifier.login_password(typed_email, account, password);
@@ -208,7 +205,7 @@ Response post_login(Context& ctx) {
       ev.tenant_id = account->tenant_id;
       ev.user_id = account->user_id;
     }
-    ctx.audit.record(sql, ev);
+    ctx.record_now(ev);
     if (v.verdict == Verdict::kLocked) {
       throw rate_limited(v.retry_after);
     }
@@ -221,30 +218,27 @@ Response post_login(Context& ctx) {
   std::string rehashed = needs_rehash(account->password_hash) ? hash_password(password) : "";
   TenantTx tx(ctx.db, account->tenant_id);
   if (!rehashed.empty()) {
-    sql << "UPDATE users SET password_hash = :h WHERE id = :id", soci::use(rehashed),
-        soci::use(account->user_id);
+    store::accounts::rehash_password(tx, account->user_id, rehashed);
   }
   // Session fixation: whatever session the client presented is ended; the
   // new session always gets a fresh token.
   auto presented = ctx.request.cookies.find(kSessionCookie);
   if (presented != ctx.request.cookies.end() && !presented->second.empty()) {
-    if (std::optional<Session> old = find_session_by_token(sql, presented->second)) {
-      sql << "DELETE FROM sessions WHERE id = :id", soci::use(old->id);
+    if (std::optional<Session> old = find_session_by_token(tx.tx(), presented->second)) {
+      store::sessions::remove(tx.tx(), old->id);
     }
   }
-  IssuedSession issued = create_session(sql, ctx.config, account->user_id, account->tenant_id,
-                                        state, remember_me, {ip, ctx.request.header("user-agent")});
+  IssuedSession issued = create_session(tx, ctx.config, account->user_id, state, remember_me,
+                                        {ip, ctx.request.header("user-agent")});
   if (state != "mfa_pending") {
-    std::string now_text = format_time_ms(now);
-    sql << "UPDATE users SET last_login_at = :t WHERE id = :id", soci::use(now_text),
-        soci::use(account->user_id);
+    store::accounts::set_last_login(tx, account->user_id, now);
   }
   AuditEvent ev = ctx.audit_event("auth.login", "success");
   ev.tenant_id = account->tenant_id;
   ev.user_id = account->user_id;
   ev.session_id = issued.session.id;
   ev.details = {{"factor", "password"}, {"session_state", state}};
-  ctx.audit.record(sql, ev);
+  ctx.record(tx, ev);
   tx.commit();
 
   if (state == "mfa_pending") {
@@ -262,10 +256,9 @@ Response post_login(Context& ctx) {
 }
 
 Response post_logout(Context& ctx) {
-  soci::session& sql = ctx.db.session();
   Tx tx(ctx.db);
-  sql << "DELETE FROM sessions WHERE id = :id", soci::use(ctx.session->id);
-  ctx.audit.record(sql, ctx.audit_event("auth.logout", "success"));
+  store::sessions::remove(tx, ctx.session->id);
+  ctx.record(tx, ctx.audit_event("auth.logout", "success"));
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("logged_out", true, d.GetAllocator());
@@ -276,10 +269,9 @@ Response post_logout(Context& ctx) {
 }
 
 Response post_refresh(Context& ctx) {
-  soci::session& sql = ctx.db.session();
   Tx tx(ctx.db);
-  IssuedSession issued = rotate_session(sql, *ctx.session);
-  ctx.audit.record(sql, ctx.audit_event("auth.refresh", "success"));
+  IssuedSession issued = rotate_session(tx, *ctx.session);
+  ctx.record(tx, ctx.audit_event("auth.refresh", "success"));
   tx.commit();
   // The account came with the session lookup.
   return with_session_cookie(json_ok(login_shape(*ctx.account, issued.session)), issued);
@@ -308,19 +300,18 @@ Response post_reauthenticate(Context& ctx) {
   if (v.verdict == Verdict::kLocked) {
     throw rate_limited(v.retry_after);
   }
-  soci::session& sql = ctx.db.session();
   if (!v.ok()) {
     AuditEvent failed = ctx.audit_event("auth.reauthenticate", "failure");
     failed.reason = mfa ? "bad_code" : "bad_password";
-    ctx.audit.record(sql, failed);
+    ctx.record_now(failed);
     if (mfa) {
       throw invalid_code();
     }
     throw invalid_credentials();
   }
   Tx tx(ctx.db);
-  mark_reauthenticated(sql, ctx.session->id, now);
-  ctx.audit.record(sql, ctx.audit_event("auth.reauthenticate", "success"));
+  mark_reauthenticated(tx, ctx.session->id, now);
+  ctx.record(tx, ctx.audit_event("auth.reauthenticate", "success"));
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("reauthenticated_at", rapidjson::Value(format_time_ms(now).c_str(), d.GetAllocator()),
@@ -340,32 +331,29 @@ Response post_mfa_verify(Context& ctx) {
     body.fail("code", "is required (or backup_code)");
   }
   body.finish();
-  soci::session& sql = ctx.db.session();
   int64_t now = now_ms();
   VerificationService verifier(ctx.db, ctx.config, ctx.keys, ctx.audit, ctx.audit_event("", ""));
   Verification v = verifier.second_factor(*ctx.account, code, backup);
   if (v.verdict == Verdict::kLocked) {
-    sql << "DELETE FROM sessions WHERE id = :id", soci::use(ctx.session->id);
+    store::sessions::remove(ctx.db, ctx.session->id);
     throw rate_limited(v.retry_after).with_header("Set-Cookie", clear_session_cookie());
   }
   if (!v.ok()) {
     AuditEvent failed = ctx.audit_event(
         v.verdict == Verdict::kReplay ? "mfa.replay_refused" : "mfa.verify", "failure");
     failed.reason = code ? "bad_code" : "bad_backup_code";
-    ctx.audit.record(sql, failed);
+    ctx.record_now(failed);
     if (v.locked) {
-      sql << "DELETE FROM sessions WHERE id = :id", soci::use(ctx.session->id);
+      store::sessions::remove(ctx.db, ctx.session->id);
     }
     throw invalid_code();
   }
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  IssuedSession issued = complete_mfa_session(tx.sql(), ctx.config, *ctx.session, now);
-  std::string now_text = format_time_ms(now);
-  tx.sql() << "UPDATE users SET last_login_at = :t WHERE tenant_id = :tn AND id = :id",
-      soci::use(now_text), soci::use(ctx.principal->tenant_id), soci::use(ctx.principal->user_id);
+  IssuedSession issued = complete_mfa_session(tx, ctx.config, *ctx.session, now);
+  store::accounts::set_last_login(tx, ctx.principal->user_id, now);
   AuditEvent ev = ctx.audit_event("mfa.verify", "success");
   ev.details = {{"factor", code ? "totp" : "backup_code"}, {"session_state", "full"}};
-  ctx.audit.record(tx.sql(), ev);
+  ctx.record(tx, ev);
   tx.commit();
   return with_session_cookie(json_ok(login_shape(*ctx.account, issued.session)), issued);
 }

@@ -1,7 +1,7 @@
 // Health: GET /api/v1/health (public). Says whether the worker can reach the
 // database; never the version (that is `portcullis version`). The seed's
 // /api/health answers the same with deprecation headers.
-#include <soci/soci.h>
+#include "app/store/health.h"
 
 #include "app/http/context.h"
 #include "app/http/router.h"
@@ -22,9 +22,7 @@ namespace {
 Response get_health(Context& ctx) {
   bool ok = false;
   try {
-    int one = 0;
-    ctx.db.session() << "SELECT 1", soci::into(one);
-    ok = one == 1;
+    ok = store::health::ping(ctx.db);
   } catch (const std::exception&) {
     // A dead connection is dropped so the next request reconnects: health
     // returns to 200 by itself once the database is back.

@@ -1,7 +1,5 @@
 // The caller's own account and tenant: GET/PATCH me, password change,
 // GET/PATCH tenant.
-#include <soci/soci.h>
-
 #include "app/auth/account.h"
 #include "app/auth/passwords.h"
 #include "app/auth/sessions.h"
@@ -13,6 +11,8 @@
 #include "app/http/context.h"
 #include "app/http/password_policy.h"
 #include "app/http/router.h"
+#include "app/store/accounts.h"
+#include "app/store/tenants.h"
 
 namespace portcullis {
 namespace {
@@ -34,7 +34,8 @@ void register_me_routes(Router& router) {
 namespace {
 
 Response get_me(Context& ctx) {
-  // The account came with the session lookup: no further query.
+  // The account came with the session lookup (user, tenant name, MFA
+  // settings): the request costs that one statement and no other.
   rapidjson::Document d = login_shape(*ctx.account, *ctx.session);
   if (ctx.session->auth_state == "enrollment_required") {
     d.AddMember("mfa_enrollment_required", true, d.GetAllocator());
@@ -47,16 +48,12 @@ Response patch_me(Context& ctx) {
   std::string name = body.name("display_name");
   body.finish();
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  std::string now = format_time_ms(now_ms());
-  tx.sql() << "UPDATE users SET display_name = :n, updated_at = :u WHERE id = :id AND "
-              "tenant_id = :t",
-      soci::use(name), soci::use(now), soci::use(ctx.principal->user_id),
-      soci::use(ctx.principal->tenant_id);
+  store::accounts::set_display_name(tx, ctx.principal->user_id, name, now_ms());
   AuditEvent ev = ctx.audit_event("user.updated", "success");
   ev.target_type = "user";
   ev.target_id = ctx.principal->user_id;
   ev.details = {{"fields", "display_name"}};
-  ctx.audit.record(tx.sql(), ev);
+  ctx.record(tx, ev);
   tx.commit();
   Account updated = *ctx.account;
   updated.display_name = name;
@@ -84,7 +81,7 @@ Response post_password(Context& ctx) {
   if (!v.ok()) {
     AuditEvent ev = ctx.audit_event("auth.password_changed", "failure");
     ev.reason = "bad_password";
-    ctx.audit.record(ctx.db.session(), ev);
+    ctx.record_now(ev);
     ApiError e = ApiError::validation_failed();
     e.with_field("current_password", "is incorrect");
     throw e;
@@ -93,17 +90,15 @@ Response post_password(Context& ctx) {
 
   std::string hash = hash_password(fresh);
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  std::string now_text = format_time_ms(now);
-  tx.sql() << "UPDATE users SET password_hash = :h, updated_at = :u WHERE id = :id",
-      soci::use(hash), soci::use(now_text), soci::use(a.user_id);
+  store::accounts::set_password(tx, a.user_id, hash, now);
   // Every other session of this user ends: whoever knew the old password
   // is logged out everywhere.
-  long revoked = delete_user_sessions(tx.sql(), a.user_id, ctx.session->id);
+  long revoked = delete_user_sessions(tx, a.user_id, ctx.session->id);
   AuditEvent ev = ctx.audit_event("auth.password_changed", "success");
   ev.target_type = "user";
   ev.target_id = a.user_id;
   ev.details = {{"sessions_revoked", std::to_string(revoked)}};
-  ctx.audit.record(tx.sql(), ev);
+  ctx.record(tx, ev);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("password_changed", true, d.GetAllocator());
@@ -112,25 +107,17 @@ Response post_password(Context& ctx) {
 }
 
 rapidjson::Document tenant_document(Context& ctx) {
-  std::string id;
-  std::string name;
-  std::string created_at;
-  int require_mfa = 0;
-  ctx.db.session() << "SELECT id, name, CAST(require_mfa AS INTEGER), created_at FROM tenants "
-                      "WHERE id = :t",
-      soci::use(ctx.principal->tenant_id), soci::into(id), soci::into(name),
-      soci::into(require_mfa), soci::into(created_at);
-  if (!ctx.db.session().got_data()) {
+  std::optional<store::tenants::Tenant> tenant =
+      store::tenants::find(ctx.db, ctx.principal->tenant_id);
+  if (!tenant) {
     throw ApiError::not_found();
   }
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
-  d.AddMember("id", rapidjson::Value(id.c_str(), a), a);
-  d.AddMember("name", rapidjson::Value(name.c_str(), a), a);
-  d.AddMember("require_mfa", require_mfa != 0, a);
-  d.AddMember("created_at",
-              rapidjson::Value(format_time_ms(parse_time_ms(created_at).value_or(0)).c_str(), a),
-              a);
+  d.AddMember("id", rapidjson::Value(tenant->id.c_str(), a), a);
+  d.AddMember("name", rapidjson::Value(tenant->name.c_str(), a), a);
+  d.AddMember("require_mfa", tenant->require_mfa, a);
+  d.AddMember("created_at", rapidjson::Value(format_time_ms(tenant->created_at).c_str(), a), a);
   return d;
 }
 
@@ -145,25 +132,22 @@ Response patch_tenant(Context& ctx) {
   }
   body.finish();
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  std::string now = format_time_ms(now_ms());
+  int64_t now = now_ms();
   std::string fields;
   if (name) {
-    tx.sql() << "UPDATE tenants SET name = :n, updated_at = :u WHERE id = :t", soci::use(*name),
-        soci::use(now), soci::use(ctx.principal->tenant_id);
+    store::tenants::set_name(tx, *name, now);
     fields = "name";
   }
   if (require_mfa) {
     // Members without MFA get enrolment-only sessions at their next login.
-    int value = *require_mfa ? 1 : 0;
-    tx.sql() << "UPDATE tenants SET require_mfa = :r, updated_at = :u WHERE id = :t",
-        soci::use(value), soci::use(now), soci::use(ctx.principal->tenant_id);
+    store::tenants::set_require_mfa(tx, *require_mfa, now);
     fields += fields.empty() ? "require_mfa" : ",require_mfa";
   }
   AuditEvent ev = ctx.audit_event("tenant.updated", "success");
   ev.target_type = "tenant";
   ev.target_id = ctx.principal->tenant_id;
   ev.details = {{"fields", fields}};
-  ctx.audit.record(tx.sql(), ev);
+  ctx.record(tx, ev);
   tx.commit();
   return get_tenant(ctx);
 }

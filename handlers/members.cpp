@@ -175,7 +175,7 @@ Response patch_member(Context& ctx) {
       refuse_last_owner(tx, m);
     }
     store::members::set_disabled(tx, m.id, *disabled, now);
-    long revoked = *disabled ? delete_user_sessions(tx.sql(), m.id, "") : 0;
+    long revoked = *disabled ? delete_user_sessions(tx, m.id, "") : 0;
     AuditEvent ev = member_event(ctx, *disabled ? "member.suspended" : "member.reactivated", m);
     ev.details = {{"sessions_revoked", std::to_string(revoked)}};
     ctx.record(tx, ev);
@@ -188,7 +188,7 @@ Response patch_member(Context& ctx) {
 Response revoke_member_sessions(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   Member m = target_member(tx, ctx);
-  long revoked = delete_user_sessions(tx.sql(), m.id, "");
+  long revoked = delete_user_sessions(tx, m.id, "");
   AuditEvent ev = member_event(ctx, "member.sessions_revoked", m);
   ev.details = {{"sessions_revoked", std::to_string(revoked)}};
   ctx.record(tx, ev);
@@ -202,7 +202,7 @@ Response delete_member(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   Member m = target_member(tx, ctx);
   refuse_last_owner(tx, m);
-  long revoked = delete_user_sessions(tx.sql(), m.id, "");
+  long revoked = delete_user_sessions(tx, m.id, "");
   store::members::remove(tx, m.id);
   AuditEvent ev = member_event(ctx, "member.removed", m);
   ev.details = {{"sessions_revoked", std::to_string(revoked)}};
@@ -219,7 +219,7 @@ Response reset_member_mfa(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   Member m = target_member(tx, ctx);
   disable_mfa(tx, m.id);
-  long revoked = delete_user_sessions(tx.sql(), m.id, "");
+  long revoked = delete_user_sessions(tx, m.id, "");
   AuditEvent ev = member_event(ctx, "mfa.reset", m);
   ev.details = {{"sessions_revoked", std::to_string(revoked)}};
   ctx.record(tx, ev);

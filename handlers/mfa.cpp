@@ -110,7 +110,7 @@ Response post_enable(Context& ctx) {
   // counts as a fresh MFA verification. Privilege change: new token.
   std::optional<IssuedSession> rotated;
   if (ctx.session->auth_state == "enrollment_required") {
-    rotated = rotate_session(tx.sql(), *ctx.session, "full");
+    rotated = rotate_session(tx, *ctx.session, "full");
   }
   store::mfa::mark_session_verified(tx.tx(), ctx.session->id, format_time_ms(now));
   ctx.record(tx, ctx.audit_event("mfa.enabled", "success"));

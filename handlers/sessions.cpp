@@ -2,8 +2,6 @@
 // Another user's session id is "not found", never "forbidden".
 #include "app/auth/sessions.h"
 
-#include <soci/soci.h>
-
 #include "app/auth/account.h"
 #include "app/db/time.h"
 #include "app/http/api_error.h"
@@ -46,8 +44,8 @@ rapidjson::Value session_json(const Session& s,
 Response list_sessions(Context& ctx) {
   std::string scope = ctx.principal->tenant_id + "|sessions|" + ctx.principal->user_id;
   PageRequest page = parse_page(ctx.request, ctx.keys, scope);
-  std::vector<Session> rows = list_user_sessions(ctx.db.session(), ctx.principal->user_id, now_ms(),
-                                                 page.after_id, page.limit + 1);
+  std::vector<Session> rows =
+      list_user_sessions(ctx.db, ctx.principal->user_id, now_ms(), page.after_id, page.limit + 1);
   return page_response(rows, page, ctx.keys, scope,
                        [&](const Session& s, rapidjson::Document::AllocatorType& a) {
                          return session_json(s, s.id == ctx.session->id, a);
@@ -56,15 +54,14 @@ Response list_sessions(Context& ctx) {
 
 Response delete_session(Context& ctx) {
   const std::string& id = ctx.path_param("id");  // a UUID: dispatch checked
-  soci::session& sql = ctx.db.session();
   Tx tx(ctx.db);
-  if (!delete_user_session(sql, ctx.principal->user_id, id)) {
+  if (!delete_user_session(tx, ctx.principal->user_id, id)) {
     throw ApiError::not_found();
   }
   AuditEvent ev = ctx.audit_event("session.revoked", "success");
   ev.target_type = "session";
   ev.target_id = id;
-  ctx.audit.record(sql, ev);
+  ctx.record(tx, ev);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("revoked", true, d.GetAllocator());
@@ -82,14 +79,13 @@ Response revoke_all(Context& ctx) {
     keep_current = body.boolean("keep_current").value_or(false);
     body.finish();
   }
-  soci::session& sql = ctx.db.session();
   Tx tx(ctx.db);
   long revoked =
-      delete_user_sessions(sql, ctx.principal->user_id, keep_current ? ctx.session->id : "");
+      delete_user_sessions(tx, ctx.principal->user_id, keep_current ? ctx.session->id : "");
   AuditEvent ev = ctx.audit_event("session.revoked_all", "success");
   ev.details = {{"sessions_revoked", std::to_string(revoked)},
                 {"kept_current", keep_current ? "true" : "false"}};
-  ctx.audit.record(sql, ev);
+  ctx.record(tx, ev);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("sessions_revoked", static_cast<int64_t>(revoked), d.GetAllocator());

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include <rapidjson/document.h>
-#include <soci/soci.h>
 
 #include "app/auth/passwords.h"
 #include "app/auth/sessions.h"
+#include "app/db/connection.h"
 #include "app/db/tenant_tx.h"
 #include "app/store/accounts.h"
 #include "app/store/role.h"
@@ -24,20 +24,19 @@ std::string normalize_email(const std::string& email);
 // dotted domain, no whitespace or control characters.
 bool valid_email(const std::string& email);
 
-// By e-mail, across tenants (login, CLI). On PostgreSQL through the owner's
-// SECURITY DEFINER lookup, since the tenant is not known yet.
-std::optional<Account> find_account_by_email(soci::session& db, const std::string& email);
+// By e-mail, across tenants (login, CLI), autocommit. On PostgreSQL through
+// the owner's SECURITY DEFINER lookup, since the tenant is not known yet.
+std::optional<Account> find_account_by_email(Db& db, const std::string& email);
 // By id, inside the caller's tenant (row-level security applies).
 std::optional<Account> find_account_by_id(TenantTx& tx, const std::string& user_id);
 // Is an e-mail used by any account, in any tenant?
-bool email_taken(soci::session& db, const std::string& email);
+[[nodiscard]] bool email_taken(Db& db, const std::string& email);
 
 // The live-or-not session for a cookie token together with its user and
-// tenant, in one round trip (on PostgreSQL through the owner's SECURITY
-// DEFINER lookup, since users are under row-level security). No validity
-// check: authenticate() decides.
-std::optional<SessionAccount> find_session_with_account(soci::session& db,
-                                                        const std::string& token);
+// tenant: one statement, one round trip, autocommit with no tenant bound (on
+// PostgreSQL through the owner's SECURITY DEFINER lookup, since users are
+// under row-level security). No validity check: authenticate() decides.
+std::optional<SessionAccount> find_session_with_account(Db& db, const std::string& token);
 
 // The shortest password an account may have: 15 code points, 8 in a tenant
 // that requires MFA (DESIGN §7, 63B §3.1.1.2).

@@ -1,9 +1,8 @@
 #include "app/auth/authenticate.h"
 
-#include <soci/soci.h>
-
 #include "app/crypto/hash.h"
 #include "app/db/time.h"
+#include "app/store/sessions.h"
 
 namespace portcullis {
 
@@ -14,9 +13,9 @@ std::optional<Authenticated> authenticate_token(Db& db,
   if (token.size() != 43) {
     return std::nullopt;
   }
-  soci::session& sql = db.session();
-  // One round trip: the session with its user and tenant.
-  std::optional<SessionAccount> found = find_session_with_account(sql, token);
+  // The steady state's only statement: the session with its user and tenant,
+  // autocommit, one round trip. The writes below happen only when needed.
+  std::optional<SessionAccount> found = find_session_with_account(db, token);
   if (!found) {
     return std::nullopt;
   }
@@ -29,22 +28,19 @@ std::optional<Authenticated> authenticate_token(Db& db,
   bool idle = !idle_exempt &&
               now - s.last_seen_at > static_cast<int64_t>(config.session_idle_seconds) * 1000;
   if (account.disabled || now >= s.expires_at || idle) {
-    sql << "DELETE FROM sessions WHERE id = :id", soci::use(s.id);
+    store::sessions::remove(db, s.id);
     return std::nullopt;
   }
   if (now - s.last_seen_at >= static_cast<int64_t>(config.session_touch_seconds) * 1000) {
-    touch_session(sql, s.id, now);
+    touch_session(db, s.id, now);
     s.last_seen_at = now;
   }
   // The tenant requires MFA and this user has none: whatever the session was
   // issued as, from this request on it may only enrol (DESIGN §7). Decided
   // here, once, so a require_mfa switched on reaches live sessions.
   if (s.auth_state == "full" && account.tenant_require_mfa && !account.mfa_enabled) {
-    std::string enrolment = "enrollment_required";
-    std::string full = "full";
-    sql << "UPDATE sessions SET auth_state = :e WHERE id = :id AND auth_state = :f",
-        soci::use(enrolment), soci::use(s.id), soci::use(full);
-    s.auth_state = enrolment;
+    store::sessions::require_enrolment(db, s.id);
+    s.auth_state = "enrollment_required";
   }
   Authenticated out;
   out.principal.user_id = s.user_id;

@@ -4,8 +4,11 @@
 // completion, refresh and privilege change; rotation keeps created_at and
 // expires_at, so the absolute lifetime never grows.
 //
-// Every function here takes the caller's soci::session, normally inside the
-// request's transaction.
+// Rows are read and written through app/store/sessions.h; this file decides
+// what a session is (lifetimes, caps, rotation). Each function takes the
+// transaction it belongs in: a TenantTx where it locks the user's row
+// (users is under row-level security on PostgreSQL, so the lock must run
+// with the tenant bound), a Tx for the rest, a Db for autocommit.
 #pragma once
 
 #include <cstdint>
@@ -13,9 +16,10 @@
 #include <string>
 #include <vector>
 
-#include <soci/soci.h>
-
 #include "app/config/config.h"
+#include "app/db/connection.h"
+#include "app/db/tenant_tx.h"
+#include "app/db/tx.h"
 #include "app/store/sessions.h"
 
 namespace portcullis {
@@ -39,50 +43,55 @@ struct SessionRequestInfo {
 // kMaxPendingSessionsPerUser of them (the oldest replaced), and they neither
 // count toward nor evict from the cap of config.max_sessions_per_user other
 // sessions (a password alone must not log the user out elsewhere). Other
-// states evict the user's oldest non-pending sessions beyond that cap.
-IssuedSession create_session(soci::session& db,
+// states evict the user's oldest non-pending sessions beyond that cap. The
+// session is the TenantTx's tenant's; the user's row is locked first
+// (serialise_writers) so the caps count every session committed before.
+IssuedSession create_session(TenantTx& tx,
                              const Config& config,
                              const std::string& user_id,
-                             const std::string& tenant_id,
                              const std::string& auth_state,
                              bool remember_me,
                              const SessionRequestInfo& info);
 
 // The session whose token hashes to SHA-256(token), if any (no validity check).
-std::optional<Session> find_session_by_token(soci::session& db, const std::string& token);
+std::optional<Session> find_session_by_token(Tx& tx, const std::string& token);
 
 // New token and CSRF token for the same session row; created_at and
 // expires_at stay. `new_state` changes auth_state (MFA completion).
-IssuedSession rotate_session(soci::session& db,
-                             const Session& session,
-                             const std::string& new_state = "");
+IssuedSession rotate_session(Tx& tx, const Session& session, const std::string& new_state = "");
+inline IssuedSession rotate_session(TenantTx& tx,
+                                    const Session& session,
+                                    const std::string& new_state = "") {
+  return rotate_session(tx.tx(), session, new_state);
+}
 
 // MFA completion (DESIGN §7): the pending session becomes a full one with a
 // new token and CSRF token; expires_at = its created_at (the password step) +
 // the absolute lifetime, or + the remember-me lifetime when chosen at the
 // password step; mfa_verified_at, reauthenticated_at and last_seen_at = now.
 // The session now counts toward the cap: the user's oldest other full
-// sessions beyond it are evicted.
-IssuedSession complete_mfa_session(soci::session& db,
+// sessions beyond it are evicted (the user's row locked first, as above).
+IssuedSession complete_mfa_session(TenantTx& tx,
                                    const Config& config,
                                    const Session& pending,
                                    int64_t now);
 
-void touch_session(soci::session& db, const std::string& session_id, int64_t now);
-void mark_reauthenticated(soci::session& db, const std::string& session_id, int64_t now);
+// Autocommit: the authentication phase runs outside any transaction.
+void touch_session(Db& db, const std::string& session_id, int64_t now);
+void mark_reauthenticated(Tx& tx, const std::string& session_id, int64_t now);
 // Deletes one session of `user_id`; false when it does not exist or is another user's.
-bool delete_user_session(soci::session& db, const std::string& user_id, const std::string& id);
+[[nodiscard]] bool delete_user_session(Tx& tx, const std::string& user_id, const std::string& id);
 // Deletes all of a user's sessions but `keep_id` (may be empty). Returns how many.
-long delete_user_sessions(soci::session& db,
-                          const std::string& user_id,
-                          const std::string& keep_id);
+long delete_user_sessions(Tx& tx, const std::string& user_id, const std::string& keep_id);
+inline long delete_user_sessions(TenantTx& tx,
+                                 const std::string& user_id,
+                                 const std::string& keep_id) {
+  return delete_user_sessions(tx.tx(), user_id, keep_id);
+}
 
-// One page of the user's live sessions, newest first (keyset on id).
-std::vector<Session> list_user_sessions(soci::session& db,
-                                        const std::string& user_id,
-                                        int64_t now,
-                                        const std::string& before_id,
-                                        int limit);
+// One page of the user's live sessions, newest first (keyset on id). Autocommit.
+std::vector<Session> list_user_sessions(
+    Db& db, const std::string& user_id, int64_t now, const std::string& before_id, int limit);
 
 // Set-Cookie values (exact attributes of DESIGN §7). A remember-me cookie
 // carries Max-Age = what is left of the session's lifetime; others (an

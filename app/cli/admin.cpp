@@ -7,8 +7,6 @@
 #include <iostream>
 #include <map>
 
-#include <soci/soci.h>
-
 #include "app/auth/account.h"
 #include "app/auth/mfa.h"
 #include "app/auth/passwords.h"
@@ -17,12 +15,16 @@
 #include "app/config/config.h"
 #include "app/crypto/random.h"
 #include "app/db/connection.h"
+#include "app/db/tenant_tx.h"
 #include "app/db/time.h"
 #include "app/db/tx.h"
 #include "app/log/audit.h"
 #include "app/log/logger.h"
+#include "app/store/accounts.h"
 #include "app/store/audit.h"
-#include "app/store/role_column.h"
+#include "app/store/members.h"
+#include "app/store/mfa.h"
+#include "app/store/tenants.h"
 #include "app/text/text.h"
 
 namespace portcullis {
@@ -169,21 +171,23 @@ int tenant_create(const Options& o) {
   std::string tenant_id = uuid_v7();
   std::string user_id = uuid_v7();
   std::string hash = hash_password(password);
-  std::string now = format_time_ms(now_ms());
-  soci::session& sql = env.db->session();
-  int exists = 0;
-  sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(email), soci::into(exists);
-  if (exists > 0) {
+  if (store::accounts::email_taken(*env.db, email)) {
     std::fprintf(stderr, "portcullis: an account with this e-mail already exists\n");
     return kExitData;
   }
-  Tx tx(*env.db);
-  sql << "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (:i, :n, :c, :u)",
-      soci::use(tenant_id), soci::use(name), soci::use(now), soci::use(now);
-  sql << "INSERT INTO users (id, tenant_id, email, display_name, password_hash, role, created_at, "
-         "updated_at) VALUES (:i, :t, :e, :d, :h, 'owner', :c, :u)",
-      soci::use(user_id), soci::use(tenant_id), soci::use(email), soci::use(display),
-      soci::use(hash), soci::use(now), soci::use(now);
+  int64_t created_at = now_ms();
+  TenantTx tx(*env.db, tenant_id);
+  store::tenants::insert(tx, name, created_at);
+  Account owner;
+  owner.user_id = user_id;
+  owner.email = email;
+  owner.display_name = display;
+  owner.role = Role::kOwner;
+  owner.password_hash = hash;
+  if (!store::accounts::insert(tx, owner, created_at)) {
+    std::fprintf(stderr, "portcullis: an account with this e-mail already exists\n");
+    return kExitData;
+  }
   AuditEvent ev = system_event("tenant.created");
   ev.tenant_id = tenant_id;
   ev.target_type = "tenant";
@@ -213,34 +217,32 @@ int user_create(const Options& o) {
     return kExitUsage;
   }
   Env env = open_env(o);
-  soci::session& sql = env.db->session();
-  std::string tenant_name;
-  int require_mfa = 0;
-  sql << "SELECT name, CAST(require_mfa AS INTEGER) FROM tenants WHERE id = :t",
-      soci::use(tenant_id), soci::into(tenant_name), soci::into(require_mfa);
-  if (!sql.got_data()) {
+  std::optional<store::tenants::Tenant> tenant = store::tenants::find(*env.db, tenant_id);
+  if (!tenant) {
     std::fprintf(stderr, "portcullis: no such tenant\n");
     return kExitData;
   }
   std::string password = read_password("password: ");
-  if (!password_acceptable(password, {tenant_name, email.substr(0, email.find('@')), display},
-                           require_mfa != 0)) {
+  if (!password_acceptable(password, {tenant->name, email.substr(0, email.find('@')), display},
+                           tenant->require_mfa)) {
     return kExitData;
   }
-  std::string hash = hash_password(password);
-  std::string user_id = uuid_v7();
-  std::string now = format_time_ms(now_ms());
-  int exists = 0;
-  sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(email), soci::into(exists);
-  if (exists > 0) {
+  Account user;
+  user.user_id = uuid_v7();
+  user.email = email;
+  user.display_name = display;
+  user.role = *role;
+  user.password_hash = hash_password(password);
+  const std::string& user_id = user.user_id;
+  if (store::accounts::email_taken(*env.db, email)) {
     std::fprintf(stderr, "portcullis: an account with this e-mail already exists\n");
     return kExitData;
   }
-  Tx tx(*env.db);
-  sql << "INSERT INTO users (id, tenant_id, email, display_name, password_hash, role, created_at, "
-         "updated_at) VALUES (:i, :t, :e, :d, :h, :r, :c, :u)",
-      soci::use(user_id), soci::use(tenant_id), soci::use(email), soci::use(display),
-      soci::use(hash), soci::use(*role), soci::use(now), soci::use(now);
+  TenantTx tx(*env.db, tenant_id);
+  if (!store::accounts::insert(tx, user, now_ms())) {
+    std::fprintf(stderr, "portcullis: an account with this e-mail already exists\n");
+    return kExitData;
+  }
   AuditEvent ev = system_event("user.created");
   ev.tenant_id = tenant_id;
   ev.target_type = "user";
@@ -261,8 +263,7 @@ int user_change(const std::string& verb, const Options& o) {
     return kExitUsage;
   }
   Env env = open_env(o);
-  soci::session& sql = env.db->session();
-  std::optional<Account> a = find_account_by_email(sql, email);
+  std::optional<Account> a = find_account_by_email(*env.db, email);
   if (!a) {
     std::fprintf(stderr, "portcullis: no such user\n");
     return kExitData;
@@ -287,29 +288,24 @@ int user_change(const std::string& verb, const Options& o) {
     }
     hash = hash_password(password);
   }
-  Tx tx(*env.db);
+  TenantTx tx(*env.db, a->tenant_id);
   long revoked = 0;
   if (verb == "disable" || verb == "enable") {
-    int disabled = verb == "disable" ? 1 : 0;
-    sql << "UPDATE users SET disabled = :d, updated_at = :u WHERE id = :id", soci::use(disabled),
-        soci::use(now), soci::use(a->user_id);
-    if (disabled != 0) {
-      revoked = delete_user_sessions(sql, a->user_id, "");
+    bool disabled = verb == "disable";
+    store::members::set_disabled(tx, a->user_id, disabled, now);
+    if (disabled) {
+      revoked = delete_user_sessions(tx, a->user_id, "");
     }
   } else if (verb == "unlock") {
-    reset_email_failures(tx, email);
+    reset_email_failures(tx.tx(), email);
   } else if (verb == "reset-mfa") {
     // Recovery for a lost authenticator: MFA off, sessions ended.
-    sql << "UPDATE users SET mfa_enabled = FALSE, totp_secret_enc = NULL, totp_last_step = 0, "
-           "updated_at = :u WHERE id = :id",
-        soci::use(now), soci::use(a->user_id);
-    sql << "DELETE FROM backup_codes WHERE user_id = :id", soci::use(a->user_id);
-    revoked = delete_user_sessions(sql, a->user_id, "");
+    store::mfa::disable(tx, a->user_id, now);
+    revoked = delete_user_sessions(tx, a->user_id, "");
   } else if (verb == "reset-password") {
-    sql << "UPDATE users SET password_hash = :h, updated_at = :u WHERE id = :id", soci::use(hash),
-        soci::use(now), soci::use(a->user_id);
-    revoked = delete_user_sessions(sql, a->user_id, "");
-    reset_email_failures(tx, email);
+    store::accounts::set_password(tx, a->user_id, hash, now_ms());
+    revoked = delete_user_sessions(tx, a->user_id, "");
+    reset_email_failures(tx.tx(), email);
   }
   ev.details.emplace_back("sessions_revoked", std::to_string(revoked));
   Audit audit(*env.db);

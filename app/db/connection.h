@@ -97,8 +97,6 @@ class Db final : public TransactionHooks {
   // Outside a transaction it runs at once with committed=true, since
   // autocommit has already committed the statement.
   bool in_transaction() const { return in_transaction_; }
-  // True if `sql` is this Db's live session.
-  bool is_session(const soci::session& sql) const override { return session_.get() == &sql; }
   void after_transaction(std::function<void(bool committed)> fn) override;
   void transaction_began();
   // Never throws: runs the queued work, each item guarded.

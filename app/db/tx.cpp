@@ -37,16 +37,4 @@ void serialise_writers(Tx& tx, WriterScope scope, const std::string& id) {
   tx.run(scope == WriterScope::kTenant ? kLockTenant : kLockUser, {id});
 }
 
-void serialise_writers(soci::session& sql, WriterScope scope, const std::string& id) {
-  if (sql.get_backend_name() != "postgresql") {
-    return;
-  }
-  std::string locked;
-  if (scope == WriterScope::kTenant) {
-    sql << "SELECT id FROM tenants WHERE id = :id FOR UPDATE", soci::use(id), soci::into(locked);
-  } else {
-    sql << "SELECT id FROM users WHERE id = :id FOR UPDATE", soci::use(id), soci::into(locked);
-  }
-}
-
 }  // namespace portcullis

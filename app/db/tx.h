@@ -69,7 +69,5 @@ enum class WriterScope { kTenant, kUser };
 // the database's write lock from its BEGIN IMMEDIATE. The one place that
 // decides how such checks are serialised. REQUIRES: inside a kWrite Tx.
 void serialise_writers(Tx& tx, WriterScope scope, const std::string& id);
-// The same for code not yet on the store's statements (SOCI).
-void serialise_writers(soci::session& sql, WriterScope scope, const std::string& id);
 
 }  // namespace portcullis

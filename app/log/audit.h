@@ -1,7 +1,7 @@
 // Audit trail (DESIGN §9): every security-relevant event becomes one JSON log
-// line and one audit_events row. The row is written through the caller's
-// session, so it lands in the same transaction as the change it describes
-// (and is rolled back with it). The log line waits for that transaction's
+// line and one audit_events row. The row is written by the store
+// (app/store/audit.h) in the caller's transaction, so it lands with the
+// change it describes (and is rolled back with it). The log line waits for that transaction's
 // outcome (#9 item 18): it is written after the COMMIT, and when the
 // transaction rolls back instead, a failure line (`rolled_back`) is written
 // in its place, so the log never reports a change the database does not hold.
@@ -10,8 +10,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <soci/soci.h>
 
 #include "app/log/logger.h"
 #include "app/log/transaction_hooks.h"
@@ -42,11 +40,6 @@ class Audit {
   explicit Audit(TransactionHooks& db) : db_(&db) {}
   // Without a Db (tests, tools): the line is logged when recorded.
   Audit() = default;
-  // Inserts the row through `db` (inside the caller's transaction) and logs
-  // the line once that transaction ends (at once outside a Tx: autocommit
-  // has committed it). Throws soci_error if the insert fails: an action whose
-  // audit row cannot be written must not commit.
-  void record(soci::session& db, const AuditEvent& event);
   // The log line of an event whose row was just written (store::audit):
   // after the open transaction's outcome, at once outside one.
   void log_when_done(const AuditEvent& event);

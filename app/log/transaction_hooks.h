@@ -5,8 +5,6 @@
 
 #include <functional>
 
-#include <soci/soci.h>
-
 namespace portcullis {
 
 // What the audit trail needs to know of a connection's transactions. Db
@@ -21,8 +19,6 @@ class TransactionHooks {
   TransactionHooks& operator=(TransactionHooks&&) = delete;
   virtual ~TransactionHooks() = default;
 
-  // True if `sql` is the session whose transactions these hooks follow.
-  virtual bool is_session(const soci::session& sql) const = 0;
   // Runs `fn` once the open transaction ends (committed=true after COMMIT,
   // false after ROLLBACK); at once with committed=true outside one.
   virtual void after_transaction(std::function<void(bool committed)> fn) = 0;

@@ -2,8 +2,12 @@
 // CLI read them.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
+#include "app/db/connection.h"
+#include "app/db/tenant_tx.h"
 #include "app/store/role.h"
 #include "app/store/sessions.h"
 
@@ -27,4 +31,38 @@ struct SessionAccount {
   Account account;  // password_hash left empty
 };
 
+namespace store::accounts {
+
+// ---- lookups before the tenant is known (autocommit; on PostgreSQL through
+// the owner's SECURITY DEFINER functions, since users are under row-level
+// security) -----------------------------------------------------------------
+
+// The account with this (normalised) e-mail, in any tenant (login, CLI).
+std::optional<Account> find_by_email(Db& db, const std::string& email);
+// Is the e-mail used by any account, in any tenant?
+[[nodiscard]] bool email_taken(Db& db, const std::string& email);
+// The unrevoked session stored under `token_hash` with its user and tenant,
+// in one statement and one round trip, no tenant bound (the authentication
+// phase's only steady-state statement). No validity check: the caller decides.
+std::optional<SessionAccount> find_by_session_token_hash(Db& db, const std::string& token_hash);
+
+// ---- in the caller's tenant --------------------------------------------------
+
+std::optional<Account> find_by_id(TenantTx& tx, const std::string& user_id);
+// Inserts a.user_id in the transaction's tenant with a.email, a.display_name,
+// a.role and a.password_hash. False when the database refuses it as a
+// constraint violation (the e-mail taken meanwhile, PostgreSQL); other
+// failures throw.
+[[nodiscard]] bool insert(TenantTx& tx, const Account& a, int64_t now);
+// A new hash of the same password (parameters upgraded at login): updated_at stays.
+void rehash_password(TenantTx& tx, const std::string& user_id, const std::string& hash);
+// A new password.
+void set_password(TenantTx& tx, const std::string& user_id, const std::string& hash, int64_t now);
+void set_display_name(TenantTx& tx,
+                      const std::string& user_id,
+                      const std::string& display_name,
+                      int64_t now);
+void set_last_login(TenantTx& tx, const std::string& user_id, int64_t now);
+
+}  // namespace store::accounts
 }  // namespace portcullis

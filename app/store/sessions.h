@@ -6,6 +6,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "app/db/connection.h"
+#include "app/db/tenant_tx.h"
+#include "app/db/tx.h"
 
 namespace portcullis {
 
@@ -25,4 +30,57 @@ struct Session {
   std::string user_agent;
 };
 
+namespace store::sessions {
+
+// Which of a user's sessions a cap counts: the MFA-pending ones, or all others.
+enum class Kind { kPending, kOthers };
+
+// ---- reads ------------------------------------------------------------------
+
+// The unrevoked session stored under `token_hash` (SHA-256 hex of the cookie
+// token), live or not: the caller decides.
+std::optional<Session> find_by_token_hash(Tx& tx, const std::string& token_hash);
+// Up to `limit` of the user's live full sessions with ids below `before_id`
+// ("" = from the newest), newest first (keyset). Autocommit.
+std::vector<Session> page_for_user(
+    Db& db, const std::string& user_id, int64_t now, const std::string& before_id, int limit);
+// Ids of the user's live sessions of `kind`, newest first, at most `limit`;
+// `spare_id` ("" = none) is left out.
+std::vector<std::string> live_ids(Tx& tx,
+                                  const std::string& user_id,
+                                  Kind kind,
+                                  const std::string& spare_id,
+                                  int64_t now,
+                                  int limit);
+
+// ---- writes in a transaction -------------------------------------------------
+
+// Inserts `s` stored under `token_hash`, in the transaction's tenant (the
+// row's tenant_id is the TenantTx's; s.tenant_id is not read).
+void insert(TenantTx& tx, const Session& s, const std::string& token_hash);
+// Rotation: s.id gets `token_hash`, s.csrf_token and s.auth_state.
+void rotate(Tx& tx, const Session& s, const std::string& token_hash);
+// MFA completion: as rotate(), and s.expires_at, s.mfa_verified_at,
+// s.reauthenticated_at and s.last_seen_at.
+void complete_mfa(Tx& tx, const Session& s, const std::string& token_hash);
+void set_reauthenticated(Tx& tx, const std::string& id, int64_t at);
+// False when there was no such session.
+bool remove(Tx& tx, const std::string& id);
+// Deletes session `id` of `user_id`; false when there is none (or it is
+// another user's).
+[[nodiscard]] bool remove_for_user(Tx& tx, const std::string& user_id, const std::string& id);
+// Deletes every session of `user_id` but `keep_id` ("" = none). Returns how many.
+int64_t remove_all_for_user(Tx& tx, const std::string& user_id, const std::string& keep_id);
+
+// ---- autocommit (the authentication phase, refusals outside a transaction) ----
+
+void touch(Db& db, const std::string& id, int64_t now);
+// A full session becomes enrolment-only (a tenant that requires MFA, a user
+// without it); any other state stays.
+void require_enrolment(Db& db, const std::string& id);
+// Autocommit outside a transaction (joins one open on `db`). False when
+// there was no such session.
+bool remove(Db& db, const std::string& id);
+
+}  // namespace store::sessions
 }  // namespace portcullis

@@ -22,6 +22,7 @@
 #include "app/db/tx.h"
 #include "app/http/dispatch.h"
 #include "app/log/audit.h"
+#include "app/store/audit.h"
 
 namespace portcullis {
 namespace {
@@ -257,7 +258,7 @@ TEST_F(AuditAfterCommitTest, Item18_LineWaitsForTheCommit) {
   Audit audit(*db_);
   Tx tx(*db_);
   ::testing::internal::CaptureStdout();
-  audit.record(tx.sql(), event("req-commit"));
+  store::audit::record(audit, *db_, event("req-commit"));
   std::string before = ::testing::internal::GetCapturedStdout();
   EXPECT_THAT(before, Not(HasSubstr("req-commit")));  // not committed yet
   ::testing::internal::CaptureStdout();
@@ -273,7 +274,7 @@ TEST_F(AuditAfterCommitTest, Item18_RollbackLogsAFailureAndNoSuccess) {
   ::testing::internal::CaptureStdout();
   {
     Tx tx(*db_);
-    audit.record(tx.sql(), event("req-rollback"));
+    store::audit::record(audit, *db_, event("req-rollback"));
   }
   std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_THAT(out, HasSubstr("\"request_id\":\"req-rollback\""));
@@ -286,7 +287,7 @@ TEST_F(AuditAfterCommitTest, Item18_RollbackLogsAFailureAndNoSuccess) {
 TEST_F(AuditAfterCommitTest, Item18_OutsideATransactionTheLineIsWrittenAtOnce) {
   Audit audit(*db_);
   ::testing::internal::CaptureStdout();
-  audit.record(db_->session(), event("req-autocommit"));
+  store::audit::record(audit, *db_, event("req-autocommit"));
   std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_THAT(out, HasSubstr("\"request_id\":\"req-autocommit\""));
   EXPECT_THAT(out, HasSubstr("\"outcome\":\"success\""));

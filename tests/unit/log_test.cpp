@@ -5,8 +5,10 @@
 
 #include "app/db/connection.h"
 #include "app/db/migrate.h"
+#include "app/db/tx.h"
 #include "app/log/audit.h"
 #include "app/log/logger.h"
+#include "app/store/audit.h"
 
 namespace portcullis {
 namespace {
@@ -38,10 +40,10 @@ TEST(LogTest, LOG2_TimestampIsRfc3339UtcWithMilliseconds) {
 }
 
 TEST(AuditTest, RecordWritesRowInCallersTransaction) {
-  auto db = open_session("sqlite://:memory:", DbOptions{});
-  migrate(*db, Backend::kSqlite,
+  Db db("sqlite://:memory:", DbOptions{});
+  migrate(db.session(), Backend::kSqlite,
           load_migrations(std::string(PORTCULLIS_SOURCE_DIR) + "/db/migrations", Backend::kSqlite));
-  Audit audit;
+  Audit audit(db);
   AuditEvent e;
   e.event = "test.event";
   e.outcome = "success";
@@ -49,21 +51,21 @@ TEST(AuditTest, RecordWritesRowInCallersTransaction) {
   e.details = {{"k", "v"}};
   e.reason = "log-only-reason";
   {
-    soci::transaction tx(*db);
-    audit.record(*db, e);
+    Tx tx(db);
+    store::audit::record(audit, db, e);
     // not committed: rolled back with the transaction
   }
   int count = -1;
-  *db << "SELECT COUNT(*) FROM audit_events", soci::into(count);
+  db.session() << "SELECT COUNT(*) FROM audit_events", soci::into(count);
   EXPECT_EQ(count, 0);
   {
-    soci::transaction tx(*db);
-    audit.record(*db, e);
+    Tx tx(db);
+    store::audit::record(audit, db, e);
     tx.commit();
   }
   std::string details;
   std::string event;
-  *db << "SELECT event, details FROM audit_events", soci::into(event), soci::into(details);
+  db.session() << "SELECT event, details FROM audit_events", soci::into(event), soci::into(details);
   EXPECT_EQ(event, "test.event");
   EXPECT_EQ(details, R"({"k":"v"})");
   EXPECT_THAT(details, Not(HasSubstr("log-only-reason")));

@@ -7,14 +7,14 @@
 
 #include "app/auth/account.h"
 #include "app/auth/authenticate.h"
-#include "app/store/role.h"
-#include "app/store/role_column.h"
 #include "app/config/config.h"
 #include "app/crypto/aead.h"
 #include "app/crypto/random.h"
 #include "app/db/connection.h"
 #include "app/http/api_error.h"
 #include "app/http/password_policy.h"
+#include "app/store/role.h"
+#include "app/store/role_column.h"
 
 namespace portcullis {
 namespace {
