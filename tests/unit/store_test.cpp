@@ -18,8 +18,15 @@
 #include "app/db/statement.h"
 #include "app/db/tenant_tx.h"
 #include "app/db/tx.h"
+#include "app/store/accounts.h"
+#include "app/store/audit.h"
 #include "app/store/contexts.h"
+#include "app/store/invitations.h"
+#include "app/store/members.h"
 #include "app/store/memories.h"
+#include "app/store/mfa.h"
+#include "app/store/sessions.h"
+#include "app/store/tenants.h"
 
 namespace portcullis {
 namespace {
@@ -42,6 +49,70 @@ static_assert(needs_tenant_tx<&store::memories::update, const store::memories::M
 static_assert(needs_tenant_tx<&store::memories::remove, S>);
 static_assert(needs_tenant_tx<&store::memories::replace_tags, S, const std::vector<std::string>&>);
 static_assert(needs_tenant_tx<&store::contexts::exists, S>);
+
+// Every tenant-data function of the store takes a TenantTx& first (and a
+// TenantTx is made only from a non-empty tenant, see below); a Tx, a Db or a
+// SOCI session does not convert to one (tests/store_statements_compile.sh).
+template <typename R, typename... Args>
+constexpr bool takes_tenant_tx(R (*)(TenantTx&, Args...)) {
+  return true;
+}
+template <typename R, typename First, typename... Args>
+constexpr bool takes_tenant_tx(R (*)(First, Args...)) {
+  return false;
+}
+static_assert(!std::is_convertible_v<Tx&, TenantTx&> && !std::is_convertible_v<Db&, TenantTx&> &&
+              !std::is_convertible_v<soci::session&, TenantTx&>);
+static_assert(takes_tenant_tx(&store::accounts::find_by_id), "store::accounts::find_by_id");
+static_assert(takes_tenant_tx(&store::accounts::insert), "store::accounts::insert");
+static_assert(takes_tenant_tx(&store::accounts::rehash_password),
+              "store::accounts::rehash_password");
+static_assert(takes_tenant_tx(&store::accounts::set_password), "store::accounts::set_password");
+static_assert(takes_tenant_tx(&store::accounts::set_display_name),
+              "store::accounts::set_display_name");
+static_assert(takes_tenant_tx(&store::accounts::set_last_login), "store::accounts::set_last_login");
+static_assert(takes_tenant_tx(&store::audit::page), "store::audit::page");
+static_assert(takes_tenant_tx(&store::contexts::exists), "store::contexts::exists");
+static_assert(takes_tenant_tx(&store::contexts::page), "store::contexts::page");
+static_assert(takes_tenant_tx(&store::contexts::find), "store::contexts::find");
+static_assert(takes_tenant_tx(&store::contexts::name_in_use), "store::contexts::name_in_use");
+static_assert(takes_tenant_tx(&store::contexts::insert), "store::contexts::insert");
+static_assert(takes_tenant_tx(&store::contexts::rename), "store::contexts::rename");
+static_assert(takes_tenant_tx(&store::contexts::count_memories), "store::contexts::count_memories");
+static_assert(takes_tenant_tx(&store::contexts::remove_with_memories),
+              "store::contexts::remove_with_memories");
+static_assert(takes_tenant_tx(&store::invitations::insert), "store::invitations::insert");
+static_assert(takes_tenant_tx(&store::invitations::page), "store::invitations::page");
+static_assert(takes_tenant_tx(&store::invitations::open_role), "store::invitations::open_role");
+static_assert(takes_tenant_tx(&store::invitations::revoke), "store::invitations::revoke");
+static_assert(takes_tenant_tx(&store::invitations::accept), "store::invitations::accept");
+static_assert(takes_tenant_tx(&store::members::page), "store::members::page");
+static_assert(takes_tenant_tx(&store::members::find), "store::members::find");
+static_assert(takes_tenant_tx(&store::members::active_owners), "store::members::active_owners");
+static_assert(takes_tenant_tx(&store::members::set_role), "store::members::set_role");
+static_assert(takes_tenant_tx(&store::members::set_disabled), "store::members::set_disabled");
+static_assert(takes_tenant_tx(&store::members::remove), "store::members::remove");
+static_assert(takes_tenant_tx(&store::memories::page), "store::memories::page");
+static_assert(takes_tenant_tx(&store::memories::find), "store::memories::find");
+static_assert(takes_tenant_tx(&store::memories::insert), "store::memories::insert");
+static_assert(takes_tenant_tx(&store::memories::update), "store::memories::update");
+static_assert(takes_tenant_tx(&store::memories::remove), "store::memories::remove");
+static_assert(takes_tenant_tx(&store::memories::replace_tags), "store::memories::replace_tags");
+static_assert(takes_tenant_tx(&store::mfa::state), "store::mfa::state");
+static_assert(takes_tenant_tx(&store::mfa::secret), "store::mfa::secret");
+static_assert(takes_tenant_tx(&store::mfa::store_pending_secret),
+              "store::mfa::store_pending_secret");
+static_assert(takes_tenant_tx(&store::mfa::spend_step), "store::mfa::spend_step");
+static_assert(takes_tenant_tx(&store::mfa::enable), "store::mfa::enable");
+static_assert(takes_tenant_tx(&store::mfa::disable), "store::mfa::disable");
+static_assert(takes_tenant_tx(&store::mfa::spend_backup_code), "store::mfa::spend_backup_code");
+static_assert(takes_tenant_tx(&store::mfa::delete_backup_codes), "store::mfa::delete_backup_codes");
+static_assert(takes_tenant_tx(&store::mfa::insert_backup_code), "store::mfa::insert_backup_code");
+static_assert(takes_tenant_tx(&store::mfa::unused_backup_codes), "store::mfa::unused_backup_codes");
+static_assert(takes_tenant_tx(&store::sessions::insert), "store::sessions::insert");
+static_assert(takes_tenant_tx(&store::tenants::insert), "store::tenants::insert");
+static_assert(takes_tenant_tx(&store::tenants::set_name), "store::tenants::set_name");
+static_assert(takes_tenant_tx(&store::tenants::set_require_mfa), "store::tenants::set_require_mfa");
 
 // A tenant statement must use $1 (the tenant): the check is consteval, so
 // `constexpr TenantStatement bad{"x", "SELECT 1 FROM t WHERE id = $2"};` does
