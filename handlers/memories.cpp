@@ -255,7 +255,7 @@ Response create_memory(Context& ctx) {
   r.content_enc =
       ctx.keys.field_cipher().encrypt(in.content.value_or(""), content_aad(tx.tenant_id(), r.id));
   store::memories::insert(tx, r);
-  store::memories::replace_tags(tx, r.id, tags);
+  store::memories::add_tags(tx, r.id, tags);
   audit_memory(ctx, tx, "memory.created", r.id, field_names(in));
   tx.commit();
   return one_memory(r, ctx, 201);

@@ -42,6 +42,8 @@ void insert(TenantTx& tx, const Memory& memory);
 void update(TenantTx& tx, const Memory& memory);
 // False when there was no such memory in the tenant.
 [[nodiscard]] bool remove(TenantTx& tx, const std::string& id);
+// Adds the tag index rows of a new memory.
+void add_tags(TenantTx& tx, const std::string& memory_id, const std::vector<std::string>& tags);
 // The tag index rows of a memory become exactly `tags`.
 void replace_tags(TenantTx& tx, const std::string& memory_id, const std::vector<std::string>& tags);
 

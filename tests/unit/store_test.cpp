@@ -97,6 +97,7 @@ static_assert(takes_tenant_tx(&store::memories::find), "store::memories::find");
 static_assert(takes_tenant_tx(&store::memories::insert), "store::memories::insert");
 static_assert(takes_tenant_tx(&store::memories::update), "store::memories::update");
 static_assert(takes_tenant_tx(&store::memories::remove), "store::memories::remove");
+static_assert(takes_tenant_tx(&store::memories::add_tags), "store::memories::add_tags");
 static_assert(takes_tenant_tx(&store::memories::replace_tags), "store::memories::replace_tags");
 static_assert(takes_tenant_tx(&store::mfa::state), "store::mfa::state");
 static_assert(takes_tenant_tx(&store::mfa::secret), "store::mfa::secret");
