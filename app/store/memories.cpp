@@ -106,13 +106,17 @@ void update(TenantTx& tx, const Memory& m) {
 
 bool remove(TenantTx& tx, const std::string& id) { return tx.run(kDelete, {id}).affected > 0; }
 
+void add_tags(TenantTx& tx, const std::string& memory_id, const std::vector<std::string>& tags) {
+  for (const std::string& tag : tags) {
+    tx.run(kInsertTag, {memory_id, tag});
+  }
+}
+
 void replace_tags(TenantTx& tx,
                   const std::string& memory_id,
                   const std::vector<std::string>& tags) {
   tx.run(kDeleteTags, {memory_id});
-  for (const std::string& tag : tags) {
-    tx.run(kInsertTag, {memory_id, tag});
-  }
+  add_tags(tx, memory_id, tags);
 }
 
 }  // namespace portcullis::store::memories
