@@ -6,7 +6,7 @@
 #   handlers/ → app/ → libraries: nothing in app/ but main.cpp includes handlers/.
 #   Only app/http and handlers/ name ApiError; the core below returns outcomes.
 #   Inside app/, one straight line, top to bottom:
-#     cli → server → http → auth → store → db → log → config → crypto → text
+#     cli → server → http → mail → auth → store → db → log → config → crypto → text
 #   main.cpp and cli/ are the top (commands wire everything); a module may
 #   include only the modules listed in its row, never one above it.
 set -euo pipefail
@@ -14,9 +14,10 @@ root="$1"
 
 # Row: the app/ modules a module may include (besides itself).
 declare -A may_include=(
-  [cli]="server http auth store db log config crypto text"
-  [server]="http auth store db log config crypto text"
-  [http]="auth store db log config crypto text"    # the only core module that knows ApiError
+  [cli]="server http mail auth store db log config crypto text"
+  [server]="http mail auth store db log config crypto text"
+  [http]="mail auth store db log config crypto text"  # the only core module that knows ApiError
+  [mail]="auth store db log config crypto text"    # outbox delivery (composition, SMTP, files)
   [auth]="store db log config crypto text"         # services: outcomes, never HTTP errors
   [store]="db log config crypto text"              # all SQL (issue #10)
   [db]="log config crypto text"                    # connection, migrations, transactions
