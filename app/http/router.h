@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "app/store/role.h"
 #include "app/http/request.h"
 #include "app/http/response.h"
+#include "app/store/role.h"
 
 namespace portcullis {
 
