@@ -183,7 +183,8 @@ int cmd_maintenance(Args& args) {
     } else if (a == "--help" || a == "-h") {
       std::printf(
           "usage: portcullis maintenance [--env-file FILE]\n"
-          "Deletes expired and revoked sessions and throttle rows older than a day.\n");
+          "Deletes expired and revoked sessions, throttle rows older than a day and\n"
+          "known devices unused for 90 days.\n");
       return 0;
     } else {
       usage_error("unknown option for maintenance: " + a);
@@ -197,17 +198,19 @@ int cmd_maintenance(Args& args) {
     Tx tx(db);
     long sessions_deleted = static_cast<long>(store::maintenance::purge_sessions(tx));
     long throttle_deleted = static_cast<long>(store::maintenance::purge_throttle(tx));
+    long devices_deleted = static_cast<long>(store::maintenance::purge_known_devices(tx));
     Audit audit(db);
     AuditEvent ev;
     ev.event = "system.maintenance";
     ev.outcome = "success";
     ev.target_type = "system";
     ev.details = {{"sessions_deleted", std::to_string(sessions_deleted)},
-                  {"throttle_rows_deleted", std::to_string(throttle_deleted)}};
+                  {"throttle_rows_deleted", std::to_string(throttle_deleted)},
+                  {"known_devices_deleted", std::to_string(devices_deleted)}};
     store::audit::record(audit, db, ev);
     tx.commit();
-    std::printf("maintenance: %ld sessions, %ld throttle rows deleted\n", sessions_deleted,
-                throttle_deleted);
+    std::printf("maintenance: %ld sessions, %ld throttle rows, %ld known devices deleted\n",
+                sessions_deleted, throttle_deleted, devices_deleted);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "portcullis: maintenance failed: %s\n", loggable_what(e).c_str());

@@ -228,8 +228,8 @@ Response post_login(Context& ctx) {
       store::sessions::remove(tx.tx(), old->id);
     }
   }
-  IssuedSession issued = create_session(tx, ctx.config, account->user_id, state, remember_me,
-                                        {ip, ctx.request.header("user-agent")});
+  IssuedSession issued = create_session(tx, ctx.config, ctx.keys, account->user_id, state,
+                                        remember_me, {ip, ctx.request.header("user-agent")});
   if (state != "mfa_pending") {
     store::accounts::set_last_login(tx, account->user_id, now);
   }
@@ -238,6 +238,10 @@ Response post_login(Context& ctx) {
   ev.user_id = account->user_id;
   ev.session_id = issued.session.id;
   ev.details = {{"factor", "password"}, {"session_state", state}};
+  if (state != "mfa_pending") {
+    // Whether, not which: the device's hash never leaves the store.
+    ev.details.emplace_back("new_device", issued.session.new_device ? "true" : "false");
+  }
   ctx.record(tx, ev);
   tx.commit();
 
@@ -349,10 +353,14 @@ Response post_mfa_verify(Context& ctx) {
     throw invalid_code();
   }
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
-  IssuedSession issued = complete_mfa_session(tx, ctx.config, *ctx.session, now);
+  IssuedSession issued =
+      complete_mfa_session(tx, ctx.config, ctx.keys, *ctx.session,
+                           {ctx.request.client_ip, ctx.request.header("user-agent")}, now);
   store::accounts::set_last_login(tx, ctx.principal->user_id, now);
   AuditEvent ev = ctx.audit_event("mfa.verify", "success");
-  ev.details = {{"factor", code ? "totp" : "backup_code"}, {"session_state", "full"}};
+  ev.details = {{"factor", code ? "totp" : "backup_code"},
+                {"session_state", "full"},
+                {"new_device", issued.session.new_device ? "true" : "false"}};
   ctx.record(tx, ev);
   tx.commit();
   return with_session_cookie(json_ok(login_shape(*ctx.account, issued.session)), issued);

@@ -37,6 +37,10 @@ rapidjson::Value session_json(const Session& s,
   v.AddMember("ip", str(s.ip), a);
   v.AddMember("user_agent", str(s.user_agent), a);
   v.AddMember("remember_me", s.remember_me, a);
+  // The sign-in's device (app/auth/device.h); "" for sessions from before.
+  v.AddMember("browser", str(s.browser), a);
+  v.AddMember("os", str(s.os), a);
+  v.AddMember("new_device", s.new_device, a);
   v.AddMember("current", current, a);
   return v;
 }

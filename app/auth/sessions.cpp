@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "app/auth/device.h"
+#include "app/auth/user_agent.h"
 #include "app/crypto/hash.h"
 #include "app/crypto/random.h"
 #include "app/db/time.h"
@@ -33,6 +35,7 @@ std::string new_token() { return base64url_encode(random_bytes(32)); }
 
 IssuedSession create_session(TenantTx& tx,
                              const Config& config,
+                             const WorkerKeys& keys,
                              const std::string& user_id,
                              const std::string& auth_state,
                              bool remember_me,
@@ -58,10 +61,22 @@ IssuedSession create_session(TenantTx& tx,
     s.reauthenticated_at = s.created_at;
   }
   s.ip = info.ip;
-  s.user_agent = info.user_agent.substr(0, 512);
+  s.user_agent = info.user_agent.substr(0, kUserAgentScanBytes);
 
   // The caps below: the user's row, seen through the tenant's binding.
   serialise_writers(tx.tx(), WriterScope::kUser, user_id);
+  if (pending) {
+    // A password alone does not make a device known: that waits for MFA.
+    UserAgentFamilies families = parse_user_agent(s.user_agent);
+    s.browser = std::string(families.browser);
+    s.os = std::string(families.os);
+  } else {
+    DeviceSignIn device = record_device_sign_in(tx, keys.device_key(), user_id, s.id, info.ip,
+                                                info.user_agent, s.created_at);
+    s.browser = device.browser;
+    s.os = device.os;
+    s.new_device = device.new_device;
+  }
   store::sessions::insert(tx, s, sha256_hex(out.token));
   if (pending) {
     evict_beyond(tx.tx(), user_id, "", store::sessions::Kind::kPending, kMaxPendingSessionsPerUser);
@@ -90,7 +105,9 @@ IssuedSession rotate_session(Tx& tx, const Session& session, const std::string& 
 
 IssuedSession complete_mfa_session(TenantTx& tx,
                                    const Config& config,
+                                   const WorkerKeys& keys,
                                    const Session& pending,
+                                   const SessionRequestInfo& info,
                                    int64_t now) {
   IssuedSession out;
   out.token = new_token();
@@ -106,6 +123,11 @@ IssuedSession complete_mfa_session(TenantTx& tx,
   s.last_seen_at = now;
   // The cap below: the user's row, seen through the tenant's binding.
   serialise_writers(tx.tx(), WriterScope::kUser, s.user_id);
+  DeviceSignIn device =
+      record_device_sign_in(tx, keys.device_key(), s.user_id, s.id, info.ip, info.user_agent, now);
+  s.browser = device.browser;
+  s.os = device.os;
+  s.new_device = device.new_device;
   store::sessions::complete_mfa(tx.tx(), s, sha256_hex(out.token));
   // Now a full session: it counts toward the cap, and keeps its place.
   evict_beyond(tx.tx(), s.user_id, s.id, store::sessions::Kind::kOthers,

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "app/config/config.h"
+#include "app/crypto/worker_keys.h"
 #include "app/db/connection.h"
 #include "app/db/tenant_tx.h"
 #include "app/db/tx.h"
@@ -46,8 +47,13 @@ struct SessionRequestInfo {
 // states evict the user's oldest non-pending sessions beyond that cap. The
 // session is the TenantTx's tenant's; the user's row is locked first
 // (serialise_writers) so the caps count every session committed before.
+// The session records the browser and OS families of info.user_agent; a
+// session that is a completed sign-in (not mfa_pending) also records its
+// device and whether it is new (record_device_sign_in, app/auth/device.h,
+// under keys.device_key()), in `tx`.
 IssuedSession create_session(TenantTx& tx,
                              const Config& config,
+                             const WorkerKeys& keys,
                              const std::string& user_id,
                              const std::string& auth_state,
                              bool remember_me,
@@ -71,9 +77,13 @@ inline IssuedSession rotate_session(TenantTx& tx,
 // password step; mfa_verified_at, reauthenticated_at and last_seen_at = now.
 // The session now counts toward the cap: the user's oldest other full
 // sessions beyond it are evicted (the user's row locked first, as above).
+// The sign-in is complete: its device (from `info`, the completing request)
+// is recorded and judged new or not, as in create_session.
 IssuedSession complete_mfa_session(TenantTx& tx,
                                    const Config& config,
+                                   const WorkerKeys& keys,
                                    const Session& pending,
+                                   const SessionRequestInfo& info,
                                    int64_t now);
 
 // Autocommit: the authentication phase runs outside any transaction.

@@ -27,19 +27,22 @@ void wipe(std::string& key) {
 }  // namespace
 
 // The purpose labels must never change: stored backup-code hashes, cursors in
-// clients' hands and counted login subjects were all made under them.
+// clients' hands, counted login subjects and known devices were all made
+// under them.
 WorkerKeys::WorkerKeys(const std::string& secret_key,
                        const std::vector<DataKey>& data_keys,
                        const std::string& primary_id)
     : field_cipher_(data_keys, primary_id),
       cursor_key_(derive_key(checked_secret(secret_key), "cursor")),
       backup_code_key_(derive_key(secret_key, "backup-code")),
-      login_subject_key_(derive_key(secret_key, "login-subject")) {}
+      login_subject_key_(derive_key(secret_key, "login-subject")),
+      device_key_(derive_key(secret_key, "device")) {}
 
 WorkerKeys::~WorkerKeys() {
   wipe(cursor_key_);
   wipe(backup_code_key_);
   wipe(login_subject_key_);
+  wipe(device_key_);
 }
 
 }  // namespace portcullis

@@ -9,7 +9,10 @@
 //                         backup codes are stored hashed (app/auth/mfa.h);
 //  - login_subject_key(): derive_key(secret, "login-subject"), the HMAC that
 //                         stands for a typed e-mail that is not an address
-//                         (throttle_subject, app/auth/throttle.h).
+//                         (throttle_subject, app/auth/throttle.h);
+//  - device_key():        derive_key(secret, "device"), under which a login's
+//                         device (browser, OS, network) is remembered
+//                         (known_devices, app/auth/device.h).
 // The purposes are the labels these keys were always derived with, so a cursor
 // handed out, a backup code stored or a subject counted before stays valid.
 //
@@ -51,12 +54,14 @@ class WorkerKeys {
   const std::string& cursor_key() const { return cursor_key_; }
   const std::string& backup_code_key() const { return backup_code_key_; }
   const std::string& login_subject_key() const { return login_subject_key_; }
+  const std::string& device_key() const { return device_key_; }
 
  private:
   FieldCipher field_cipher_;
   std::string cursor_key_;
   std::string backup_code_key_;
   std::string login_subject_key_;
+  std::string device_key_;
 };
 
 }  // namespace portcullis

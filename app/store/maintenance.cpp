@@ -1,6 +1,8 @@
 #include "app/store/maintenance.h"
 
+#include "app/db/time.h"
 #include "app/log/logger.h"
+#include "app/store/devices.h"
 
 namespace portcullis::store::maintenance {
 namespace {
@@ -29,5 +31,9 @@ std::vector<Param> now_param(Tx& tx) {
 int64_t purge_sessions(Tx& tx) { return tx.run(kPurgeSessions, now_param(tx)).affected; }
 
 int64_t purge_throttle(Tx& tx) { return tx.run(kPurgeThrottle, now_param(tx)).affected; }
+
+int64_t purge_known_devices(Tx& tx) {
+  return devices::purge_unused_since(tx, now_ms() - devices::kKnownDeviceLifetimeMs);
+}
 
 }  // namespace portcullis::store::maintenance

@@ -9,9 +9,10 @@ namespace {
 // tenant is known); every statement here names its row by id, token hash or
 // user, as before the store.
 
-#define PC_SESSION_COLUMNS                                                                     \
-  "id, user_id, tenant_id, auth_state, csrf_token, CAST(remember_me AS INTEGER), created_at, " \
-  "last_seen_at, expires_at, reauthenticated_at, mfa_verified_at, ip, user_agent"
+#define PC_SESSION_COLUMNS                                                                       \
+  "id, user_id, tenant_id, auth_state, csrf_token, CAST(remember_me AS INTEGER), created_at, "   \
+  "last_seen_at, expires_at, reauthenticated_at, mfa_verified_at, ip, user_agent, browser, os, " \
+  "CAST(new_device AS INTEGER)"
 
 constexpr Statement kFindByTokenHash{"sessions.find_by_token_hash",
                                      "SELECT " PC_SESSION_COLUMNS
@@ -33,15 +34,17 @@ constexpr Statement kLiveOtherIds{
 constexpr TenantStatement kInsert{
     "sessions.insert",
     "INSERT INTO sessions (id, token_hash, user_id, tenant_id, auth_state, csrf_token, "
-    "remember_me, created_at, last_seen_at, expires_at, reauthenticated_at, ip, user_agent) "
-    "VALUES ($2, $3, $4, $1, $5, $6, $7, $8, $9, $10, $11, $12, $13)"};
+    "remember_me, created_at, last_seen_at, expires_at, reauthenticated_at, ip, user_agent, "
+    "browser, os, new_device) "
+    "VALUES ($2, $3, $4, $1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"};
 constexpr Statement kRotate{
     "sessions.rotate",
     "UPDATE sessions SET token_hash = $2, csrf_token = $3, auth_state = $4 WHERE id = $1"};
 constexpr Statement kCompleteMfa{
     "sessions.complete_mfa",
     "UPDATE sessions SET token_hash = $2, csrf_token = $3, auth_state = $4, expires_at = $5, "
-    "mfa_verified_at = $6, reauthenticated_at = $7, last_seen_at = $8 WHERE id = $1"};
+    "mfa_verified_at = $6, reauthenticated_at = $7, last_seen_at = $8, browser = $9, os = $10, "
+    "new_device = $11 WHERE id = $1"};
 constexpr Statement kSetReauthenticated{
     "sessions.set_reauthenticated", "UPDATE sessions SET reauthenticated_at = $2 WHERE id = $1"};
 constexpr Statement kTouch{"sessions.touch", "UPDATE sessions SET last_seen_at = $2 WHERE id = $1"};
@@ -81,6 +84,9 @@ Session from_row(const Row& row) {
   }
   s.ip = row.text(11);  // "" when NULL
   s.user_agent = row.text(12);
+  s.browser = row.text(13);  // "" when NULL
+  s.os = row.text(14);
+  s.new_device = row.boolean(15);
   return s;
 }
 
@@ -128,10 +134,10 @@ std::vector<std::string> live_ids(Tx& tx,
 }
 
 void insert(TenantTx& tx, const Session& s, const std::string& token_hash) {
-  tx.run(kInsert,
-         {s.id, token_hash, s.user_id, s.auth_state, s.csrf_token, s.remember_me,
-          format_time_ms(s.created_at), format_time_ms(s.last_seen_at),
-          format_time_ms(s.expires_at), optional_time(s.reauthenticated_at), s.ip, s.user_agent});
+  tx.run(kInsert, {s.id, token_hash, s.user_id, s.auth_state, s.csrf_token, s.remember_me,
+                   format_time_ms(s.created_at), format_time_ms(s.last_seen_at),
+                   format_time_ms(s.expires_at), optional_time(s.reauthenticated_at), s.ip,
+                   s.user_agent, s.browser, s.os, s.new_device});
 }
 
 void rotate(Tx& tx, const Session& s, const std::string& token_hash) {
@@ -141,7 +147,7 @@ void rotate(Tx& tx, const Session& s, const std::string& token_hash) {
 void complete_mfa(Tx& tx, const Session& s, const std::string& token_hash) {
   tx.run(kCompleteMfa, {s.id, token_hash, s.csrf_token, s.auth_state, format_time_ms(s.expires_at),
                         optional_time(s.mfa_verified_at), optional_time(s.reauthenticated_at),
-                        format_time_ms(s.last_seen_at)});
+                        format_time_ms(s.last_seen_at), s.browser, s.os, s.new_device});
 }
 
 void set_reauthenticated(Tx& tx, const std::string& id, int64_t at) {

@@ -28,6 +28,11 @@ struct Session {
   std::optional<int64_t> mfa_verified_at;
   std::string ip;
   std::string user_agent;
+  // The sign-in's device (app/auth/device.h): browser and OS families ("" on
+  // rows from before they were recorded), and whether it was a new device.
+  std::string browser;
+  std::string os;
+  bool new_device = false;
 };
 
 namespace store::sessions {
@@ -61,7 +66,7 @@ void insert(TenantTx& tx, const Session& s, const std::string& token_hash);
 // Rotation: s.id gets `token_hash`, s.csrf_token and s.auth_state.
 void rotate(Tx& tx, const Session& s, const std::string& token_hash);
 // MFA completion: as rotate(), and s.expires_at, s.mfa_verified_at,
-// s.reauthenticated_at and s.last_seen_at.
+// s.reauthenticated_at, s.last_seen_at, s.browser, s.os and s.new_device.
 void complete_mfa(Tx& tx, const Session& s, const std::string& token_hash);
 void set_reauthenticated(Tx& tx, const std::string& id, int64_t at);
 // False when there was no such session.

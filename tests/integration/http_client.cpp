@@ -80,6 +80,11 @@ HttpResponse send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &out.headers);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request.timeout_ms);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  std::string interface;
+  if (!request.source_ip.empty()) {
+    interface = "host!" + request.source_ip;  // an address, never a device name
+    curl_easy_setopt(curl, CURLOPT_INTERFACE, interface.c_str());
+  }
   CURLcode rc = curl_easy_perform(curl);
   if (rc != CURLE_OK) {
     out.error = curl_easy_strerror(rc);

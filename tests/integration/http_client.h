@@ -24,6 +24,7 @@ struct HttpRequest {
   std::string body;
   std::vector<std::string> headers;  // "Name: value"
   long timeout_ms = 15000;
+  std::string source_ip;  // local address to connect from (e.g. "127.0.1.1"); "" = any
 };
 
 // Base URL from PORTCULLIS_TEST_BASE_URL, e.g. http://127.0.0.1:18080

@@ -30,9 +30,9 @@ using ::testing::HasSubstr;
 
 constexpr const char* kPostgresOnly = "PostgreSQL only (row-level security, roles, EXPLAIN)";
 
-// The tables under row-level security (migration 0003).
-const std::vector<std::string> kRlsTables = {"users",       "contexts",    "memories",
-                                             "memory_tags", "invitations", "audit_events"};
+// The tables under row-level security (migrations 0003 and 0008).
+const std::vector<std::string> kRlsTables = {
+    "users", "contexts", "memories", "memory_tags", "invitations", "audit_events", "known_devices"};
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);

@@ -21,6 +21,7 @@
 #include "app/store/accounts.h"
 #include "app/store/audit.h"
 #include "app/store/contexts.h"
+#include "app/store/devices.h"
 #include "app/store/invitations.h"
 #include "app/store/members.h"
 #include "app/store/memories.h"
@@ -64,6 +65,8 @@ constexpr bool takes_tenant_tx(R (*)(First, Args...)) {
 static_assert(!std::is_convertible_v<Tx&, TenantTx&> && !std::is_convertible_v<Db&, TenantTx&> &&
               !std::is_convertible_v<soci::session&, TenantTx&>);
 static_assert(takes_tenant_tx(&store::accounts::find_by_id), "store::accounts::find_by_id");
+static_assert(takes_tenant_tx(&store::devices::history), "store::devices::history");
+static_assert(takes_tenant_tx(&store::devices::remember), "store::devices::remember");
 static_assert(takes_tenant_tx(&store::accounts::insert), "store::accounts::insert");
 static_assert(takes_tenant_tx(&store::accounts::rehash_password),
               "store::accounts::rehash_password");

@@ -71,6 +71,18 @@ TEST_F(WorkerKeysTest, PurposeKeysAreThoseDeriveKeyGivesForTheSameLabels) {
   EXPECT_NE(other.cursor_key(), keys_.cursor_key());
 }
 
+// Known devices are stored under this key: a changed label would make every
+// remembered device unknown at once (every next login "from a new device").
+TEST_F(WorkerKeysTest, DeviceKeyIsDeriveKeyOfTheDeviceLabel) {
+  EXPECT_EQ(keys_.device_key(), derive_key(root_, "device"));
+  EXPECT_EQ(keys_.device_key().size(), 32u);
+  for (const std::string* k :
+       {&keys_.cursor_key(), &keys_.backup_code_key(), &keys_.login_subject_key()}) {
+    EXPECT_NE(keys_.device_key(), *k);
+  }
+  EXPECT_NE(keys_.device_key(), root_.substr(0, 32));
+}
+
 TEST_F(WorkerKeysTest, FieldCiphertextsOpenBothWaysWithAFreshlyBuiltCipher) {
   const FieldCipher fresh(ring_, "k2");
   const std::string aad = field_aad("memories", "content_enc", "tenant-a", "row-1");
