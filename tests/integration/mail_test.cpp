@@ -347,5 +347,24 @@ TEST(MailTest, WithoutSmtpUrlDeliveryWritesEmlFiles0600) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
 
+// The app role (the deliverer's and the workers') reads, inserts and updates
+// outbox rows; deleting them is the owner's alone.
+TEST(MailTest, OUTBOX_AppRoleMayNotDeleteOrTruncateOutboxRows) {
+  if (env_of("PORTCULLIS_TEST_BACKEND") != "postgresql") {
+    GTEST_SKIP() << "PostgreSQL roles only";
+  }
+  std::string psql =
+      "psql -X -q -v ON_ERROR_STOP=1 \"" + env_of("PORTCULLIS_TEST_APP_DB_URL") + "\" -c ";
+  int rc = 0;
+  std::string out = shell_output(psql + "'SELECT COUNT(*) FROM outbox' 2>&1", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  out = shell_output(psql + "'DELETE FROM outbox WHERE false' 2>&1", &rc);
+  EXPECT_NE(rc, 0);
+  EXPECT_THAT(out, HasSubstr("permission denied"));
+  out = shell_output(psql + "'TRUNCATE outbox' 2>&1", &rc);
+  EXPECT_NE(rc, 0);
+  EXPECT_THAT(out, HasSubstr("permission denied"));
+}
+
 }  // namespace
 }  // namespace portcullis::testing
