@@ -20,7 +20,7 @@ DEB_PACKAGES := g++ cmake ninja-build pkg-config ccache clang-format \
   libcrypto++-dev libargon2-dev argon2 john-data python3-zxcvbn rapidjson-dev libboost-log-dev libsystemd-dev systemd \
   libqrencode-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev curl \
   nginx wrk oathtool openssl procps util-linux chromium jq strace \
-  zbar-tools librsvg2-bin
+  zbar-tools librsvg2-bin python3-aiosmtpd
 # The e2e harness needs node and npm: Debian's own (Node 18) when no node is installed; a newer
 # node already on the machine (20+) is used as it is.
 NODE_PACKAGES := $(shell command -v node >/dev/null 2>&1 || echo nodejs npm)
@@ -82,7 +82,7 @@ bench-pg: deps
 install: build
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix "$(PREFIX)"
 	install -d -m 0755 "$(DESTDIR)$(SYSTEMD_UNIT_DIR)"
-	for u in portcullis.service portcullis.socket portcullis-maintenance.service portcullis-maintenance.timer; do \
+	for u in portcullis.service portcullis.socket portcullis-maintenance.service portcullis-maintenance.timer portcullis-mailer.service; do \
 	  sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/$$u > "$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u"; \
 	  chmod 0644 "$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u"; \
 	done

@@ -10,6 +10,7 @@
 
 #include "app/cli/admin.h"
 #include "app/cli/keys.h"
+#include "app/cli/mail.h"
 #include "app/config/config.h"
 #include "app/crypto/random.h"
 #include "app/db/connection.h"
@@ -41,6 +42,7 @@ constexpr const char* kUsage =
     "  tenant        create a tenant and its owner (tenant create)\n"
     "  user          create, disable, enable, unlock, reset-password\n"
     "  keys          field-encryption keys: generate, status, reencrypt\n"
+    "  mail          the outbox: deliver, status, retry ID\n"
     "  gen-secret    print a new random 32-byte secret (base64)\n"
     "  version       print the version\n"
     "\n"
@@ -256,6 +258,10 @@ int main(int argc, char** argv) {
   if (command == "keys") {
     std::vector<std::string> rest(args.items.begin() + 1, args.items.end());
     return cmd_keys(rest);
+  }
+  if (command == "mail") {
+    std::vector<std::string> rest(args.items.begin() + 1, args.items.end());
+    return cmd_mail(rest);
   }
   if (command == "gen-secret") {
     std::printf("%s\n", generate_secret().c_str());

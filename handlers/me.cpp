@@ -12,6 +12,7 @@
 #include "app/http/password_policy.h"
 #include "app/http/router.h"
 #include "app/store/accounts.h"
+#include "app/store/outbox.h"
 #include "app/store/tenants.h"
 
 namespace portcullis {
@@ -99,6 +100,16 @@ Response post_password(Context& ctx) {
   ev.target_id = a.user_id;
   ev.details = {{"sessions_revoked", std::to_string(revoked)}};
   ctx.record(tx, ev);
+  // The notice (SECURITY-BAR: e-mail a notice without the password) joins
+  // this transaction: it is sent if and only if the change commits.
+  store::outbox::OutboxMail notice;
+  notice.kind = "password_changed";
+  notice.to_address = a.email;
+  notice.to_name = a.display_name;
+  notice.params = {{"name", a.display_name.empty() ? a.email : a.display_name}};
+  notice.tenant_id = a.tenant_id;
+  notice.user_id = a.user_id;
+  store::outbox::enqueue(tx.tx(), notice);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("password_changed", true, d.GetAllocator());

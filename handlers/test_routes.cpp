@@ -17,6 +17,7 @@
 #include "app/http/body.h"
 #include "app/http/context.h"
 #include "app/http/router.h"
+#include "app/store/outbox.h"
 #include "app/store/test_probes.h"
 
 namespace portcullis {
@@ -28,6 +29,8 @@ Response get_unsendable(Context& ctx);
 Response get_pid(Context& ctx);
 Response post_db_fault(Context& ctx);
 Response post_audit_probe(Context& ctx);
+// Enqueues a password_changed mail to "email", then commits or rolls back.
+Response post_outbox_probe(Context& ctx);
 }  // namespace
 
 void register_test_routes(Router& router) {
@@ -38,6 +41,7 @@ void register_test_routes(Router& router) {
   router.add("GET", "/api/v1/test/pid", Access::kPublic, get_pid);
   router.add("POST", "/api/v1/test/db-fault", Access::kPublic, post_db_fault);
   router.add("POST", "/api/v1/test/audit-probe", Access::kPublic, post_audit_probe);
+  router.add("POST", "/api/v1/test/outbox-probe", Access::kPublic, post_outbox_probe);
 }
 
 namespace {
@@ -105,6 +109,24 @@ Response post_audit_probe(Context& ctx) {
   body.finish();
   Tx tx(ctx.db);
   ctx.record(tx, ctx.audit_event("test.audit_probe", "success"));
+  if (!commit) {
+    throw ApiError::conflict("conflict", "Rolled back on purpose.");
+  }
+  tx.commit();
+  return json_ok(rapidjson::Document(rapidjson::kObjectType));
+}
+
+Response post_outbox_probe(Context& ctx) {
+  JsonBody body(ctx.request, {"email", "commit"});
+  std::string email = body.required_string("email");
+  bool commit = body.boolean("commit").value_or(false);
+  body.finish();
+  Tx tx(ctx.db);
+  store::outbox::OutboxMail mail;
+  mail.kind = "password_changed";
+  mail.to_address = email;
+  mail.params = {{"name", "probe"}};
+  store::outbox::enqueue(tx, mail);
   if (!commit) {
     throw ApiError::conflict("conflict", "Rolled back on purpose.");
   }

@@ -281,7 +281,11 @@ Config load_config(const ConfigOptions& options) {
   // PORTCULLIS_TRUSTED_PROXY is nginx's (render-dev.sh → set_real_ip_from): the client address
   // is REMOTE_ADDR as nginx sets it; the app never reads X-Forwarded-For.
   // Links are built from this, never from Host or X-Forwarded-Host (REC-3).
-  cfg.public_base_url = src.get_or("PUBLIC_BASE_URL", "http://localhost:8080");
+  // Production has no sensible default: a link to localhost in a mail is useless at best.
+  bool have_base_url = src.get("PUBLIC_BASE_URL", &cfg.public_base_url);
+  if (!have_base_url) {
+    cfg.public_base_url = "http://localhost:8080";
+  }
   while (!cfg.public_base_url.empty() && cfg.public_base_url.back() == '/') {
     cfg.public_base_url.pop_back();
   }
@@ -319,6 +323,30 @@ Config load_config(const ConfigOptions& options) {
   cfg.db_busy_timeout_ms = static_cast<int>(
       parse_int("DB_BUSY_TIMEOUT_MS", src.get_or("DB_BUSY_TIMEOUT_MS", "5000"), 0, 600000));
   cfg.migrations_dir = src.get_or("MIGRATIONS_DIR", "");
+  cfg.smtp_url = src.get_or("SMTP_URL", "");
+  if (!cfg.smtp_url.empty() && cfg.smtp_url.rfind("smtp://", 0) != 0 &&
+      cfg.smtp_url.rfind("smtps://", 0) != 0) {
+    throw ConfigError("PORTCULLIS_SMTP_URL must start with smtp:// (STARTTLS) or smtps://");
+  }
+  cfg.smtp_user = src.get_or("SMTP_USER", "");
+  std::string password_file;
+  if (!read_credential("smtp_password", &cfg.smtp_password) &&
+      src.get("SMTP_PASSWORD_FILE", &password_file)) {
+    bool readable = false;
+    cfg.smtp_password = read_file(password_file, &readable);
+    if (!readable) {
+      throw ConfigError("PORTCULLIS_SMTP_PASSWORD_FILE cannot be read");
+    }
+  }
+  cfg.smtp_password = trim(cfg.smtp_password);
+  cfg.smtp_allow_plain_loopback = src.get_or("SMTP_ALLOW_PLAIN_LOOPBACK", "0") == "1";
+  if (cfg.smtp_allow_plain_loopback && cfg.production()) {
+    throw ConfigError("PORTCULLIS_SMTP_ALLOW_PLAIN_LOOPBACK is for tests, not production");
+  }
+  cfg.mail_from = trim(src.get_or("MAIL_FROM", cfg.mail_from));
+  cfg.mail_from_name = src.get_or("MAIL_FROM_NAME", cfg.mail_from_name);
+  cfg.mail_templates_dir = src.get_or("MAIL_TEMPLATES_DIR", "");
+  cfg.mail_dir = src.get_or("MAIL_DIR", (std::filesystem::path(cfg.var_dir) / "mail").string());
   auto number = [&](const char* name, int fallback, long lo, long hi) {
     return static_cast<int>(parse_int(name, src.get_or(name, std::to_string(fallback)), lo, hi));
   };
@@ -338,6 +366,10 @@ Config load_config(const ConfigOptions& options) {
   cfg.ip_throttle_limit = number("IP_THROTTLE_LIMIT", cfg.ip_throttle_limit, 1, 100000);
   cfg.ip_throttle_window_seconds =
       number("IP_THROTTLE_WINDOW_SECONDS", cfg.ip_throttle_window_seconds, 1, 86400);
+  cfg.mail_max_attempts = number("MAIL_MAX_ATTEMPTS", cfg.mail_max_attempts, 1, 100);
+  cfg.mail_retry_base_seconds =
+      number("MAIL_RETRY_BASE_SECONDS", cfg.mail_retry_base_seconds, 0, 86400);
+  cfg.mail_poll_seconds = number("MAIL_POLL_SECONDS", cfg.mail_poll_seconds, 1, 3600);
 
   // Secrets: credential > environment > env file; then development fallback.
   std::string secret;
@@ -375,6 +407,13 @@ Config load_config(const ConfigOptions& options) {
   if (!found) {
     throw ConfigError("PORTCULLIS_DATA_KEY_PRIMARY names key \"" + cfg.data_key_primary +
                       "\", which PORTCULLIS_DATA_KEYS does not contain");
+  }
+  // After the secrets, so a missing secret is still the first thing a new
+  // production install is told about.
+  if (cfg.production() && !have_base_url) {
+    throw ConfigError(
+        "PORTCULLIS_PUBLIC_BASE_URL is missing: production needs the public https:// address "
+        "that links in mail point to (e.g. PORTCULLIS_PUBLIC_BASE_URL=https://example.org)");
   }
   return cfg;
 }

@@ -37,7 +37,8 @@ struct Config {
   std::string listen = "unix:var/run/fcgi.sock";
   size_t max_body_bytes = 128 * 1024;
   std::vector<std::string> allowed_origins;
-  std::string public_base_url = "http://localhost:8080";  // links in invitations
+  // Links in mail and invitations. Required in production (no silent localhost default).
+  std::string public_base_url = "http://localhost:8080";
   std::string registration = "open";
   std::string log_level = "info";
   int max_requests_per_worker = 10000;
@@ -64,6 +65,18 @@ struct Config {
   int ip_throttle_limit = 30;
   int ip_throttle_window_seconds = 15 * 60;
   std::string migrations_dir;
+  // Mail (README "Mail"; app/mail). smtp_url empty = development: .eml files in mail_dir.
+  std::string smtp_url;       // smtp://host:port (STARTTLS required) or smtps://host:port
+  std::string smtp_user;      // empty = the URL's user, if any
+  std::string smtp_password;  // credential smtp_password, or the file SMTP_PASSWORD_FILE
+  bool smtp_allow_plain_loopback = false;  // tests only: plain SMTP to 127.0.0.1 or ::1
+  std::string mail_from = "portcullis@localhost.test";
+  std::string mail_from_name = "portcullis";
+  std::string mail_templates_dir;  // empty = next to the binary (mail::default_templates_dir)
+  std::string mail_dir;            // empty = <var_dir>/mail
+  int mail_max_attempts = 8;
+  int mail_retry_base_seconds = 60;  // backoff: base * 2^(attempt-1), capped at 6 h
+  int mail_poll_seconds = 5;
   std::string var_dir = "var";
   std::string env_file;               // the file that was read, if any
   std::vector<std::string> warnings;  // e.g. generated development secrets

@@ -191,6 +191,7 @@ PORTCULLIS_TEST_DB_URL="${owner_url:-$db_url}" \
 PORTCULLIS_TEST_APP_DB_URL="$db_url" \
 PORTCULLIS_TEST_SCRATCH_DB_URL="$scratch_url" \
 PORTCULLIS_TEST_NGINX_DIR="$root/nginx" \
+PORTCULLIS_TEST_SOURCE_DIR="$root" \
 PORTCULLIS_TEST_FCGI_SOCKET="$T/fcgi.sock" \
 PORTCULLIS_TEST_PG_START="$pg_start" \
   "$tests" --gtest_color=no

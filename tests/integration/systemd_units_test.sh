@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # systemd_units_test.sh REPO_DIR BINARY
 #
-# Renders the four units of systemd/ with @BINDIR@ = the directory of BINARY (the built
+# Renders the five units of systemd/ with @BINDIR@ = the directory of BINARY (the built
 # `portcullis`) into a temp unit directory, then
 #   1. `systemd-analyze verify` must pass and say nothing about our units: an unknown or misspelt
 #      key is only a warning there (exit 0, the setting silently ignored), so any diagnostic that
 #      names one of our units or files fails the test;
-#   2. the sandbox lines of portcullis.service and portcullis-maintenance.service must be the same;
-#   3. `systemd-analyze security --offline=true` must rate both services at most 2.0 (DESIGN §10).
+#   2. the sandbox lines of portcullis.service, portcullis-maintenance.service and
+#      portcullis-mailer.service must be the same;
+#   3. `systemd-analyze security --offline=true` must rate the three services at most 2.0 (DESIGN §10).
 # Neither needs systemd as PID 1, root, or the `portcullis` user: verify checks syntax, the
 # dependency graph and that ExecStart= is an executable file; it does not resolve User=/Group=,
 # so nothing host-specific has to be faked. Exit 0 when all pass.
@@ -15,7 +16,7 @@ set -euo pipefail
 
 readonly max_exposure=2.0
 readonly units=(portcullis.service portcullis.socket portcullis-maintenance.service
-    portcullis-maintenance.timer)
+    portcullis-maintenance.timer portcullis-mailer.service)
 
 fail() {
     echo "FAIL: $*" >&2
@@ -76,17 +77,19 @@ echo "systemd-analyze verify: ok (${units[*]})"
 sandbox() {
     sed -n '/^User=/,/^\[/p' "$1" | grep -vE '^(#|\[|$)' || true
 }
-if ! diff <(sandbox "$unit_dir/portcullis.service") \
-    <(sandbox "$unit_dir/portcullis-maintenance.service") >"$tmp/sandbox.diff"; then
-    fail "portcullis-maintenance.service must use the sandbox of portcullis.service:
+for other in portcullis-maintenance.service portcullis-mailer.service; do
+    if ! diff <(sandbox "$unit_dir/portcullis.service") \
+        <(sandbox "$unit_dir/$other") >"$tmp/sandbox.diff"; then
+        fail "$other must use the sandbox of portcullis.service:
 $(cat "$tmp/sandbox.diff")"
-fi
+    fi
+done
 [[ -n $(sandbox "$unit_dir/portcullis.service") ]] || fail "no sandbox found in portcullis.service"
-echo "sandbox: portcullis-maintenance.service matches portcullis.service"
+echo "sandbox: portcullis-maintenance.service and portcullis-mailer.service match portcullis.service"
 
 # --- 3. exposure -------------------------------------------------------------------------------
 status=0
-for unit in portcullis.service portcullis-maintenance.service; do
+for unit in portcullis.service portcullis-maintenance.service portcullis-mailer.service; do
     out=$tmp/security-$unit.out
     SYSTEMD_UNIT_PATH="$unit_dir:" systemd-analyze security --offline=true --no-pager \
         "$unit_dir/$unit" >"$out" 2>&1 || fail "systemd-analyze security failed on $unit:

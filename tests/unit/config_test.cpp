@@ -25,9 +25,11 @@ class ConfigTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    for (const char* v : {"PORTCULLIS_ENV", "PORTCULLIS_SECRET_KEY", "PORTCULLIS_DATA_KEYS",
-                          "PORTCULLIS_WORKERS", "PORTCULLIS_VAR_DIR", "CREDENTIALS_DIRECTORY",
-                          "PORTCULLIS_DATA_KEY_PRIMARY", "PORTCULLIS_REGISTRATION"}) {
+    for (const char* v :
+         {"PORTCULLIS_ENV", "PORTCULLIS_SECRET_KEY", "PORTCULLIS_DATA_KEYS", "PORTCULLIS_WORKERS",
+          "PORTCULLIS_VAR_DIR", "CREDENTIALS_DIRECTORY", "PORTCULLIS_DATA_KEY_PRIMARY",
+          "PORTCULLIS_REGISTRATION", "PORTCULLIS_PUBLIC_BASE_URL", "PORTCULLIS_SMTP_URL",
+          "PORTCULLIS_SMTP_ALLOW_PLAIN_LOOPBACK"}) {
       ::unsetenv(v);
     }
   }
@@ -62,6 +64,38 @@ TEST_F(ConfigTest, CRY4_ProductionRefusesShortOrPlaceholderSecret) {
                                 "\nPORTCULLIS_DATA_KEYS=" + keys + "\n");
     EXPECT_THROW(load_config(ConfigOptions{file, true}), ConfigError) << bad;
   }
+}
+
+TEST_F(ConfigTest, REC3_ProductionRequiresPublicBaseUrl) {
+  std::string secrets = "PORTCULLIS_ENV=production\nPORTCULLIS_SECRET_KEY=" + generate_secret() +
+                        "\nPORTCULLIS_DATA_KEYS=k1:" + generate_secret() + "\n";
+  try {
+    load_config(ConfigOptions{env_file(secrets), false});
+    FAIL() << "production started without PUBLIC_BASE_URL";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("PORTCULLIS_PUBLIC_BASE_URL"));
+  }
+  Config cfg = load_config(ConfigOptions{
+      env_file(secrets + "PORTCULLIS_PUBLIC_BASE_URL=https://app.example.org/\n"), false});
+  EXPECT_EQ(cfg.public_base_url, "https://app.example.org");
+  // Development keeps its local default.
+  Config dev = load_config(ConfigOptions{env_file(""), false});
+  EXPECT_EQ(dev.public_base_url, "http://localhost:8080");
+}
+
+TEST_F(ConfigTest, MailSettingsAreValidated) {
+  EXPECT_THROW(
+      load_config(ConfigOptions{env_file("PORTCULLIS_SMTP_URL=http://mail.test\n"), false}),
+      ConfigError);
+  std::string prod = "PORTCULLIS_ENV=production\nPORTCULLIS_SECRET_KEY=" + generate_secret() +
+                     "\nPORTCULLIS_DATA_KEYS=k1:" + generate_secret() +
+                     "\nPORTCULLIS_PUBLIC_BASE_URL=https://app.example.org\n";
+  EXPECT_THROW(load_config(ConfigOptions{
+                   env_file(prod + "PORTCULLIS_SMTP_ALLOW_PLAIN_LOOPBACK=1\n"), false}),
+               ConfigError);
+  Config cfg = load_config(ConfigOptions{env_file(prod), false});
+  EXPECT_EQ(cfg.mail_max_attempts, 8);
+  EXPECT_TRUE(cfg.smtp_url.empty());
 }
 
 TEST_F(ConfigTest, CRY4_DevelopmentGeneratesSecretsOnceWithMode0600) {
