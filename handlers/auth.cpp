@@ -3,6 +3,7 @@
 // this file only sequences it.
 
 #include "app/auth/account.h"
+#include "app/auth/notify.h"
 #include "app/auth/passwords.h"
 #include "app/auth/sessions.h"
 #include "app/auth/verification.h"
@@ -241,6 +242,8 @@ Response post_login(Context& ctx) {
   if (state != "mfa_pending") {
     // Whether, not which: the device's hash never leaves the store.
     ev.details.emplace_back("new_device", issued.session.new_device ? "true" : "false");
+    notify_new_device(tx.tx(), ctx.config.notify_max_per_hour, notice_recipient(*account),
+                      issued.session, ip, now);
   }
   ctx.record(tx, ev);
   tx.commit();
@@ -361,6 +364,8 @@ Response post_mfa_verify(Context& ctx) {
   ev.details = {{"factor", code ? "totp" : "backup_code"},
                 {"session_state", "full"},
                 {"new_device", issued.session.new_device ? "true" : "false"}};
+  notify_new_device(tx.tx(), ctx.config.notify_max_per_hour, notice_recipient(*ctx.account),
+                    issued.session, ctx.request.client_ip, now);
   ctx.record(tx, ev);
   tx.commit();
   return with_session_cookie(json_ok(login_shape(*ctx.account, issued.session)), issued);

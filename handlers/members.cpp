@@ -22,6 +22,7 @@
 
 #include "app/auth/account.h"
 #include "app/auth/mfa.h"
+#include "app/auth/notify.h"
 #include "app/auth/sessions.h"
 #include "app/crypto/hash.h"
 #include "app/crypto/random.h"
@@ -126,6 +127,10 @@ AuditEvent member_event(const Context& ctx, const std::string& event, const Memb
   return ev;
 }
 
+NoticeRecipient member_recipient(TenantTx& tx, const Member& m) {
+  return {tx.tenant_id(), m.id, m.email, m.display_name};
+}
+
 Response one(const Member& m) {
   rapidjson::Document d(rapidjson::kObjectType);
   d.CopyFrom(member_json(m, d.GetAllocator()), d.GetAllocator());
@@ -159,7 +164,8 @@ Response patch_member(Context& ctx) {
   if (role && !may_grant(ctx, *role)) {
     throw ApiError{403, "forbidden", "Only an owner can grant this role."};
   }
-  std::string now = format_time_ms(now_ms());
+  int64_t at = now_ms();
+  std::string now = format_time_ms(at);
   if (role && *role != m.role) {
     if (m.role == Role::kOwner) {
       refuse_last_owner(tx, m);
@@ -168,6 +174,12 @@ Response patch_member(Context& ctx) {
     AuditEvent ev = member_event(ctx, "member.role_changed", m);
     ev.details = {{"from", to_string(m.role)}, {"to", to_string(*role)}};
     ctx.record(tx, ev);
+    (void)notify_user(tx.tx(), ctx.config.notify_max_per_hour, member_recipient(tx, m),
+                      kNoticeRoleChanged,
+                      {{"time", notice_time(at)},
+                       {"old_role", to_string(m.role)},
+                       {"new_role", to_string(*role)}},
+                      at);
     m.role = *role;
   }
   if (disabled && *disabled != m.disabled) {
@@ -223,6 +235,9 @@ Response reset_member_mfa(Context& ctx) {
   AuditEvent ev = member_event(ctx, "mfa.reset", m);
   ev.details = {{"sessions_revoked", std::to_string(revoked)}};
   ctx.record(tx, ev);
+  int64_t now = now_ms();
+  (void)notify_user(tx.tx(), ctx.config.notify_max_per_hour, member_recipient(tx, m),
+                    kNoticeMfaReset, {{"time", notice_time(now)}}, now);
   tx.commit();
   m.mfa_enabled = false;
   return one(m);

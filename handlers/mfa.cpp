@@ -4,6 +4,7 @@
 #include "app/auth/mfa.h"
 
 #include "app/auth/account.h"
+#include "app/auth/notify.h"
 #include "app/auth/qr_svg.h"
 #include "app/auth/sessions.h"
 #include "app/auth/totp.h"
@@ -114,6 +115,8 @@ Response post_enable(Context& ctx) {
   }
   store::mfa::mark_session_verified(tx.tx(), ctx.session->id, format_time_ms(now));
   ctx.record(tx, ctx.audit_event("mfa.enabled", "success"));
+  (void)notify_user(tx.tx(), ctx.config.notify_max_per_hour, notice_recipient(*ctx.account),
+                    kNoticeMfaEnabled, {{"time", notice_time(now)}}, now);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
@@ -162,6 +165,9 @@ Response post_disable(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   disable_mfa(tx, ctx.principal->user_id);
   ctx.record(tx, ctx.audit_event("mfa.disabled", "success"));
+  int64_t now = now_ms();
+  (void)notify_user(tx.tx(), ctx.config.notify_max_per_hour, notice_recipient(*ctx.account),
+                    kNoticeMfaDisabled, {{"time", notice_time(now)}}, now);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("totp_enabled", false, d.GetAllocator());
@@ -175,6 +181,10 @@ Response post_backup_codes(Context& ctx) {
   }
   std::vector<std::string> codes = replace_backup_codes(tx, ctx.keys, ctx.principal->user_id);
   ctx.record(tx, ctx.audit_event("mfa.backup_codes_regenerated", "success"));
+  int64_t now = now_ms();
+  (void)notify_user(tx.tx(), ctx.config.notify_max_per_hour, notice_recipient(*ctx.account),
+                    kNoticeBackupCodesRegenerated,
+                    {{"time", notice_time(now)}, {"count", std::to_string(codes.size())}}, now);
   tx.commit();
   rapidjson::Document d(rapidjson::kObjectType);
   d.AddMember("backup_codes", code_list(codes, d.GetAllocator()), d.GetAllocator());

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "app/auth/mfa.h"
+#include "app/auth/notify.h"
 #include "app/auth/passwords.h"
 #include "app/auth/throttle.h"
 #include "app/db/tenant_tx.h"
@@ -22,6 +23,7 @@ std::string VerificationService::subject(const std::string& typed_email) const {
 template <typename CheckFn>
 Verification VerificationService::run(const std::string& counted_as,
                                       const AuditEvent& who,
+                                      const Account* owner,
                                       Completion completion,
                                       CheckFn check) {
   const std::string& ip = base_.ip;
@@ -55,6 +57,17 @@ Verification VerificationService::run(const std::string& counted_as,
     lock.target_id = counted_as;
     lock.details = {{"seconds", std::to_string(config_.lockout_seconds)}};
     store::audit::record(audit_, db_, lock);
+    // The owner hears of it (an unknown e-mail has none), in the lockout
+    // event's transaction: the lock itself was set when the attempt was
+    // counted, before the check.
+    if (owner != nullptr) {
+      TenantTx tx(db_, owner->tenant_id);
+      (void)notify_user(
+          tx.tx(), config_.notify_max_per_hour, notice_recipient(*owner), kNoticeAccountLocked,
+          {{"time", notice_time(now)}, {"minutes", std::to_string(config_.lockout_seconds / 60)}},
+          now);
+      tx.commit();
+    }
   }
   return out;
 }
@@ -69,7 +82,7 @@ Verification VerificationService::login_password(const std::string& typed_email,
   }
   Completion completion =
       account && account->mfa_enabled ? Completion::kMfaFollows : Completion::kFull;
-  return run(subject(typed_email), who, completion, [&] {
+  return run(subject(typed_email), who, account ? &*account : nullptr, completion, [&] {
     Verification v;
     if (!account) {
       verify_dummy(password);  // an unknown e-mail costs what a wrong password costs
@@ -95,7 +108,7 @@ std::string stored_hash(Db& db, const Account& caller) {
 }  // namespace
 
 Verification VerificationService::password(const Account& caller, const std::string& password) {
-  return run(subject(caller.email), base_, Completion::kFull, [&] {
+  return run(subject(caller.email), base_, &caller, Completion::kFull, [&] {
     Verification v;
     std::string hash = stored_hash(db_, caller);
     if (hash.empty()) {
@@ -110,7 +123,7 @@ Verification VerificationService::password(const Account& caller, const std::str
 Verification VerificationService::second_factor(const Account& caller,
                                                 const std::optional<std::string>& code,
                                                 const std::optional<std::string>& backup_code) {
-  return run(subject(caller.email), base_, Completion::kFull,
+  return run(subject(caller.email), base_, &caller, Completion::kFull,
              [&] { return spend_second_factor(caller, code, backup_code); });
 }
 
@@ -119,7 +132,7 @@ Verification VerificationService::password_and_second_factor(
     const std::string& password,
     const std::optional<std::string>& code,
     const std::optional<std::string>& backup_code) {
-  return run(subject(caller.email), base_, Completion::kFull, [&] {
+  return run(subject(caller.email), base_, &caller, Completion::kFull, [&] {
     std::string hash = stored_hash(db_, caller);
     if (hash.empty() || !verify_password(password, hash)) {
       Verification v;  // kInvalid; the code is not looked at (nor spent)
@@ -146,6 +159,12 @@ Verification VerificationService::spend_second_factor(
     ev.event = "mfa.backup_code_used";
     ev.outcome = "success";
     store::audit::record(audit_, tx.tx().db(), ev);
+    int64_t now = now_ms();
+    (void)notify_user(tx.tx(), config_.notify_max_per_hour, notice_recipient(caller),
+                      kNoticeBackupCodeUsed,
+                      {{"time", notice_time(now)},
+                       {"remaining", std::to_string(backup_codes_remaining(tx, caller.user_id))}},
+                      now);
   }
   tx.commit();  // a spent step or backup code stays spent
   return v;

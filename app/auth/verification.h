@@ -10,6 +10,9 @@
 // Audit: the service records `auth.lockout` (once, by the failure that locks)
 // and `mfa.backup_code_used` (in the transaction that spends the code) from
 // the request's base event; the caller records its own success or failure.
+// Notices (app/auth/notify.h): `account_locked` to a known account's owner
+// with the lockout, `backup_code_used` (with the count left) in the
+// transaction that spends the code.
 //
 // Not thread-safe (one per request, like the worker's Db).
 #pragma once
@@ -84,10 +87,12 @@ class VerificationService {
   enum class Completion { kFull, kMfaFollows };
 
   // begin → check → fail / release / reset: the whole protocol, in one place.
-  // `check` returns kOk, kInvalid or kReplay (and used_backup).
+  // `check` returns kOk, kInvalid or kReplay (and used_backup). `owner` (null
+  // for an unknown e-mail) is told of a lockout (app/auth/notify.h).
   template <typename CheckFn>
   Verification run(const std::string& counted_as,
                    const AuditEvent& who,
+                   const Account* owner,
                    Completion completion,
                    CheckFn check);
 

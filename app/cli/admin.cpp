@@ -9,6 +9,7 @@
 
 #include "app/auth/account.h"
 #include "app/auth/mfa.h"
+#include "app/auth/notify.h"
 #include "app/auth/passwords.h"
 #include "app/auth/sessions.h"
 #include "app/auth/throttle.h"
@@ -308,6 +309,11 @@ int user_change(const std::string& verb, const Options& o) {
     reset_email_failures(tx.tx(), email);
   }
   ev.details.emplace_back("sessions_revoked", std::to_string(revoked));
+  if (verb == "reset-mfa") {
+    int64_t at = now_ms();
+    (void)notify_user(tx.tx(), env.config.notify_max_per_hour, notice_recipient(*a),
+                      kNoticeMfaReset, {{"time", notice_time(at)}}, at);
+  }
   Audit audit(*env.db);
   store::audit::record(audit, *env.db, ev);
   tx.commit();

@@ -370,6 +370,7 @@ Config load_config(const ConfigOptions& options) {
   cfg.mail_retry_base_seconds =
       number("MAIL_RETRY_BASE_SECONDS", cfg.mail_retry_base_seconds, 0, 86400);
   cfg.mail_poll_seconds = number("MAIL_POLL_SECONDS", cfg.mail_poll_seconds, 1, 3600);
+  cfg.notify_max_per_hour = number("NOTIFY_MAX_PER_HOUR", cfg.notify_max_per_hour, 1, 1000);
 
   // Secrets: credential > environment > env file; then development fallback.
   std::string secret;

@@ -77,6 +77,9 @@ struct Config {
   int mail_max_attempts = 8;
   int mail_retry_base_seconds = 60;  // backoff: base * 2^(attempt-1), capped at 6 h
   int mail_poll_seconds = 5;
+  // Security notices (app/auth/notify.h): at most this many outbox rows per
+  // account per hour; a notice beyond it is skipped (and logged).
+  int notify_max_per_hour = 10;
   std::string var_dir = "var";
   std::string env_file;               // the file that was read, if any
   std::vector<std::string> warnings;  // e.g. generated development secrets

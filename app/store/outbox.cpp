@@ -23,6 +23,12 @@ constexpr Statement kInsert{
     "attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, "
     "$8, $8)"};
 
+constexpr Statement kCountForUserSince{
+    "outbox.count_for_user_since",
+    "SELECT COUNT(*) FROM outbox WHERE user_id = CAST($1 AS uuid) "
+    "AND created_at > CAST($2 AS timestamptz)",
+    "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND created_at > $2"};
+
 // Due rows: pending, or sending with an expired lease (a deliverer died).
 constexpr Statement kClaim{
     "outbox.claim",
@@ -129,6 +135,11 @@ std::string enqueue(Tx& tx, const OutboxMail& mail) {
   tx.run(kInsert, {id, mail.kind, mail.to_address, mail.to_name, params_json(mail.params),
                    nullable(mail.tenant_id), nullable(mail.user_id), format_time_ms(now_ms())});
   return id;
+}
+
+int64_t count_for_user_since(Tx& tx, const std::string& user_id, int64_t since_ms) {
+  Rows rows = tx.run(kCountForUserSince, {user_id, format_time_ms(since_ms)});
+  return rows.empty() ? 0 : rows[0].integer(0);
 }
 
 std::vector<ClaimedMail> claim(Db& db, int64_t now, int64_t lease_ms, int limit) {

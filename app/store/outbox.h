@@ -49,6 +49,10 @@ struct DeadLetter {
 // std::invalid_argument for a malformed kind (nothing is written).
 std::string enqueue(Tx& tx, const OutboxMail& mail);
 
+// The rows of `user_id` (any kind, any status) created after `since_ms`, in
+// `tx`: what the per-account notice cap counts (app/auth/notify.h).
+int64_t count_for_user_since(Tx& tx, const std::string& user_id, int64_t since_ms);
+
 // Takes up to `limit` rows due at `now_ms` (pending, or sending with an
 // expired lease), oldest first: each becomes `sending`, its attempts + 1 and
 // its lease ends at now_ms + lease_ms. Two deliverers never get the same row

@@ -95,6 +95,7 @@ TEST_F(ConfigTest, MailSettingsAreValidated) {
                ConfigError);
   Config cfg = load_config(ConfigOptions{env_file(prod), false});
   EXPECT_EQ(cfg.mail_max_attempts, 8);
+  EXPECT_EQ(cfg.notify_max_per_hour, 10);
   EXPECT_TRUE(cfg.smtp_url.empty());
 }
 
