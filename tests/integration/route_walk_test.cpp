@@ -271,7 +271,7 @@ class RouteRecipes {
       std::string token = mails.empty() ? "" : recovery_mail::reset_token_in(mails.back());
       return post_json(
           "/api/v1/auth/password/reset",
-          R"({"token":")" + token + R"(","new_password":"walked reset passphrase 3141"})");
+          R"({"token":")" + token + R"(","new_password":"amber orchard kettle drums 3141"})");
     });
     add("POST /api/v1/auth/logout",
         [](World& w) { return w.join("member").browser.call("POST", "/api/v1/auth/logout"); });
