@@ -2,6 +2,7 @@
 // GET/PATCH tenant.
 #include "app/auth/account.h"
 #include "app/auth/passwords.h"
+#include "app/auth/recovery.h"
 #include "app/auth/sessions.h"
 #include "app/auth/verification.h"
 #include "app/db/tenant_tx.h"
@@ -92,6 +93,8 @@ Response post_password(Context& ctx) {
   std::string hash = hash_password(fresh);
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   store::accounts::set_password(tx, a.user_id, hash, now);
+  // A reset link mailed before the change no longer works (REC-2).
+  recovery::void_reset_tokens(tx, a.user_id, now);
   // Every other session of this user ends: whoever knew the old password
   // is logged out everywhere.
   long revoked = delete_user_sessions(tx, a.user_id, ctx.session->id);

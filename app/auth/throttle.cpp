@@ -56,6 +56,17 @@ std::string throttle_subject(const WorkerKeys& keys, const std::string& typed_em
   return "h:" + to_hex(hmac_sha256(keys.login_subject_key(), email));
 }
 
+int count_request(Db& db, const std::string& key, int limit, int window_seconds, int64_t now) {
+  const int64_t window_ms = static_cast<int64_t>(window_seconds) * 1000;
+  store::throttle::IpCount count = store::throttle::count_ip_attempt(
+      db, key, format_time_ms(now), format_time_ms(now - window_ms));
+  if (count.attempts <= limit) {
+    return 0;
+  }
+  int64_t end = parse_time_ms(count.window_start).value_or(now) + window_ms;
+  return seconds_until(std::max(end, now + 1000), now);
+}
+
 AttemptTicket begin_attempt(
     Db& db, const Config& config, const std::string& subject, const std::string& ip, int64_t now) {
   AttemptTicket t;

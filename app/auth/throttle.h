@@ -59,6 +59,15 @@ void release_attempt(Db& db,
 // attempt stops counting for the IP.
 void reset_attempts(Db& db, const std::string& subject, const std::string& ip);
 
+// A plain request counter (forgot-password requests per address and per IP,
+// REC-1): counts one request under `key` ("reset-email:…", "reset-ip:…"; never
+// a key of the lockout counters) in a window of `window_seconds`. Returns 0
+// when this request is within `limit`, else the seconds until the window
+// ends. Every request counts, refused ones too. REQUIRES: no transaction open
+// on `db`.
+[[nodiscard]] int count_request(
+    Db& db, const std::string& key, int limit, int window_seconds, int64_t now);
+
 // The CLI's unlock and reset: the subject's counter and lock are removed, in
 // the CLI's transaction `tx`.
 // REQUIRES: `email` is a normalised, valid address (its own subject).

@@ -10,6 +10,7 @@
 #include "app/auth/account.h"
 #include "app/config/config.h"
 #include "app/crypto/random.h"
+#include "app/crypto/worker_keys.h"
 #include "app/db/connection.h"
 #include "app/db/errors.h"
 #include "app/db/time.h"
@@ -69,6 +70,9 @@ int deliver(const Config& cfg, bool once) {
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGINT, &sa, nullptr);
 
+  // The reset tokens minted for forgot-password requests are stored under
+  // the workers' recovery-token key (app/auth/recovery.h).
+  const WorkerKeys keys(cfg.secret_key, cfg.data_keys, cfg.data_key_primary);
   Db db(cfg.database_url, DbOptions{cfg.db_statement_timeout_ms, cfg.db_busy_timeout_ms});
   LogRecord start;
   start.event = "mail.deliver_start";
@@ -77,14 +81,17 @@ int deliver(const Config& cfg, bool once) {
   log_record(Level::kInfo, start);
   if (once) {
     // What is due now, in one claim: a row that fails stays for a later run.
-    mail::PassResult r = mail::deliver_due(db, cfg, settings, *transport, 1000);
+    mail::PassResult r =
+        mail::deliver_due(db, cfg, settings, *transport, 1000, keys.recovery_token_key());
     std::fprintf(stderr, "mail: %d claimed, %d sent, %d to retry, %d dead, %d dropped\n", r.claimed,
                  r.sent, r.retried, r.dead, r.dropped);
-    return r.claimed == r.sent ? 0 : 75;  // EX_TEMPFAIL: something is still to send
+    // EX_TEMPFAIL: something is still to send (a dropped row never will be).
+    return r.claimed == r.sent + r.dropped ? 0 : 75;
   }
   while (g_stop == 0) {
     try {
-      mail::PassResult r = mail::deliver_due(db, cfg, settings, *transport, 50);
+      mail::PassResult r =
+          mail::deliver_due(db, cfg, settings, *transport, 50, keys.recovery_token_key());
       if (r.claimed == 0) {
         nap(cfg.mail_poll_seconds);
       }

@@ -64,6 +64,9 @@ struct Config {
   int lockout_seconds = 15 * 60;
   int ip_throttle_limit = 30;
   int ip_throttle_window_seconds = 15 * 60;
+  // Forgot-password requests per hour (REC-1): per address, per client IP.
+  int reset_requests_per_email = 3;
+  int reset_requests_per_ip = 20;
   std::string migrations_dir;
   // Mail (README "Mail"; app/mail). smtp_url empty = development: .eml files in mail_dir.
   std::string smtp_url;       // smtp://host:port (STARTTLS required) or smtps://host:port

@@ -36,13 +36,15 @@ WorkerKeys::WorkerKeys(const std::string& secret_key,
       cursor_key_(derive_key(checked_secret(secret_key), "cursor")),
       backup_code_key_(derive_key(secret_key, "backup-code")),
       login_subject_key_(derive_key(secret_key, "login-subject")),
-      device_key_(derive_key(secret_key, "device")) {}
+      device_key_(derive_key(secret_key, "device")),
+      recovery_token_key_(derive_key(secret_key, "recovery-token")) {}
 
 WorkerKeys::~WorkerKeys() {
   wipe(cursor_key_);
   wipe(backup_code_key_);
   wipe(login_subject_key_);
   wipe(device_key_);
+  wipe(recovery_token_key_);
 }
 
 }  // namespace portcullis

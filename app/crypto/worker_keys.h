@@ -12,7 +12,10 @@
 //                         (throttle_subject, app/auth/throttle.h);
 //  - device_key():        derive_key(secret, "device"), under which a login's
 //                         device (browser, OS, network) is remembered
-//                         (known_devices, app/auth/device.h).
+//                         (known_devices, app/auth/device.h);
+//  - recovery_token_key(): derive_key(secret, "recovery-token"), under which
+//                         mailed one-time tokens are stored hashed
+//                         (user_tokens, app/auth/recovery.h).
 // The purposes are the labels these keys were always derived with, so a cursor
 // handed out, a backup code stored or a subject counted before stays valid.
 //
@@ -55,6 +58,7 @@ class WorkerKeys {
   const std::string& backup_code_key() const { return backup_code_key_; }
   const std::string& login_subject_key() const { return login_subject_key_; }
   const std::string& device_key() const { return device_key_; }
+  const std::string& recovery_token_key() const { return recovery_token_key_; }
 
  private:
   FieldCipher field_cipher_;
@@ -62,6 +66,7 @@ class WorkerKeys {
   std::string backup_code_key_;
   std::string login_subject_key_;
   std::string device_key_;
+  std::string recovery_token_key_;
 };
 
 }  // namespace portcullis

@@ -1,8 +1,10 @@
 #include "app/mail/deliver.h"
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
+#include "app/auth/recovery.h"
 #include "app/db/time.h"
 #include "app/log/logger.h"
 #include "app/store/outbox.h"
@@ -29,6 +31,31 @@ void log_row(Level level,
   log_record(level, r);
 }
 
+// The mail a row stands for: the row itself, or for a forgot-password request
+// the reset mail of the account it names (nullopt: no such account, drop).
+std::optional<store::outbox::OutboxMail> resolve(Db& db,
+                                                 const store::outbox::ClaimedMail& row,
+                                                 const std::string& recovery_token_key) {
+  if (row.mail.kind != "password_reset_request") {
+    return row.mail;
+  }
+  std::optional<recovery::MintedReset> minted =
+      recovery::mint_password_reset(db, recovery_token_key, row.mail.to_address, now_ms());
+  if (!minted) {
+    return std::nullopt;
+  }
+  const Account& a = minted->account;
+  store::outbox::OutboxMail mail;
+  mail.kind = "password_reset";
+  mail.to_address = a.email;
+  mail.to_name = a.display_name;
+  mail.params = {{"name", a.display_name.empty() ? a.email : a.display_name},
+                 {"token", minted->token}};
+  mail.tenant_id = a.tenant_id;
+  mail.user_id = a.user_id;
+  return mail;
+}
+
 }  // namespace
 
 int64_t backoff_ms(int failed_attempts, int base_seconds) {
@@ -40,19 +67,31 @@ int64_t backoff_ms(int failed_attempts, int base_seconds) {
   return wait < kCapMs ? wait : kCapMs;
 }
 
-PassResult deliver_due(
-    Db& db, const Config& cfg, const ComposeSettings& settings, Transport& transport, int limit) {
+PassResult deliver_due(Db& db,
+                       const Config& cfg,
+                       const ComposeSettings& settings,
+                       Transport& transport,
+                       int limit,
+                       const std::string& recovery_token_key) {
   PassResult result;
   std::vector<store::outbox::ClaimedMail> rows =
       store::outbox::claim(db, now_ms(), kLeaseMs, limit);
   result.claimed = static_cast<int>(rows.size());
   for (const store::outbox::ClaimedMail& row : rows) {
+    std::optional<store::outbox::OutboxMail> mail = resolve(db, row, recovery_token_key);
+    if (!mail) {
+      // A forgot-password request for no (enabled) account: nothing to send.
+      store::outbox::mark_dropped(db, row.id, "no account to send to");
+      log_row(Level::kInfo, "mail.dropped", "success", row, "no account to send to");
+      ++result.dropped;
+      continue;
+    }
     SendResult sent;
     std::string message_id;
     try {
-      Composed message = compose(settings, row.id, row.mail, now_ms());
+      Composed message = compose(settings, row.id, *mail, now_ms());
       message_id = message.message_id;
-      sent = transport.send(message, settings.from_address, row.mail.to_address, row.id);
+      sent = transport.send(message, settings.from_address, mail->to_address, row.id);
     } catch (const std::invalid_argument& e) {
       // An address no header may carry: it will never be sendable.
       store::outbox::mark_dropped(db, row.id, e.what());

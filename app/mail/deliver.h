@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "app/config/config.h"
 #include "app/db/connection.h"
@@ -30,10 +31,22 @@ int64_t backoff_ms(int failed_attempts, int base_seconds);
 // How long a claimed row stays out of other deliverers' reach.
 inline constexpr int64_t kLeaseMs = 10 * 60 * 1000;
 
-// One pass over up to `limit` due rows. Throws soci_error when the database
+// One pass over up to `limit` due rows.
+//
+// A `password_reset_request` row (forgot password; the request recorded only
+// the address) is resolved here: an unknown or disabled account drops the
+// row (nothing is sent); a known one gets a fresh reset token, stored as its
+// keyed hash under `recovery_token_key` (app/auth/recovery.h), and the mail
+// sent is a `password_reset` with the raw token in its link only, never in
+// the row.
+// Throws soci_error when the database
 // fails (the caller decides whether to retry); delivery failures are
 // recorded on the rows, not thrown.
-PassResult deliver_due(
-    Db& db, const Config& cfg, const ComposeSettings& settings, Transport& transport, int limit);
+PassResult deliver_due(Db& db,
+                       const Config& cfg,
+                       const ComposeSettings& settings,
+                       Transport& transport,
+                       int limit,
+                       const std::string& recovery_token_key);
 
 }  // namespace portcullis::mail

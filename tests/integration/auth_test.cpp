@@ -121,8 +121,14 @@ TEST_F(AuthTest, SESS_RouteTableWalkRefusesEveryBadSession) {
 }
 
 TEST_F(AuthTest, SESS_PublicRoutesAreOnlyHealthRegisterLogin) {
-  std::set<std::string> allowed = {"/api/v1/health", "/api/health",        "/api/v1/auth/register",
-                                   "/api/register",  "/api/v1/auth/login", "/api/login"};
+  std::set<std::string> allowed = {"/api/v1/health",
+                                   "/api/health",
+                                   "/api/v1/auth/register",
+                                   "/api/register",
+                                   "/api/v1/auth/login",
+                                   "/api/login",
+                                   "/api/v1/auth/password/forgot",
+                                   "/api/v1/auth/password/reset"};
   Router router = build_router();
   for (const Route& route : router.routes()) {
     if (route.access.is_public() && route.pattern.rfind("/api/v1/test/", 0) != 0) {

@@ -31,6 +31,7 @@
 #include "handlers/routes.h"
 
 #include "tests/integration/auth_client.h"
+#include "tests/integration/recovery_mail.h"
 
 namespace portcullis::testing {
 namespace {
@@ -256,6 +257,21 @@ class RouteRecipes {
       r.body = R"({"email":")" + u.email + R"(","password":")" + kPassword + "\"}";
       r.headers = {"Content-Type: application/json"};
       return send(r);
+    });
+    add("POST /api/v1/auth/password/forgot", [](World&) {
+      return post_json("/api/v1/auth/password/forgot",
+                       R"({"email":")" + unique_email("walk-forgot") + "\"}");
+    });
+    add("POST /api/v1/auth/password/reset", [](World& w) {
+      User u = w.join("member");
+      recovery_mail::SmtpSink sink;
+      post_json("/api/v1/auth/password/forgot", R"({"email":")" + u.email + "\"}");
+      sink.deliver_once();
+      std::vector<std::string> mails = recovery_mail::reset_mails(sink.messages_to(u.email));
+      std::string token = mails.empty() ? "" : recovery_mail::reset_token_in(mails.back());
+      return post_json(
+          "/api/v1/auth/password/reset",
+          R"({"token":")" + token + R"(","new_password":"amber orchard kettle drums 3141"})");
     });
     add("POST /api/v1/auth/logout",
         [](World& w) { return w.join("member").browser.call("POST", "/api/v1/auth/logout"); });

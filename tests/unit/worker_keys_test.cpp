@@ -83,6 +83,17 @@ TEST_F(WorkerKeysTest, DeviceKeyIsDeriveKeyOfTheDeviceLabel) {
   EXPECT_NE(keys_.device_key(), root_.substr(0, 32));
 }
 
+// Stored reset tokens are keyed hashes under this key: a changed label would
+// void every token in flight.
+TEST_F(WorkerKeysTest, RecoveryTokenKeyIsDeriveKeyOfTheRecoveryTokenLabel) {
+  EXPECT_EQ(keys_.recovery_token_key(), derive_key(root_, "recovery-token"));
+  EXPECT_EQ(keys_.recovery_token_key().size(), 32u);
+  for (const std::string* k : {&keys_.cursor_key(), &keys_.backup_code_key(),
+                               &keys_.login_subject_key(), &keys_.device_key()}) {
+    EXPECT_NE(keys_.recovery_token_key(), *k);
+  }
+}
+
 TEST_F(WorkerKeysTest, FieldCiphertextsOpenBothWaysWithAFreshlyBuiltCipher) {
   const FieldCipher fresh(ring_, "k2");
   const std::string aad = field_aad("memories", "content_enc", "tenant-a", "row-1");
