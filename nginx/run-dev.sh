@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make run`: migrate the SQLite database in var/, start `portcullis serve`
-# and nginx in the foreground on http://localhost:PORT, stop both on Ctrl-C.
+# `make run`: migrate the SQLite database in var/, start `portcullis serve`,
+# the mail deliverer (no SMTP server in development: each mail becomes an
+# .eml file under var/mail/, its path printed here) and nginx in the
+# foreground on http://localhost:PORT, stop them all on Ctrl-C.
 #
 #   nginx/run-dev.sh REPO_DIR PORTCULLIS_BIN [PORT]
 set -euo pipefail
@@ -27,10 +29,16 @@ chmod 0700 var
 sock="$root/var/run/fcgi.sock"
 # The SPA's origin is this port; the env file (.env) may override it.
 export PORTCULLIS_ALLOWED_ORIGINS=${PORTCULLIS_ALLOWED_ORIGINS:-http://localhost:$port,http://127.0.0.1:$port}
+# Links in mail point at this port unless the environment or .env says otherwise.
+if [[ -z ${PORTCULLIS_PUBLIC_BASE_URL:-} ]] && ! grep -qs '^PORTCULLIS_PUBLIC_BASE_URL=' .env; then
+  export PORTCULLIS_PUBLIC_BASE_URL=http://localhost:$port
+fi
 
 "$bin" migrate
 "$bin" serve --listen "unix:$sock" &
 master=$!
+"$bin" mail deliver &
+mailer=$!
 bash nginx/render-dev.sh var/nginx/nginx.conf "$root/var/nginx" "$port" "$sock" >/dev/null
 nginx -p "$root/var/nginx" -c "$root/var/nginx/nginx.conf" -e "$root/var/nginx/error.log" &
 web=$!
@@ -40,9 +48,9 @@ stop() {
   [[ $stopping -eq 1 ]] && return
   stopping=1
   echo
-  echo "stopping portcullis and nginx..."
-  kill -TERM "$web" "$master" 2>/dev/null || true
-  wait "$web" "$master" 2>/dev/null || true
+  echo "stopping portcullis, its mail deliverer and nginx..."
+  kill -TERM "$web" "$master" "$mailer" 2>/dev/null || true
+  wait "$web" "$master" "$mailer" 2>/dev/null || true
   echo "stopped"
 }
 trap stop INT TERM EXIT
