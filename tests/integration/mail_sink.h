@@ -100,9 +100,17 @@ inline std::string qp_decode(const std::string& in) {
 
 class SmtpSink {
  public:
-  SmtpSink() : port_(unused_port()) {
+  explicit SmtpSink(int port = 0) : port_(port == 0 ? unused_port() : port) {
     dir_ = env_of("PORTCULLIS_TEST_DIR") + "/smtp-" + random_hex(4);
     std::filesystem::create_directories(dir_);
+    start();
+  }
+  ~SmtpSink() { stop(); }
+  SmtpSink(const SmtpSink&) = delete;
+  SmtpSink& operator=(const SmtpSink&) = delete;
+
+  // The server up (again, after stop(): a mail server that comes back).
+  void start() {
     std::string script = env_of("PORTCULLIS_TEST_SOURCE_DIR") + "/tests/integration/smtp_sink.py";
     std::string out = shell_output("/usr/bin/python3 " + script + " " + std::to_string(port_) +
                                    " " + dir_ + " >" + dir_ + ".log 2>&1 & echo $!");
@@ -112,7 +120,7 @@ class SmtpSink {
     }
     EXPECT_TRUE(port_open(port_)) << read_all(dir_ + ".log");
   }
-  ~SmtpSink() {
+  void stop() {
     if (pid_ <= 0) {
       return;
     }
@@ -123,9 +131,24 @@ class SmtpSink {
     if (::kill(pid_, 0) == 0) {
       ::kill(pid_, SIGKILL);
     }
+    pid_ = 0;
   }
-  SmtpSink(const SmtpSink&) = delete;
-  SmtpSink& operator=(const SmtpSink&) = delete;
+  int port() const { return port_; }
+
+  // The messages whose envelope recipient is `address`, as received.
+  std::vector<std::string> raw_messages_to(const std::string& address) const {
+    std::vector<std::string> out;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      if (entry.path().extension() != ".msg") {
+        continue;
+      }
+      std::string m = read_all(entry.path());
+      if (m.find("X-Sink-Rcpt-To: <" + address + ">\r\n") != std::string::npos) {
+        out.push_back(m);
+      }
+    }
+    return out;
+  }
 
   // Sends every due outbox row to this sink: `portcullis mail deliver --once`.
   std::string deliver() const {
@@ -143,18 +166,10 @@ class SmtpSink {
   std::vector<std::string> messages_to(const std::string& address,
                                        const std::string& subject = "") const {
     std::vector<std::string> out;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
-      if (entry.path().extension() != ".msg") {
-        continue;
+    for (const std::string& m : raw_messages_to(address)) {
+      if (subject.empty() || m.find("\r\nSubject: " + subject + "\r\n") != std::string::npos) {
+        out.push_back(qp_decode(m));
       }
-      std::string m = read_all(entry.path());
-      if (m.find("X-Sink-Rcpt-To: <" + address + ">\r\n") == std::string::npos) {
-        continue;
-      }
-      if (!subject.empty() && m.find("\r\nSubject: " + subject + "\r\n") == std::string::npos) {
-        continue;
-      }
-      out.push_back(qp_decode(m));
     }
     return out;
   }

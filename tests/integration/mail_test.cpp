@@ -28,6 +28,7 @@
 
 #include "tests/integration/auth_client.h"
 #include "tests/integration/http_client.h"
+#include "tests/integration/mail_sink.h"
 
 namespace portcullis::testing {
 namespace {
@@ -36,119 +37,14 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 namespace fs = std::filesystem;
 
-std::string env_of(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
+using mail_sink::env_of;
+using mail_sink::port_open;
+using mail_sink::read_all;
+using mail_sink::shell_output;
+using mail_sink::unused_port;
 
-std::string shell_output(const std::string& cmd, int* exit_code = nullptr) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    return out;
-  }
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) {
-    out.append(buf.data(), n);
-  }
-  int status = ::pclose(p);
-  if (exit_code != nullptr) {
-    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  return out;
-}
+using SmtpSink = mail_sink::SmtpSink;
 
-bool port_open(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) {
-    return false;
-  }
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-int unused_port() {
-  for (int i = 0; i < 200; ++i) {
-    int p = 10000 + static_cast<int>(std::stoul(random_hex(2), nullptr, 16) * 80 % 22000);
-    if (!port_open(p)) {
-      return p;
-    }
-  }
-  return 0;
-}
-
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The SMTP server on loopback; its own PID only is stopped.
-class SmtpSink {
- public:
-  explicit SmtpSink(int port = 0) : port_(port == 0 ? unused_port() : port) {
-    dir_ = env_of("PORTCULLIS_TEST_DIR") + "/smtp-" + random_hex(4);
-    fs::create_directories(dir_);
-    start();
-  }
-  ~SmtpSink() { stop(); }
-  SmtpSink(const SmtpSink&) = delete;
-  SmtpSink& operator=(const SmtpSink&) = delete;
-
-  void start() {
-    std::string script = env_of("PORTCULLIS_TEST_SOURCE_DIR") + "/tests/integration/smtp_sink.py";
-    std::string out = shell_output("/usr/bin/python3 " + script + " " + std::to_string(port_) +
-                                   " " + dir_ + " >" + dir_ + ".log 2>&1 & echo $!");
-    pid_ = std::atoi(out.c_str());
-    for (int i = 0; i < 100 && !port_open(port_); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ASSERT_TRUE(port_open(port_)) << read_all(dir_ + ".log");
-  }
-  void stop() {
-    if (pid_ <= 0) {
-      return;
-    }
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 50 && ::kill(pid_, 0) == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    if (::kill(pid_, 0) == 0) {
-      ::kill(pid_, SIGKILL);
-    }
-    pid_ = 0;
-  }
-  int port() const { return port_; }
-
-  // The messages whose envelope recipient is `address`.
-  std::vector<std::string> messages_to(const std::string& address) const {
-    std::vector<std::string> out;
-    for (const auto& entry : fs::directory_iterator(dir_)) {
-      if (entry.path().extension() != ".msg") {
-        continue;
-      }
-      std::string m = read_all(entry.path());
-      if (m.find("X-Sink-Rcpt-To: <" + address + ">\r\n") != std::string::npos) {
-        out.push_back(m);
-      }
-    }
-    return out;
-  }
-
- private:
-  int port_;
-  int pid_ = 0;
-  std::string dir_;
-};
-
-// `portcullis mail …` with the harness's env file and extra settings.
 std::string mail_command(const std::string& args, const std::string& extra_env, int* rc) {
   return shell_output("env " + extra_env + " " + env_of("PORTCULLIS_TEST_BIN") + " mail " + args +
                           " --env-file " + env_of("PORTCULLIS_TEST_ENV_FILE") + " 2>&1",
@@ -193,7 +89,7 @@ TEST(MailTest, PasswordChangeNoticeArrivesOverSmtpWithHeadersBothPartsAndNoSecre
   EXPECT_EQ(outbox_count(who.email, "status = 'pending'"), "1");
 
   std::string out = deliver_once(smtp_env(sink.port()));
-  std::vector<std::string> got = sink.messages_to(who.email);
+  std::vector<std::string> got = sink.raw_messages_to(who.email);
   ASSERT_EQ(got.size(), 1u) << out;
   const std::string& m = got[0];
   EXPECT_THAT(m, HasSubstr("X-Sink-Mail-From: <no-reply@portcullis.test>\r\n"));
@@ -219,7 +115,7 @@ TEST(MailTest, PasswordChangeNoticeArrivesOverSmtpWithHeadersBothPartsAndNoSecre
   EXPECT_THAT(out, Not(HasSubstr("Hello Test User")));
   // A second run sends nothing more.
   deliver_once(smtp_env(sink.port()));
-  EXPECT_EQ(sink.messages_to(who.email).size(), 1u);
+  EXPECT_EQ(sink.raw_messages_to(who.email).size(), 1u);
 }
 
 TEST(MailTest, OUTBOX_ServerDownTwentyChangesRetryThenArriveExactlyOnce) {
@@ -246,7 +142,7 @@ TEST(MailTest, OUTBOX_ServerDownTwentyChangesRetryThenArriveExactlyOnce) {
   SmtpSink sink(port);
   std::this_thread::sleep_for(std::chrono::milliseconds(1300));
   out = deliver_once(smtp_env(port), &rc);
-  std::vector<std::string> got = sink.messages_to(who.email);
+  std::vector<std::string> got = sink.raw_messages_to(who.email);
   EXPECT_EQ(got.size(), 20u) << out;
   std::set<std::string> ids;
   for (const std::string& m : got) {
@@ -256,7 +152,7 @@ TEST(MailTest, OUTBOX_ServerDownTwentyChangesRetryThenArriveExactlyOnce) {
   EXPECT_EQ(ids.size(), 20u);
   EXPECT_EQ(outbox_count(who.email, "status = 'sent'"), "20");
   deliver_once(smtp_env(port));
-  EXPECT_EQ(sink.messages_to(who.email).size(), 20u);
+  EXPECT_EQ(sink.raw_messages_to(who.email).size(), 20u);
 }
 
 TEST(MailTest, OUTBOX_RolledBackChangeSendsNothing) {
@@ -278,10 +174,10 @@ TEST(MailTest, OUTBOX_RolledBackChangeSendsNothing) {
 
   deliver_once(smtp_env(sink.port()));
   EXPECT_EQ(outbox_count(rolled_back, "1 = 1"), "0");
-  EXPECT_TRUE(sink.messages_to(rolled_back).empty());
+  EXPECT_TRUE(sink.raw_messages_to(rolled_back).empty());
   EXPECT_EQ(outbox_count(who.email, "1 = 1"), "0");
-  EXPECT_TRUE(sink.messages_to(who.email).empty());
-  EXPECT_EQ(sink.messages_to(committed).size(), 1u);
+  EXPECT_TRUE(sink.raw_messages_to(who.email).empty());
+  EXPECT_EQ(sink.raw_messages_to(committed).size(), 1u);
 }
 
 TEST(MailTest, OUTBOX_DeadLetterAfterMaxAttemptsShowsInStatusAndRetryRequeuesIt) {
@@ -317,7 +213,7 @@ TEST(MailTest, OUTBOX_DeadLetterAfterMaxAttemptsShowsInStatusAndRetryRequeuesIt)
 
   SmtpSink sink(port);
   deliver_once(smtp_env(port, 2));
-  EXPECT_EQ(sink.messages_to(who.email).size(), 1u);
+  EXPECT_EQ(sink.raw_messages_to(who.email).size(), 1u);
 }
 
 TEST(MailTest, WithoutSmtpUrlDeliveryWritesEmlFiles0600) {
