@@ -9,12 +9,14 @@ namespace {
 
 #define PC_ACCOUNT_COLUMNS                                                                   \
   "u.id, u.email, u.display_name, u.role, u.password_hash, CAST(u.mfa_enabled AS INTEGER), " \
-  "CAST(u.disabled AS INTEGER), t.id, t.name, CAST(t.require_mfa AS INTEGER)"
+  "CAST(u.disabled AS INTEGER), t.id, t.name, CAST(t.require_mfa AS INTEGER), "              \
+  "CAST(u.email_verified_at IS NOT NULL AS INTEGER), CAST(t.require_verified_email AS INTEGER)"
 
 constexpr Statement kFindByEmail{
     "users.find_by_email",
     "SELECT user_id, email, display_name, role, password_hash, CAST(mfa_enabled AS INTEGER), "
-    "CAST(disabled AS INTEGER), tenant_id, tenant_name, CAST(tenant_require_mfa AS INTEGER) "
+    "CAST(disabled AS INTEGER), tenant_id, tenant_name, CAST(tenant_require_mfa AS INTEGER), "
+    "CAST(email_verified AS INTEGER), CAST(tenant_require_verified_email AS INTEGER) "
     "FROM portcullis_login_lookup($1)",
     "SELECT " PC_ACCOUNT_COLUMNS
     " FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = $1"};
@@ -26,13 +28,15 @@ constexpr Statement kFindBySessionTokenHash{
     "sessions.find_with_account",
     "SELECT id, user_id, tenant_id, auth_state, csrf_token, remember_me, created_at, "
     "last_seen_at, expires_at, reauthenticated_at, mfa_verified_at, ip, user_agent, email, "
-    "display_name, role, mfa_enabled, disabled, tenant_name, tenant_require_mfa FROM "
-    "portcullis_authenticate($1)",
+    "display_name, role, mfa_enabled, disabled, tenant_name, tenant_require_mfa, "
+    "email_verified, tenant_require_verified_email FROM portcullis_authenticate($1)",
     "SELECT s.id, s.user_id, s.tenant_id, s.auth_state, s.csrf_token, "
     "CAST(s.remember_me AS INTEGER), s.created_at, s.last_seen_at, s.expires_at, "
     "s.reauthenticated_at, s.mfa_verified_at, s.ip, s.user_agent, u.email, u.display_name, "
     "u.role, CAST(u.mfa_enabled AS INTEGER), CAST(u.disabled AS INTEGER), t.name, "
-    "CAST(t.require_mfa AS INTEGER) FROM sessions s JOIN users u ON u.id = s.user_id AND "
+    "CAST(t.require_mfa AS INTEGER), CAST(u.email_verified_at IS NOT NULL AS INTEGER), "
+    "CAST(t.require_verified_email AS INTEGER) FROM sessions s JOIN users u ON u.id = s.user_id "
+    "AND "
     "u.tenant_id = s.tenant_id JOIN tenants t ON t.id = s.tenant_id WHERE s.token_hash = $1 "
     "AND s.revoked_at IS NULL"};
 constexpr TenantStatement kFindById{
@@ -42,7 +46,7 @@ constexpr TenantStatement kFindById{
 constexpr TenantStatement kInsert{
     "users.insert",
     "INSERT INTO users (id, tenant_id, email, display_name, password_hash, role, created_at, "
-    "updated_at) VALUES ($2, $1, $3, $4, $5, $6, $7, $7)"};
+    "updated_at, email_verified_at) VALUES ($2, $1, $3, $4, $5, $6, $7, $7, $8)"};
 constexpr TenantStatement kRehashPassword{
     "users.rehash_password",
     "UPDATE users SET password_hash = $3 WHERE tenant_id = $1 AND id = $2"};
@@ -54,6 +58,14 @@ constexpr TenantStatement kSetDisplayName{
     "UPDATE users SET display_name = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2"};
 constexpr TenantStatement kSetLastLogin{
     "users.set_last_login", "UPDATE users SET last_login_at = $3 WHERE tenant_id = $1 AND id = $2"};
+constexpr TenantStatement kSetEmailVerified{
+    "users.set_email_verified",
+    "UPDATE users SET email_verified_at = $3 WHERE tenant_id = $1 AND id = $2 "
+    "AND email_verified_at IS NULL"};
+constexpr TenantStatement kSetEmail{
+    "users.set_email",
+    "UPDATE users SET email = $3, email_verified_at = $4, updated_at = $4 "
+    "WHERE tenant_id = $1 AND id = $2"};
 
 #undef PC_ACCOUNT_COLUMNS
 
@@ -70,6 +82,8 @@ Account account_from_row(const Row& row) {
   a.tenant_id = row.text(7);
   a.tenant_name = row.text(8);
   a.tenant_require_mfa = row.boolean(9);
+  a.email_verified = row.boolean(10);
+  a.tenant_require_verified_email = row.boolean(11);
   return a;
 }
 
@@ -122,6 +136,8 @@ std::optional<SessionAccount> find_by_session_token_hash(Db& db, const std::stri
   a.disabled = row->boolean(17);
   a.tenant_name = row->text(18);
   a.tenant_require_mfa = row->boolean(19);
+  a.email_verified = row->boolean(20);
+  a.tenant_require_verified_email = row->boolean(21);
   return out;
 }
 
@@ -135,8 +151,12 @@ std::optional<Account> find_by_id(TenantTx& tx, const std::string& user_id) {
 
 bool insert(TenantTx& tx, const Account& a, int64_t now) {
   try {
+    std::optional<std::string> verified_at;
+    if (a.email_verified) {
+      verified_at = format_time_ms(now);
+    }
     tx.run(kInsert, {a.user_id, a.email, a.display_name, a.password_hash, to_string(a.role),
-                     format_time_ms(now)});
+                     format_time_ms(now), verified_at});
   } catch (const soci::soci_error& e) {
     if (e.get_error_category() == soci::soci_error::constraint_violation) {
       return false;
@@ -163,6 +183,22 @@ void set_display_name(TenantTx& tx,
 
 void set_last_login(TenantTx& tx, const std::string& user_id, int64_t now) {
   tx.run(kSetLastLogin, {user_id, format_time_ms(now)});
+}
+
+void set_email_verified(TenantTx& tx, const std::string& user_id, int64_t now) {
+  tx.run(kSetEmailVerified, {user_id, format_time_ms(now)});
+}
+
+bool set_email(TenantTx& tx, const std::string& user_id, const std::string& email, int64_t now) {
+  try {
+    tx.run(kSetEmail, {user_id, email, format_time_ms(now)});
+  } catch (const soci::soci_error& e) {
+    if (e.get_error_category() == soci::soci_error::constraint_violation) {
+      return false;
+    }
+    throw;
+  }
+  return true;
 }
 
 }  // namespace portcullis::store::accounts

@@ -24,6 +24,8 @@ struct Account {
   std::string tenant_id;
   std::string tenant_name;
   bool tenant_require_mfa = false;
+  bool email_verified = false;                 // users.email_verified_at is set
+  bool tenant_require_verified_email = false;  // the tenant's setting
 };
 
 struct SessionAccount {
@@ -50,9 +52,9 @@ std::optional<SessionAccount> find_by_session_token_hash(Db& db, const std::stri
 
 std::optional<Account> find_by_id(TenantTx& tx, const std::string& user_id);
 // Inserts a.user_id in the transaction's tenant with a.email, a.display_name,
-// a.role and a.password_hash. False when the database refuses it as a
-// constraint violation (the e-mail taken meanwhile, PostgreSQL); other
-// failures throw.
+// a.role and a.password_hash, its address proven at `now` when
+// a.email_verified (invitation, CLI) and unproven otherwise. False when the database refuses it as
+// a constraint violation (the e-mail taken meanwhile, PostgreSQL); other failures throw.
 [[nodiscard]] bool insert(TenantTx& tx, const Account& a, int64_t now);
 // A new hash of the same password (parameters upgraded at login): updated_at stays.
 void rehash_password(TenantTx& tx, const std::string& user_id, const std::string& hash);
@@ -63,6 +65,16 @@ void set_display_name(TenantTx& tx,
                       const std::string& display_name,
                       int64_t now);
 void set_last_login(TenantTx& tx, const std::string& user_id, int64_t now);
+// The account proved its address at `now` (a verification link, an
+// invitation, the CLI). Idempotent: an earlier proof is kept.
+void set_email_verified(TenantTx& tx, const std::string& user_id, int64_t now);
+// A new (normalised) address, proven at `now` (a confirmed change, or a
+// revert to the address the account had). False when the database refuses
+// it as a constraint violation (the address taken meanwhile).
+[[nodiscard]] bool set_email(TenantTx& tx,
+                             const std::string& user_id,
+                             const std::string& email,
+                             int64_t now);
 
 }  // namespace store::accounts
 }  // namespace portcullis

@@ -16,6 +16,7 @@ struct Tenant {
   std::string id;
   std::string name;
   bool require_mfa = false;
+  bool require_verified_email = false;
   int64_t created_at = 0;
 };
 
@@ -27,5 +28,8 @@ void set_name(TenantTx& tx, const std::string& name, int64_t now);
 // Members without MFA get enrolment-only sessions from their next request
 // (app/auth/authenticate.cpp decides).
 void set_require_mfa(TenantTx& tx, bool require_mfa, int64_t now);
+// Members with an unproven address reach only me, verification and logout
+// (app/auth/authenticate.cpp decides, per request).
+void set_require_verified_email(TenantTx& tx, bool require, int64_t now);
 
 }  // namespace portcullis::store::tenants

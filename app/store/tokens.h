@@ -19,6 +19,7 @@ struct FoundToken {
   std::string user_id;
   std::string expires_at;  // as stored; parse_time_ms() reads both backends' forms
   bool used = false;
+  std::string email;  // the address the token is about (email_change, its revert); "" otherwise
 };
 
 // The token stored under `token_hash` for `purpose`, if it is the newest of
@@ -36,13 +37,16 @@ int64_t void_unused(TenantTx& tx,
                     const std::string& purpose,
                     int64_t now);
 
-// A new token row; returns its id.
+// A new token row; returns its id. `email` is the address the token is
+// about (the new address of an email_change, the old one of an
+// email_change_revert); empty = none.
 std::string insert(TenantTx& tx,
                    const std::string& user_id,
                    const std::string& purpose,
                    const std::string& token_hash,
                    int64_t expires_at,
-                   int64_t now);
+                   int64_t now,
+                   const std::string& email = "");
 
 // Spends the token `id` at `now`: false when it is not the caller's user's
 // or already used (a parallel reset won).
