@@ -222,7 +222,7 @@ export function verificationRequiredView(root) {
     h('p', {}, `We sent a link to ${email}. Open it to confirm that the address is yours, then continue here.`),
     h('div', { class: 'button-row' }, check),
     status,
-    h('h2', { class: 'card-title' }, 'No e-mail?'),
+    h('h2', { class: ['card-title', 'card-title-later'] }, 'No e-mail?'),
     h('p', { class: 'muted' }, 'Check your spam folder, or ask for a new link. Only the newest link works.'),
     resendControl(email, { onVerified: () => { if (isLoggedIn()) afterLogin(); } })),
   h('p', { class: 'auth-alt' },

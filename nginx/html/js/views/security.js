@@ -7,7 +7,6 @@ import { h, replace } from '../dom.js';
 import { afterLogin, logout } from '../flow.js';
 import { backupCodesPanel, totpEnrolment } from '../mfa.js';
 import { applyLogin, session, updateUser } from '../session.js';
-import { resendControl } from '../verification.js';
 import {
   busy, button, card, clearFormErrors, codeErrorOnField, confirmDialog, errorNotice, field, flash, flashNext, form,
   loading, pageHeader, showFormErrors, usernameHint,
@@ -65,7 +64,7 @@ function emailSection() {
       h('strong', { id: 'current-email' }, email),
       verified === true ? h('span', { class: 'badge badge-success', id: 'email-status' }, 'Confirmed') : null,
       verified === false ? h('span', { class: 'badge badge-warning', id: 'email-status' }, 'Not confirmed') : null),
-    verified === false ? resendControl(email) : null,
+    // Not confirmed: the banner over the page offers "Resend the link".
     fresh.wrapper, h('div', { class: 'form-actions' }, submit));
   formEl.addEventListener('submit', async (event) => {
     event.preventDefault();
