@@ -481,16 +481,17 @@ export function mailsTo(address) {
 }
 
 /**
- * Wait for a message to `address` whose subject matches `subject` and which is not among the
- * `count` such messages seen before (default: any). Returns it.
+ * Wait for a message to `address` whose subject matches `subject` (and whose text part matches
+ * `text`, when given) and which is not among the `after` such messages seen before (default:
+ * none). Returns it.
  */
-export async function waitForMail(address, { subject = /./, after = 0, timeout = 30_000 } = {}) {
+export async function waitForMail(address, { subject = /./, text = null, after = 0, timeout = 30_000 } = {}) {
   const deadline = Date.now() + timeout;
   for (;;) {
-    const found = mailsTo(address).filter((m) => subject.test(m.subject));
+    const found = mailsTo(address).filter((m) => subject.test(m.subject) && (!text || text.test(m.text)));
     if (found.length > after) return found[after];
     if (Date.now() > deadline) {
-      throw new Error(`no mail to ${address} with subject ${subject} within ${timeout} ms `
+      throw new Error(`no mail to ${address} with subject ${subject}${text ? ` and text ${text}` : ''} within ${timeout} ms `
         + `(${mailsTo(address).length} other message(s) to that address)`);
     }
     await sleep(200);
