@@ -210,6 +210,19 @@ function scheduleExpiryCheck() {
 const main = document.getElementById('main');
 let renderCount = 0;
 
+/**
+ * A link from a mail (#/reset?token=…): keep its token in memory only and replace this
+ * history entry with the bare route, so the token is neither kept in the history nor shown in
+ * the address bar (nginx's Referrer-Policy: no-referrer keeps it out of any Referer too).
+ * Runs before the route's guard and view, and once at start-up before the first request.
+ */
+function takeLinkToken(match, path, query) {
+  if (!match || !match.route.linkToken || !query.has('token')) return;
+  keepLinkToken(match.route.pattern, query.get('token'));
+  query.delete('token');
+  window.history.replaceState(null, '', `#${path}${query.toString() ? `?${query}` : ''}`);
+}
+
 function guard(route) {
   const access = route.access;
   if (access === 'any') return null;
@@ -232,14 +245,7 @@ async function render() {
     return;
   }
   const match = router.match(path);
-  if (match && match.route.linkToken && query.has('token')) {
-    // A link from a mail: keep its token in memory only and replace this history entry with
-    // the bare route, so the token is neither kept in history nor shown in the address bar
-    // (and nginx's Referrer-Policy no-referrer already keeps it out of any Referer).
-    keepLinkToken(match.route.pattern, query.get('token'));
-    query.delete('token');
-    window.history.replaceState(null, '', `#${path}${query.toString() ? `?${query}` : ''}`);
-  }
+  takeLinkToken(match, path, query);
   setMenuOpen(false);
   const root = h('div', { class: 'view' });
   replace(main, root);
@@ -290,6 +296,8 @@ async function render() {
 }
 
 async function start() {
+  const first = parseHash();
+  takeLinkToken(router.match(first.path), first.path, first.query);
   try {
     // The session cookie is HttpOnly: asking the server is the only way to know who we are,
     // and GET /me hands back the CSRF token for this session.
