@@ -153,6 +153,16 @@ e2eTest('recovery: forgot password → the link from the mail → a new password
     await waitForView(page, 'Memories');
   });
 
+  await step(t, 'the history entry of the link holds the bare route, not the token', async () => {
+    await openMailLink(page, link);
+    await waitForView(page, 'Choose a new password');
+    await page.goBack();
+    assert.equal(page.url(), 'about:blank');
+    await page.goForward();
+    await waitForView(page, 'Choose a new password');
+    assert.equal(page.url(), `${BASE}/#/reset`, 'forward leads to the bare route');
+  });
+
   await step(t, 'the reset page without a token (a reload) asks for the link again', async () => {
     await logOut(page);
     await user.open('/reset');
