@@ -92,7 +92,7 @@ export async function verifyEmailView(root) {
   }
   show(body, outcome('success',
     h('p', { class: 'notice-title' }, 'Your e-mail address is confirmed'),
-    h('p', {}, 'You can log in now.')),
+    h('p', {}, session.user ? 'Thank you.' : 'You can log in now.')),
   nextLink());
 }
 

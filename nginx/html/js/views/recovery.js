@@ -12,7 +12,7 @@ import { dropLinkToken, linkToken } from '../link-token.js';
 import { navigate } from '../router.js';
 import { rememberedDisplay, session } from '../session.js';
 import {
-  busy, button, card, clearFormErrors, codeErrorOnField, errorNotice, field, flashNext, form,
+  busy, button, card, clearFormErrors, codeErrorOnField, field, flashNext, form,
   pageHeader, showFormErrors, usernameHint,
 } from '../ui.js';
 
