@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end harness: the SPA in headless Chromium (Debian's /usr/bin/chromium, driven by
-# playwright-core from npm) against a real `portcullis serve` behind a real nginx on SQLite.
+# playwright-core from npm) against a real `portcullis serve` behind a real nginx on SQLite,
+# with real mail: a loopback SMTP server (tests/integration/smtp_sink.py, Debian's
+# python3-aiosmtpd) fed by a running `portcullis mail deliver`, whose links point at the nginx
+# origin the browser uses. Tests read the received messages from $PORTCULLIS_E2E_MAIL_DIR.
 # Stops everything it started (its own PIDs only) and removes its temp dir.
 #
 #   tests/e2e/run.sh PORTCULLIS_BIN [TEST_FILE…]
@@ -9,6 +12,7 @@
 #   build/e2e/memories.png, build/e2e/mfa-enrolment.png   screenshots taken on every run
 #   build/e2e/failure-<test>.png, build/e2e/console-<test>.log   for each failed test
 #   build/e2e/portcullis.log, build/e2e/nginx-error.log          when the run failed
+#   build/e2e/mailer.log, build/e2e/smtp-sink.log                 when the run failed
 # Environment: PORTCULLIS_E2E_CHROMIUM (default /usr/bin/chromium), PORTCULLIS_E2E_HEADED=1
 # to watch the browser (needs a display).
 set -euo pipefail
@@ -33,6 +37,10 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 ((node_major >= 18)) || die "Node.js $(node --version) is too old: playwright-core needs Node.js 18 or newer"
 command -v nginx >/dev/null || die "nginx is not installed (make deps)"
 command -v oathtool >/dev/null || die "oathtool is not installed (make deps)"
+# Debian's python packages import only under the system interpreter (DESIGN §11).
+python=/usr/bin/python3
+[[ -x $python ]] && "$python" -c 'import aiosmtpd' 2>/dev/null ||
+  die "the mail tests need Debian's python3-aiosmtpd under $python (make deps)"
 [[ -x $chromium ]] ||
   die "Chromium not found at $chromium: install Debian's package with 'apt-get install chromium' (or set PORTCULLIS_E2E_CHROMIUM)"
 
@@ -49,7 +57,7 @@ fi
 
 mkdir -p "$artifacts"
 rm -f "$artifacts"/failure-*.png "$artifacts"/console-*.log "$artifacts"/portcullis.log \
-  "$artifacts"/nginx-error.log
+  "$artifacts"/nginx-error.log "$artifacts"/mailer.log "$artifacts"/smtp-sink.log
 
 # --- Chromium smoke launch: fail early and clearly when the browser cannot start ------------------
 export PORTCULLIS_E2E_CHROMIUM=$chromium
@@ -64,6 +72,8 @@ T=$(mktemp -d /tmp/portcullis-e2e.XXXXXX)
 chmod 0755 "$T"
 master_pid=""
 nginx_pid=""
+sink_pid=""
+mailer_pid=""
 
 stop_pid() { # stop_pid PID SECONDS: TERM, wait, then KILL
   local pid=$1 secs=$2
@@ -80,6 +90,8 @@ stop_pid() { # stop_pid PID SECONDS: TERM, wait, then KILL
 cleanup() {
   local rc=$?
   set +e
+  stop_pid "$mailer_pid" 10
+  stop_pid "$sink_pid" 5
   stop_pid "$nginx_pid" 5
   stop_pid "$master_pid" 15
   # Workers of a killed master would be orphans: kill those started with our env file.
@@ -88,6 +100,8 @@ cleanup() {
     log "FAILED (exit $rc); artifacts in $artifacts"
     cp "$T/portcullis.log" "$artifacts/portcullis.log" 2>/dev/null
     cp "$T/nginx/error.log" "$artifacts/nginx-error.log" 2>/dev/null
+    cp "$T/mailer.log" "$artifacts/mailer.log" 2>/dev/null
+    cp "$T/smtp-sink.log" "$artifacts/smtp-sink.log" 2>/dev/null
     tail -n 30 "$T/portcullis.log" 2>/dev/null
     tail -n 10 "$T/nginx/error.log" 2>/dev/null
   fi
@@ -176,16 +190,63 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 [[ $ready -eq 1 ]] || die "the stack did not become healthy on $base"
-log "stack up on $base (master $master_pid, nginx $nginx_pid)"
+
+# --- mail: a loopback SMTP server and the deliverer ----------------------------------------------
+# The sink writes each message it accepts to $mail_dir/<n>.msg (renamed into place, so a reader
+# never sees half a message). Started after the stack, so the port check can't collide with
+# nginx's; like nginx, retried on another port if another process took it meanwhile.
+mail_dir=$T/mail
+mkdir -p "$mail_dir"
+for attempt in 1 2 3 4 5; do
+  smtp_port=$(free_port)
+  "$python" "$root/tests/integration/smtp_sink.py" "$smtp_port" "$mail_dir" >"$T/smtp-sink.log" 2>&1 &
+  sink_pid=$!
+  up=0
+  for _ in $(seq 100); do
+    kill -0 "$sink_pid" 2>/dev/null || break
+    if (exec 3<>"/dev/tcp/127.0.0.1/$smtp_port") 2>/dev/null; then
+      up=1
+      break
+    fi
+    sleep 0.1
+  done
+  [[ $up -eq 1 ]] && break
+  stop_pid "$sink_pid" 2
+  wait "$sink_pid" 2>/dev/null || true
+  sink_pid=""
+  log "the SMTP sink could not start on port $smtp_port (attempt $attempt); trying another"
+done
+[[ -n $sink_pid ]] || die "the SMTP sink could not start: $(tail -n 5 "$T/smtp-sink.log")"
+
+# The deliverer reads the server's env file and database (and the development secrets `serve`
+# wrote under the var dir, hence after the stack is up); the SMTP settings go to it alone.
+# Plain SMTP is allowed to loopback only, and polled every second so a test waits little.
+PORTCULLIS_SMTP_URL=smtp://127.0.0.1:$smtp_port PORTCULLIS_SMTP_ALLOW_PLAIN_LOOPBACK=1 \
+  PORTCULLIS_MAIL_POLL_SECONDS=1 PORTCULLIS_MAIL_FROM=no-reply@portcullis.test \
+  "$bin" mail deliver --env-file "$T/portcullis.env" >"$T/mailer.log" 2>&1 &
+mailer_pid=$!
+for _ in $(seq 50); do
+  grep -q 'mail.deliver_start' "$T/mailer.log" 2>/dev/null && break
+  kill -0 "$mailer_pid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -0 "$mailer_pid" 2>/dev/null || die "portcullis mail deliver exited: $(tail -n 5 "$T/mailer.log")"
+log "stack up on $base (master $master_pid, nginx $nginx_pid, SMTP sink $sink_pid on port $smtp_port, mailer $mailer_pid)"
 
 # --- the tests -----------------------------------------------------------------------------------------
 if [[ $# -gt 0 ]]; then
   tests=("$@")
 else
-  tests=("$here"/*.test.mjs)
+  # email.test.mjs is left out until it has passed against the e-mail verification and change
+  # endpoints, which are not in this tree yet (see its header); it runs when named.
+  tests=()
+  for t in "$here"/*.test.mjs; do
+    [[ $(basename "$t") == email.test.mjs ]] || tests+=("$t")
+  done
 fi
 started=$(date +%s)
-export PORTCULLIS_E2E_BASE_URL=$base PORTCULLIS_E2E_ARTIFACTS=$artifacts PORTCULLIS_E2E_STEP_UP_SECONDS=$step_up
+export PORTCULLIS_E2E_BASE_URL=$base PORTCULLIS_E2E_ARTIFACTS=$artifacts PORTCULLIS_E2E_STEP_UP_SECONDS=$step_up \
+  PORTCULLIS_E2E_MAIL_DIR=$mail_dir
 set +e
 if ((node_major >= 20)); then
   node --test --test-concurrency=1 --test-timeout=240000 --test-reporter=spec "${tests[@]}"

@@ -98,13 +98,14 @@ e2eTest('keyboard only: skip link, focus order, visible focus, login with Enter'
       };
     });
     const order = [];
-    for (let i = 0; i < 6; i += 1) {
+    for (let i = 0; i < 7; i += 1) {
       await page.keyboard.press('Tab');
       const f = await focused();
       order.push(f.label);
       assert.ok(f.outline, `"${f.label}" shows a visible focus ring`);
     }
-    assert.deepEqual(order, ['E-mail', 'Password', 'Show', 'Keep me logged in on this device', 'Log in', 'Create an organisation']);
+    assert.deepEqual(order, ['E-mail', 'Password', 'Show', 'Forgot password?', 'Keep me logged in on this device', 'Log in',
+      'Create an organisation']);
     await page.getByLabel('E-mail').focus();
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.type(account.email);
@@ -149,6 +150,9 @@ e2eTest('every page at 360 px and 1280 px: no overflow, title and URL follow the
     ['/login', 'Log in'],
     ['/register', 'Create an organisation'],
     ['/join?token=not-a-real-token', 'Join an organisation'],
+    ['/forgot', 'Forgot your password?'],
+    ['/reset', 'Choose a new password'],
+    ['/reset?token=not-a-real-token', 'Choose a new password'],
     ['/no-such-page', 'Page not found'],
   ];
   await step(t, 'logged-out pages', async () => {

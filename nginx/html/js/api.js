@@ -11,7 +11,9 @@
 //     401 session_expired / unauthenticated → onExpired (back to login, "your session expired");
 //     403 step_up_required                  → onStepUp (re-authentication dialog), then the
 //                                             original request is sent once more;
-//     403 mfa_enrollment_required           → onEnrollmentRequired (enrolment-only screen).
+//     403 mfa_enrollment_required           → onEnrollmentRequired (enrolment-only screen);
+//     403 email_verification_required       → onVerificationRequired (the "confirm your
+//                                             e-mail" screen).
 //   Errors handled that way are marked `handled`, so views don't show them a second time.
 
 const BASE = '/api/v1';
@@ -22,6 +24,7 @@ const hooks = {
   onExpired: null,
   onStepUp: null,
   onEnrollmentRequired: null,
+  onVerificationRequired: null,
 };
 let stepUpInFlight = null;
 
@@ -128,6 +131,11 @@ export async function api(method, path, body, options = {}) {
     if (error.status === 403 && error.code === 'mfa_enrollment_required') {
       error.handled = true;
       if (hooks.onEnrollmentRequired) hooks.onEnrollmentRequired(error);
+      throw error;
+    }
+    if (error.status === 403 && error.code === 'email_verification_required') {
+      error.handled = true;
+      if (hooks.onVerificationRequired) hooks.onVerificationRequired(error);
       throw error;
     }
     if (error.status === 403 && error.code === 'step_up_required' && !options.noStepUp &&

@@ -1,9 +1,9 @@
 // Where the app goes after the moments that move a user between views: login, logout, the
 // end of a session. Kept apart from main.js so views can use it without importing the router.
 
-import { post } from './api.js';
+import { get, post } from './api.js';
 import { navigate } from './router.js';
-import { session, clearSession, isLoggedIn } from './session.js';
+import { session, applyLogin, clearSession, isLoggedIn } from './session.js';
 import { flashNext } from './ui.js';
 
 // The view a logged-out visit asked for, or the one an ended session was on, to open after
@@ -15,14 +15,17 @@ export function setReturnTo(target) {
 }
 
 export function homePath() {
+  // A tenant that requires a confirmed address lets nothing else through first (not even MFA
+  // enrolment), so that screen comes before the enrolment one.
+  if (session.verificationOnly) return '/verify-required';
   if (session.enrollmentOnly) return '/enrol';
   return isLoggedIn() ? '/memories' : '/login';
 }
 
 /** After a login answer: to the enrolment screen, the page asked for, or the memories. */
 export function afterLogin() {
-  if (session.enrollmentOnly) {
-    navigate('/enrol');
+  if (session.verificationOnly || session.enrollmentOnly) {
+    navigate(homePath());
     return;
   }
   const target = returnTo;
@@ -43,4 +46,23 @@ export async function logout({ message = 'You have logged out.' } = {}) {
   clearSession();
   if (message) flashNext(message, 'success');
   navigate('/login');
+}
+
+/**
+ * Ask the server who this browser is signed in as, after something that may have changed it
+ * outside this page's knowledge (a password reset or an e-mail change ends sessions; a
+ * confirmed address lifts the verification-only state). Resolves true while a session lasts.
+ */
+export async function refreshSession() {
+  try {
+    applyLogin(await get('/me', { public: true }));
+    return true;
+  } catch (error) {
+    if (error && error.status === 401) {
+      clearSession();
+      return false;
+    }
+    // Offline or a server fault: keep what we know; the next request will tell.
+    return session.user !== null;
+  }
 }

@@ -1,17 +1,23 @@
 // portcullis SPA — start-up, navigation, the header, and the answers every view shares
-// (expired session, step-up, enrolment-only). Loaded as an ES module from a file: the CSP
-// allows no inline script.
+// (expired session, step-up, enrolment-only, verification-only), the links from mails that
+// carry a token, and the "confirm your e-mail" banner. Loaded as an ES module from a file: the
+// CSP allows no inline script.
 
 import { configureApi, get, post } from './api.js';
 import { h, replace } from './dom.js';
 import { Router, navigate, parseHash } from './router.js';
 import {
-  session, applyLogin, clearSession, onSessionChange, isLoggedIn, isAdmin, isOwner,
+  session, applyLogin, clearSession, onSessionChange, isLoggedIn, isAdmin, isOwner, isRestricted,
+  needsEmailVerification,
 } from './session.js';
 import { flash, flashNext, showPendingFlash, errorNotice } from './ui.js';
 import { reauthenticate } from './reauth.js';
 import { homePath, logout, setReturnTo } from './flow.js';
+import { keepLinkToken } from './link-token.js';
+import { verificationBanner } from './verification.js';
 import * as authViews from './views/auth.js';
+import * as recoveryViews from './views/recovery.js';
+import * as emailViews from './views/email.js';
 import * as memoryViews from './views/memories.js';
 import { contextsView } from './views/contexts.js';
 import { sessionsView } from './views/sessions.js';
@@ -23,12 +29,20 @@ import { auditView } from './views/audit.js';
 import { notFoundView, forbiddenView } from './views/errors.js';
 
 // access: guest (logged out only), any, verify (password given, second factor pending),
-// enrol (enrolment-only session), user, admin, owner.
+// enrol (enrolment-only session), unverified (verification-only session), user, admin, owner.
+// linkToken: the page is opened from a link in a mail that carries ?token=…; the token is
+// taken out of the address (and so out of the history) before anything else happens.
 const router = new Router([
   { pattern: '/login', title: 'Log in', access: 'guest', view: authViews.loginView },
   { pattern: '/login/verify', title: 'Two-factor authentication', access: 'verify', view: authViews.verifyView },
   { pattern: '/register', title: 'Create an organisation', access: 'guest', view: authViews.registerView },
   { pattern: '/join', title: 'Join an organisation', access: 'any', view: authViews.joinView },
+  { pattern: '/forgot', title: 'Forgot your password?', access: 'guest', view: recoveryViews.forgotView },
+  { pattern: '/reset', title: 'Choose a new password', access: 'any', linkToken: true, view: recoveryViews.resetView },
+  { pattern: '/verify-email', title: 'Confirm your e-mail address', access: 'any', linkToken: true, view: emailViews.verifyEmailView },
+  { pattern: '/confirm-email', title: 'Confirm your new e-mail address', access: 'any', linkToken: true, view: emailViews.confirmEmailView },
+  { pattern: '/revert-email', title: 'Undo the e-mail change', access: 'any', linkToken: true, view: emailViews.revertEmailView },
+  { pattern: '/verify-required', title: 'Confirm your e-mail address to continue', access: 'unverified', view: emailViews.verificationRequiredView },
   { pattern: '/enrol', title: 'Set up two-factor authentication', access: 'enrol', view: enrolView },
   { pattern: '/memories', title: 'Memories', access: 'user', nav: 'memories', view: memoryViews.listView },
   { pattern: '/memories/new', title: 'New memory', access: 'user', nav: 'memories', view: memoryViews.createView },
@@ -74,11 +88,16 @@ configureApi({
   onEnrollmentRequired: () => {
     session.enrollmentOnly = true;
     renderNav();
-    navigate('/enrol');
+    navigate(homePath());
   },
-  // An enrolment-only session can't re-authenticate (the API allows it only its enrolment
-  // routes): null tells the caller no prompt was possible.
-  onStepUp: () => (session.enrollmentOnly ? null : reauthenticate()),
+  onVerificationRequired: () => {
+    session.verificationOnly = true;
+    renderNav();
+    navigate(homePath());
+  },
+  // An enrolment-only or verification-only session can't re-authenticate (the API allows it
+  // only its few routes): null tells the caller no prompt was possible.
+  onStepUp: () => (isRestricted() ? null : reauthenticate()),
 });
 
 // --- header ---------------------------------------------------------------------------------------
@@ -96,7 +115,7 @@ function setMenuOpen(open) {
 
 function renderNav() {
   const loggedIn = isLoggedIn();
-  const showNav = loggedIn || session.enrollmentOnly;
+  const showNav = loggedIn || isRestricted();
   nav.hidden = !showNav;
   account.hidden = !showNav;
   menuToggle.hidden = !showNav;
@@ -153,8 +172,25 @@ document.addEventListener('keydown', (event) => {
 });
 onSessionChange(() => {
   renderNav();
+  renderBanner();
   scheduleExpiryCheck();
 });
+
+// The "confirm your e-mail" banner: over the pages of a full session whose address is not
+// confirmed yet (a tenant that requires it shows the verification-only screen instead).
+const bannerRegion = document.getElementById('account-banner');
+let bannerFor = null; // the address the banner on screen speaks of
+
+function renderBanner() {
+  const current = router.match(parseHash().path);
+  const onAppPage = current && ['user', 'admin', 'owner'].includes(current.route.access);
+  const address = isLoggedIn() && needsEmailVerification() && onAppPage ? session.user.email : null;
+  // Left as it is while it speaks of the same address, so the outcome of "Resend" stays.
+  if (address === bannerFor) return;
+  bannerFor = address;
+  if (address) replace(bannerRegion, verificationBanner(address));
+  else bannerRegion.replaceChildren();
+}
 
 // When the session's absolute lifetime ends, ask the server (the answer sends us to login).
 // Nothing polls in between: a request would count as activity and defeat the idle timeout.
@@ -174,14 +210,28 @@ function scheduleExpiryCheck() {
 const main = document.getElementById('main');
 let renderCount = 0;
 
+/**
+ * A link from a mail (#/reset?token=…): keep its token in memory only and replace this
+ * history entry with the bare route, so the token is neither kept in the history nor shown in
+ * the address bar (nginx's Referrer-Policy: no-referrer keeps it out of any Referer too).
+ * Runs before the route's guard and view, and once at start-up before the first request.
+ */
+function takeLinkToken(match, path, query) {
+  if (!match || !match.route.linkToken || !query.has('token')) return;
+  keepLinkToken(match.route.pattern, query.get('token'));
+  query.delete('token');
+  window.history.replaceState(null, '', `#${path}${query.toString() ? `?${query}` : ''}`);
+}
+
 function guard(route) {
   const access = route.access;
   if (access === 'any') return null;
   if (access === 'verify') return session.mfaPending ? null : '/login';
-  if (access === 'guest') return isLoggedIn() || session.enrollmentOnly ? homePath() : null;
-  if (access === 'enrol') return session.enrollmentOnly ? null : homePath();
+  if (access === 'guest') return isLoggedIn() || isRestricted() ? homePath() : null;
+  if (access === 'unverified') return session.verificationOnly ? null : homePath();
+  if (access === 'enrol') return session.enrollmentOnly && !session.verificationOnly ? null : homePath();
   // user, admin, owner
-  if (session.enrollmentOnly) return '/enrol';
+  if (isRestricted()) return homePath();
   if (!isLoggedIn()) return '/login';
   return null;
 }
@@ -195,6 +245,7 @@ async function render() {
     return;
   }
   const match = router.match(path);
+  takeLinkToken(match, path, query);
   setMenuOpen(false);
   const root = h('div', { class: 'view' });
   replace(main, root);
@@ -219,6 +270,7 @@ async function render() {
   document.title = `${title} · portcullis`;
   main.dataset.view = match ? match.route.pattern : 'not-found';
   renderNav();
+  renderBanner();
   main.setAttribute('aria-busy', 'true');
   const setTitle = (text) => {
     if (mine === renderCount) document.title = `${text} · portcullis`;
@@ -244,6 +296,8 @@ async function render() {
 }
 
 async function start() {
+  const first = parseHash();
+  takeLinkToken(router.match(first.path), first.path, first.query);
   try {
     // The session cookie is HttpOnly: asking the server is the only way to know who we are,
     // and GET /me hands back the CSRF token for this session.

@@ -10,10 +10,13 @@ import { setCsrfToken } from './api.js';
 const DISPLAY_KEY = 'portcullis.display';
 
 export const session = {
-  user: null, // {id, email, display_name, role, mfa_enabled}
+  user: null, // {id, email, display_name, role, mfa_enabled, email_verified}
   tenant: null, // {id, name}
   info: null, // {id, expires_at, remember_me}
   enrollmentOnly: false, // the tenant requires MFA and this user has none yet
+  // The tenant requires a confirmed e-mail address and this user has none yet: the API then
+  // answers only /me, the verification routes and logout.
+  verificationOnly: false,
   mfaPending: false, // password accepted, second factor still to give
 };
 
@@ -34,6 +37,7 @@ export function applyLogin(shape) {
   session.tenant = shape.tenant || null;
   session.info = shape.session || null;
   session.enrollmentOnly = shape.mfa_enrollment_required === true;
+  session.verificationOnly = shape.email_verification_required === true;
   session.mfaPending = false;
   if (shape.csrf_token) setCsrfToken(shape.csrf_token);
   if (session.user) {
@@ -48,6 +52,7 @@ export function applyMfaPending(shape) {
   session.tenant = null;
   session.info = null;
   session.enrollmentOnly = false;
+  session.verificationOnly = false;
   session.mfaPending = true;
   setCsrfToken(shape.csrf_token);
   notify();
@@ -71,6 +76,7 @@ export function clearSession({ forgetDisplay = false } = {}) {
   session.tenant = null;
   session.info = null;
   session.enrollmentOnly = false;
+  session.verificationOnly = false;
   session.mfaPending = false;
   setCsrfToken(null);
   if (forgetDisplay) {
@@ -83,7 +89,14 @@ export function clearSession({ forgetDisplay = false } = {}) {
   notify();
 }
 
-export const isLoggedIn = () => session.user !== null && !session.enrollmentOnly;
+export const isLoggedIn = () => session.user !== null && !session.enrollmentOnly
+  && !session.verificationOnly;
+/** A session that may reach only one screen: e-mail confirmation or MFA enrolment. */
+export const isRestricted = () => session.user !== null
+  && (session.enrollmentOnly || session.verificationOnly);
+/** Signed in with an address not confirmed yet (false when the API does not say). */
+export const needsEmailVerification = () => session.user !== null
+  && session.user.email_verified === false;
 export const role = () => (session.user ? session.user.role : null);
 export const isAdmin = () => role() === 'admin' || role() === 'owner';
 export const isOwner = () => role() === 'owner';

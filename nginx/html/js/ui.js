@@ -219,7 +219,7 @@ function markFieldError(control, message) {
 const FIELD_LABELS = {
   body: 'Request', tenant_name: 'Organisation name', display_name: 'Your name', email: 'E-mail',
   password: 'Password', invite_token: 'Invitation', current_password: 'Current password',
-  new_password: 'New password', title: 'Title', content: 'Content', context_id: 'Context',
+  new_password: 'New password', new_email: 'New e-mail address', title: 'Title', content: 'Content', context_id: 'Context',
   tags: 'Tags', name: 'Name', role: 'Role', code: 'Code', backup_code: 'Backup code',
   limit: 'Page size',
 };

@@ -111,13 +111,15 @@ export class Scene {
     this.users = [];
   }
 
-  async user(name, { viewport = { width: 1280, height: 900 }, permissions = [] } = {}) {
+  /** A browser context of its own; userAgent: the User-Agent it sends (default: Chromium's). */
+  async user(name, { viewport = { width: 1280, height: 900 }, permissions = [], userAgent = undefined } = {}) {
     const context = await this.browser.newContext({
       viewport,
       locale: 'en-GB',
       timezoneId: 'UTC',
       acceptDownloads: true,
       permissions,
+      userAgent,
     });
     context.setDefaultTimeout(15_000);
     // Report CSP violations from the page itself as well (Chromium also logs them).
@@ -365,4 +367,141 @@ export async function waitForStepAfter(usedStep) {
   const next = (usedStep + 1) * 30_000;
   const wait = next - Date.now();
   if (wait > 0) await sleep(wait + 250);
+}
+
+// --- mail: the messages the loopback SMTP sink received (run.sh starts it and the deliverer) -------
+
+export const MAIL_DIR = process.env.PORTCULLIS_E2E_MAIL_DIR || '';
+
+/** Header block → [{name (lower case), value (unfolded)}]. */
+function parseHeaders(block) {
+  const headers = [];
+  for (const line of block.split(/\r?\n/)) {
+    if (/^[ \t]/.test(line) && headers.length) headers[headers.length - 1].value += ` ${line.trim()}`;
+    else if (line.includes(':')) {
+      const i = line.indexOf(':');
+      headers.push({ name: line.slice(0, i).trim().toLowerCase(), value: line.slice(i + 1).trim() });
+    }
+  }
+  return headers;
+}
+
+/** A header parameter: param('multipart/alternative; boundary="x"', 'boundary') → "x". */
+function headerParam(value, name) {
+  const m = new RegExp(`;\\s*${name}\\s*=\\s*(?:"([^"]*)"|([^;\\s]*))`, 'i').exec(value || '');
+  return m ? (m[1] ?? m[2]) : null;
+}
+
+/** RFC 2047 encoded words (=?utf-8?Q?…?= and =?utf-8?B?…?=) in a header value. */
+function decodeWords(value) {
+  return value.replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=(\s+(?==\?))?/g, (_, charset, kind, text) => {
+    const bytes = kind.toUpperCase() === 'B'
+      ? Buffer.from(text, 'base64')
+      : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (x, hex) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+    return new TextDecoder(charset).decode(bytes);
+  });
+}
+
+/** A body in its Content-Transfer-Encoding → text in its charset. */
+function decodeBody(body, encoding, charset) {
+  const enc = String(encoding || '7bit').toLowerCase();
+  let bytes;
+  if (enc === 'base64') {
+    bytes = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+  } else if (enc === 'quoted-printable') {
+    const soft = body.replace(/=\r?\n/g, '');
+    bytes = Buffer.from(soft.replace(/=([0-9A-Fa-f]{2})/g, (x, hex) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+  } else {
+    bytes = Buffer.from(body, 'latin1');
+  }
+  return new TextDecoder(charset || 'utf-8').decode(bytes);
+}
+
+/** One MIME entity → its leaf parts [{type, text}], multiparts walked depth first. */
+function mimeParts(entity) {
+  const split = entity.search(/\r?\n\r?\n/);
+  const headerBlock = split === -1 ? entity : entity.slice(0, split);
+  const body = split === -1 ? '' : entity.slice(split).replace(/^\r?\n\r?\n/, '');
+  const headers = parseHeaders(headerBlock);
+  const get = (name) => (headers.find((x) => x.name === name) || {}).value || '';
+  const contentType = get('content-type') || 'text/plain; charset=us-ascii';
+  const type = contentType.split(';')[0].trim().toLowerCase();
+  if (type.startsWith('multipart/')) {
+    const boundary = headerParam(contentType, 'boundary');
+    assert.ok(boundary, `a ${type} part without a boundary`);
+    // Lines between "--boundary" delimiters; "--boundary--" ends the parts (an epilogue follows).
+    const delimiter = `--${boundary}`;
+    const pieces = [];
+    let current = null;
+    for (const line of body.split(/\r?\n/)) {
+      const bare = line.trimEnd();
+      if (bare === delimiter || bare === `${delimiter}--`) {
+        if (current) pieces.push(current.join('\r\n'));
+        current = bare === delimiter ? [] : null;
+        if (!current) break;
+      } else if (current) {
+        current.push(line);
+      }
+    }
+    const parts = [];
+    for (const piece of pieces) parts.push(...mimeParts(piece));
+    return parts;
+  }
+  return [{ type, text: decodeBody(body, get('content-transfer-encoding'), headerParam(contentType, 'charset')) }];
+}
+
+/**
+ * A message as the sink stored it: {to (the envelope recipients), subject, headers, text (the
+ * decoded text/plain part), html, raw}.
+ */
+export function parseMail(raw) {
+  const split = raw.search(/\r?\n\r?\n/);
+  const headers = parseHeaders(raw.slice(0, split));
+  const get = (name) => (headers.find((x) => x.name === name) || {}).value || '';
+  const to = [...get('x-sink-rcpt-to').matchAll(/<([^>]*)>/g)].map((m) => m[1].toLowerCase());
+  const parts = mimeParts(raw);
+  const text = parts.find((p) => p.type === 'text/plain');
+  const html = parts.find((p) => p.type === 'text/html');
+  return {
+    to, subject: decodeWords(get('subject')), headers, raw,
+    text: text ? text.text : '', html: html ? html.text : '',
+  };
+}
+
+/** Every message received so far for `address`, oldest first. */
+export function mailsTo(address) {
+  assert.ok(MAIL_DIR, 'PORTCULLIS_E2E_MAIL_DIR is not set: run the tests through tests/e2e/run.sh');
+  const want = address.toLowerCase();
+  return fs.readdirSync(MAIL_DIR)
+    .filter((name) => name.endsWith('.msg'))
+    .map((name) => ({ name, mtime: fs.statSync(path.join(MAIL_DIR, name)).mtimeMs }))
+    .sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name))
+    .map(({ name }) => parseMail(fs.readFileSync(path.join(MAIL_DIR, name), 'latin1')))
+    .filter((m) => m.to.includes(want));
+}
+
+/**
+ * Wait for a message to `address` whose subject matches `subject` (and whose text part matches
+ * `text`, when given) and which is not among the `after` such messages seen before (default:
+ * none). Returns it.
+ */
+export async function waitForMail(address, { subject = /./, text = null, after = 0, timeout = 30_000 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const found = mailsTo(address).filter((m) => subject.test(m.subject) && (!text || text.test(m.text)));
+    if (found.length > after) return found[after];
+    if (Date.now() > deadline) {
+      throw new Error(`no mail to ${address} with subject ${subject}${text ? ` and text ${text}` : ''} within ${timeout} ms `
+        + `(${mailsTo(address).length} other message(s) to that address)`);
+    }
+    await sleep(200);
+  }
+}
+
+/** The first link in a mail's text part that starts with `prefix` (e.g. `${BASE}/#/reset?token=`). */
+export function linkIn(mail, prefix) {
+  const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`${escaped}[A-Za-z0-9_\\-]+`).exec(mail.text);
+  assert.ok(m, `the mail "${mail.subject}" holds a link starting with ${prefix}:\n${mail.text}`);
+  return m[0];
 }

@@ -1,11 +1,12 @@
-// Logged-out views: log in (with the second step for two-factor authentication), create an
-// organisation, join one with an invitation.
+// Logged-out views: log in (with the second step for two-factor authentication and the way to
+// "Forgot password?"), create an organisation, join one with an invitation.
 
 import { post } from '../api.js';
 import { h } from '../dom.js';
 import { afterLogin, logout } from '../flow.js';
 import { navigate } from '../router.js';
 import { applyLogin, applyMfaPending, clearSession, rememberedDisplay, session } from '../session.js';
+import { rememberTypedEmail } from './recovery.js';
 import {
   busy, card, clearFormErrors, codeErrorOnField, field, flashNext, form, pageHeader, showFormErrors,
 } from '../ui.js';
@@ -45,13 +46,18 @@ export function loginView(root) {
   const password = field({
     label: 'Password', name: 'password', type: 'password', required: true, autocomplete: 'current-password',
   });
+  // Right under the password, where it is looked for; the address typed so far goes along.
+  const forgot = h('p', { class: 'field-link' }, h('a', {
+    href: '#/forgot', id: 'forgot-password',
+    onclick: () => rememberTypedEmail(email.input.value),
+  }, 'Forgot password?'));
   const remember = field({
     label: 'Keep me logged in on this device', name: 'remember_me', type: 'checkbox',
     hint: 'For 7 days. Leave this off on a shared computer.',
   });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Log in');
   const formEl = form({ class: 'form', id: 'login-form', 'aria-labelledby': 'page-title' },
-    email.wrapper, password.wrapper, remember.wrapper, submit);
+    email.wrapper, password.wrapper, forgot, remember.wrapper, submit);
 
   formEl.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -70,7 +76,7 @@ export function loginView(root) {
         return;
       }
       applyLogin(answer);
-      if (!session.enrollmentOnly) {
+      if (!session.enrollmentOnly && !session.verificationOnly) {
         flashNext(`Welcome back, ${session.user.display_name || session.user.email}.`, 'success');
       }
       afterLogin();
@@ -135,7 +141,9 @@ export function verifyView(root, { setTitle }) {
       const answer = await busy(submit, 'Verifying…', () => post('/auth/mfa/verify',
         useBackup ? { backup_code: value } : { code: value }, { public: true }));
       applyLogin(answer);
-      flashNext(`Welcome back, ${session.user.display_name || session.user.email}.`, 'success');
+      if (!session.verificationOnly) {
+        flashNext(`Welcome back, ${session.user.display_name || session.user.email}.`, 'success');
+      }
       afterLogin();
     } catch (error) {
       if (error.status === 401 || error.code === 'rate_limited') {

@@ -1,5 +1,6 @@
-// Account and security: display name, password, two-factor authentication (enrol, backup
-// codes, turn off). Also the enrolment-only screen for organisations that require MFA.
+// Account and security: display name, e-mail address (change, with a confirmation link to the
+// new address), password, two-factor authentication (enrol, backup codes, turn off). Also the
+// enrolment-only screen for organisations that require MFA.
 
 import { get, patch, post } from '../api.js';
 import { h, replace } from '../dom.js';
@@ -45,6 +46,50 @@ function profileSection() {
     }
   });
   return section('profile', 'Profile', formEl);
+}
+
+function emailSection() {
+  const email = session.user ? session.user.email : '';
+  const verified = session.user ? session.user.email_verified : undefined;
+  const fresh = field({
+    label: 'New e-mail address', name: 'new_email', type: 'email', required: true, autocomplete: 'email',
+    maxlength: 254, spellcheck: 'false',
+    hint: 'We send a confirmation link there. Your address changes only when you open it; your current '
+      + 'address is told about the change.',
+  });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Change e-mail address');
+  const result = h('div', { class: 'email-change-result' });
+  const formEl = form({ class: 'form', id: 'email-form' },
+    h('p', {}, 'You log in with ',
+      h('strong', { id: 'current-email' }, email),
+      verified === true ? h('span', { class: 'badge badge-success', id: 'email-status' }, 'Confirmed') : null,
+      verified === false ? h('span', { class: 'badge badge-warning', id: 'email-status' }, 'Not confirmed') : null),
+    // Not confirmed: the banner over the page offers "Resend the link".
+    fresh.wrapper, h('div', { class: 'form-actions' }, submit));
+  formEl.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearFormErrors(formEl);
+    result.replaceChildren();
+    const value = fresh.input.value.trim();
+    if (!value) {
+      showFormErrors(formEl, { message: 'Please fill in the new address.', fields: { new_email: 'is required' } });
+      return;
+    }
+    try {
+      // A change of address needs a recent authentication: api.js opens the prompt on
+      // 403 step_up_required and sends the request again.
+      await busy(submit, 'Sending…', () => post('/me/email', { new_email: value }));
+    } catch (error) {
+      showFormErrors(formEl, error);
+      return;
+    }
+    fresh.input.value = '';
+    const notice = h('div', { class: 'notice notice-success', id: 'email-change-sent', role: 'status', tabindex: '-1' },
+      h('p', {}, `We sent a confirmation link to ${value}. Your address changes when you open it.`));
+    replace(result, notice);
+    notice.focus();
+  });
+  return section('email', 'E-mail address', formEl, result);
 }
 
 function passwordSection() {
@@ -192,8 +237,10 @@ function mfaSection() {
 }
 
 export function securityView(root) {
-  root.append(pageHeader('Account and security', { subtitle: 'Your profile, password and two-factor authentication.' }));
-  root.append(h('div', { class: 'stack' }, profileSection(), passwordSection(), mfaSection()));
+  root.append(pageHeader('Account and security', {
+    subtitle: 'Your profile, e-mail address, password and two-factor authentication.',
+  }));
+  root.append(h('div', { class: 'stack' }, profileSection(), emailSection(), passwordSection(), mfaSection()));
 }
 
 // --- enrolment-only screen --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-// Your sessions: every browser or device logged in to your account. Revoke one, or log out
-// everywhere except here.
+// Your sessions: every browser or device logged in to your account — its browser and OS (as
+// the server reads them from the User-Agent), address, last activity, and a mark on a device
+// not seen before. Revoke one, or log out everywhere except here.
 
 import { get, post, del, qs } from '../api.js';
 import { describeUserAgent, h, relativeTime, replace, timeEl } from '../dom.js';
@@ -42,7 +43,7 @@ export async function sessionsView(root) {
   }
 
   function sessionRow(s) {
-    const device = describeUserAgent(s.user_agent);
+    const device = deviceName(s);
     const action = s.current
       ? button('Log out', { variant: 'quiet', onclick: () => logout() })
       : button('Revoke', {
@@ -70,12 +71,17 @@ export async function sessionsView(root) {
       });
     return h('li', { class: ['item', s.current ? 'item-current' : null], dataset: { id: s.id, current: String(s.current) } },
       h('div', { class: 'item-main' },
-        h('p', { class: 'item-title' }, device,
+        h('p', { class: 'item-title' }, h('span', { class: 'session-device' }, device),
           s.current ? h('span', { class: 'badge badge-success current-badge' }, 'This device') : null,
+          s.new_device ? h('span', {
+            class: 'badge badge-warning new-device-badge',
+            title: 'The first sign-in from this browser, system and network in 90 days',
+          }, 'New device') : null,
           s.remember_me ? h('span', { class: 'badge' }, 'Remembered') : null),
         h('p', { class: 'item-meta muted' },
-          `${s.ip || 'Unknown address'} · Logged in `, timeEl(s.created_at),
-          ' · Last active ', timeEl(s.last_seen_at, true),
+          h('span', { class: 'session-ip' }, s.ip || 'Unknown address'),
+          ' · Last active ', h('span', { class: 'session-last-seen' }, timeEl(s.last_seen_at, true)),
+          ' · Logged in ', timeEl(s.created_at),
           ' · Expires ', timeEl(s.expires_at))),
       h('div', { class: 'item-actions' }, action));
   }
@@ -100,4 +106,19 @@ export async function sessionsView(root) {
   });
 
   await load();
+}
+
+/**
+ * "Firefox on Linux" from the families the server reports (browser, os); older answers
+ * without them fall back to reading the User-Agent here. "Other" is the server's unknown.
+ */
+function deviceName(s) {
+  const known = (value) => (typeof value === 'string' && value && value !== 'Other' ? value : null);
+  if (typeof s.browser !== 'string' && typeof s.os !== 'string') return describeUserAgent(s.user_agent);
+  const browser = known(s.browser);
+  const os = known(s.os);
+  if (browser && os) return `${browser} on ${os}`;
+  if (browser) return browser;
+  if (os) return `A browser on ${os}`;
+  return 'Unknown browser';
 }
