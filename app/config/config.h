@@ -73,6 +73,9 @@ struct Config {
   std::string smtp_user;      // empty = the URL's user, if any
   std::string smtp_password;  // credential smtp_password, or the file SMTP_PASSWORD_FILE
   bool smtp_allow_plain_loopback = false;  // tests only: plain SMTP to 127.0.0.1 or ::1
+  // A CA bundle (PEM) to trust instead of the system's, for a private relay;
+  // empty = the system store. Verification stays on either way.
+  std::string smtp_ca_file;
   std::string mail_from = "portcullis@localhost.test";
   std::string mail_from_name = "portcullis";
   std::string mail_templates_dir;  // empty = next to the binary (mail::default_templates_dir)
