@@ -384,6 +384,7 @@ Config load_config(const ConfigOptions& options) {
       number("MAIL_RETRY_BASE_SECONDS", cfg.mail_retry_base_seconds, 0, 86400);
   cfg.mail_poll_seconds = number("MAIL_POLL_SECONDS", cfg.mail_poll_seconds, 1, 3600);
   cfg.notify_max_per_hour = number("NOTIFY_MAX_PER_HOUR", cfg.notify_max_per_hour, 1, 1000);
+  cfg.outbox_retention_days = number("OUTBOX_RETENTION_DAYS", cfg.outbox_retention_days, 1, 3650);
 
   // Secrets: credential > environment > env file; then development fallback.
   std::string secret;

@@ -86,6 +86,9 @@ struct Config {
   // Security notices (app/auth/notify.h): at most this many outbox rows per
   // account per hour; a notice beyond it is skipped (and logged).
   int notify_max_per_hour = 10;
+  // `portcullis maintenance` deletes sent and dropped outbox rows older than
+  // this (dead letters stay until retried).
+  int outbox_retention_days = 30;
   std::string var_dir = "var";
   std::string env_file;               // the file that was read, if any
   std::vector<std::string> warnings;  // e.g. generated development secrets
