@@ -1,11 +1,16 @@
-// Mail housekeeping, on SQLite and PostgreSQL:
+// Mail housekeeping and the notice cap under concurrency, on SQLite and
+// PostgreSQL:
 //  - `portcullis maintenance` (run as the app role, as the timer does)
 //    deletes mail tokens used or expired over 7 days ago, of every tenant,
 //    and sent or dropped outbox rows older than OUTBOX_RETENTION_DAYS; dead
 //    letters and rows still to send stay. Rows are seeded old through the
 //    test's own database access, and what remains is read back the same way.
+//  - NOTIFY_MAX_PER_HOUR holds when many notices for one account race: 30
+//    parallel requests, each one notice, leave exactly 10 outbox rows.
+#include <atomic>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -161,6 +166,42 @@ TEST(MailOpsTest, MaintenanceDeletesOldSentAndDroppedMailAfterTheRetentionAndKee
   run = maintenance("PORTCULLIS_OUTBOX_RETENTION_DAYS=0");
   EXPECT_EQ(run.rc, 78) << run.out;
   EXPECT_THAT(run.out, HasSubstr("PORTCULLIS_OUTBOX_RETENTION_DAYS"));
+}
+
+// P6-style race on the mail cap: the count and the insert of each notice are
+// one step per account, so 30 notices at once leave exactly the cap. Through
+// the test route that sends a notice and does nothing else: the real triggers
+// (a role change, a sign-in) first update the users row, whose row lock
+// happens to serialise them on PostgreSQL; the cap must not depend on that.
+TEST(MailOpsTest, NOTIFY_ThirtyParallelNoticesForOneAccountLeaveExactlyTheCap) {
+  Registered who = register_tenant("notify-race");
+  // What the account already has counts too (a sign-up mail, if any).
+  const std::string count_sql = "SELECT CAST(COUNT(*) AS TEXT) FROM outbox WHERE user_id = :u";
+  const int before = std::stoi(db_text(count_sql, who.user_id));
+  ASSERT_LT(before, 10);
+  std::atomic<int> queued{0};
+  std::atomic<int> capped{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 30; ++i) {
+    threads.emplace_back([&] {
+      HttpResponse r = post_json("/api/v1/test/notice-probe", R"({"email":")" + who.email + "\"}");
+      if (r.status != 200) {
+        ++failed;
+      } else if (r.body.find("\"queued\":true") != std::string::npos) {
+        ++queued;
+      } else {
+        ++capped;
+      }
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(queued.load(), 10 - before);
+  EXPECT_EQ(capped.load(), 20 + before);
+  EXPECT_EQ(db_text(count_sql, who.user_id), "10");
 }
 
 }  // namespace
