@@ -16,6 +16,7 @@
 #include "app/db/connection.h"
 #include "app/db/errors.h"
 #include "app/db/migrate.h"
+#include "app/db/time.h"
 #include "app/db/tx.h"
 #include "app/log/audit.h"
 #include "app/log/logger.h"
@@ -38,7 +39,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  serve         run the FastCGI master and its workers\n"
     "  migrate       apply pending database migrations\n"
-    "  maintenance   delete expired sessions and stale throttle rows\n"
+    "  maintenance   delete expired sessions, stale throttle rows, spent tokens, old mail\n"
     "  tenant        create a tenant and its owner (tenant create)\n"
     "  user          create, disable, enable, unlock, reset-password\n"
     "  keys          field-encryption keys: generate, status, reencrypt\n"
@@ -185,8 +186,10 @@ int cmd_maintenance(Args& args) {
     } else if (a == "--help" || a == "-h") {
       std::printf(
           "usage: portcullis maintenance [--env-file FILE]\n"
-          "Deletes expired and revoked sessions, throttle rows older than a day and\n"
-          "known devices unused for 90 days.\n");
+          "Deletes expired and revoked sessions, throttle rows older than a day,\n"
+          "known devices unused for 90 days, mail tokens used or expired over 7 days\n"
+          "ago, and sent or dropped outbox rows older than\n"
+          "PORTCULLIS_OUTBOX_RETENTION_DAYS (default 30; dead letters stay).\n");
       return 0;
     } else {
       usage_error("unknown option for maintenance: " + a);
@@ -201,6 +204,11 @@ int cmd_maintenance(Args& args) {
     long sessions_deleted = static_cast<long>(store::maintenance::purge_sessions(tx));
     long throttle_deleted = static_cast<long>(store::maintenance::purge_throttle(tx));
     long devices_deleted = static_cast<long>(store::maintenance::purge_known_devices(tx));
+    const int64_t now = now_ms();
+    long tokens_deleted = static_cast<long>(store::maintenance::purge_user_tokens(
+        tx, now - store::maintenance::kSpentTokenRetentionMs));
+    long outbox_deleted = static_cast<long>(store::maintenance::purge_outbox(
+        tx, now - static_cast<int64_t>(cfg.outbox_retention_days) * 24 * 3600 * 1000));
     Audit audit(db);
     AuditEvent ev;
     ev.event = "system.maintenance";
@@ -208,11 +216,15 @@ int cmd_maintenance(Args& args) {
     ev.target_type = "system";
     ev.details = {{"sessions_deleted", std::to_string(sessions_deleted)},
                   {"throttle_rows_deleted", std::to_string(throttle_deleted)},
-                  {"known_devices_deleted", std::to_string(devices_deleted)}};
+                  {"known_devices_deleted", std::to_string(devices_deleted)},
+                  {"user_tokens_deleted", std::to_string(tokens_deleted)},
+                  {"outbox_rows_deleted", std::to_string(outbox_deleted)}};
     store::audit::record(audit, db, ev);
     tx.commit();
-    std::printf("maintenance: %ld sessions, %ld throttle rows, %ld known devices deleted\n",
-                sessions_deleted, throttle_deleted, devices_deleted);
+    std::printf(
+        "maintenance: %ld sessions, %ld throttle rows, %ld known devices, %ld user tokens, "
+        "%ld outbox rows deleted\n",
+        sessions_deleted, throttle_deleted, devices_deleted, tokens_deleted, outbox_deleted);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "portcullis: maintenance failed: %s\n", loggable_what(e).c_str());

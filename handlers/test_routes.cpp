@@ -3,15 +3,22 @@
 // for the generic-500 test and an echo route for the body guards; for #9: a
 // route whose answer cannot be written (item 17), one whose statement binds
 // a secret and fails a constraint (item 4), one that audits inside a
-// transaction and commits or rolls back (item 18), and the worker's pid.
+// transaction and commits or rolls back (item 18), and the worker's pid;
+// for #11: a security notice to an account and nothing else (the cap's
+// concurrency test).
 #ifdef PORTCULLIS_TEST_ROUTES
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <stdexcept>
 
+#include "app/auth/account.h"
+#include "app/auth/notify.h"
 #include "app/crypto/random.h"
+#include "app/db/tenant_tx.h"
+#include "app/db/time.h"
 #include "app/db/tx.h"
 #include "app/http/api_error.h"
 #include "app/http/body.h"
@@ -31,6 +38,9 @@ Response post_db_fault(Context& ctx);
 Response post_audit_probe(Context& ctx);
 // Enqueues a password_changed mail to "email", then commits or rolls back.
 Response post_outbox_probe(Context& ctx);
+// Sends the account of "email" a role_changed notice through notify_user
+// (the per-account cap applies), in a transaction of its own.
+Response post_notice_probe(Context& ctx);
 }  // namespace
 
 void register_test_routes(Router& router) {
@@ -42,6 +52,7 @@ void register_test_routes(Router& router) {
   router.add("POST", "/api/v1/test/db-fault", Access::kPublic, post_db_fault);
   router.add("POST", "/api/v1/test/audit-probe", Access::kPublic, post_audit_probe);
   router.add("POST", "/api/v1/test/outbox-probe", Access::kPublic, post_outbox_probe);
+  router.add("POST", "/api/v1/test/notice-probe", Access::kPublic, post_notice_probe);
 }
 
 namespace {
@@ -132,6 +143,25 @@ Response post_outbox_probe(Context& ctx) {
   }
   tx.commit();
   return json_ok(rapidjson::Document(rapidjson::kObjectType));
+}
+
+Response post_notice_probe(Context& ctx) {
+  JsonBody body(ctx.request, {"email"});
+  std::string email = body.required_string("email");
+  body.finish();
+  std::optional<Account> account = find_account_by_email(ctx.db, email);
+  if (!account) {
+    throw ApiError::not_found();
+  }
+  int64_t now = now_ms();
+  TenantTx tx(ctx.db, account->tenant_id);
+  NoticeOutcome outcome = notify_user(
+      tx.tx(), ctx.config.notify_max_per_hour, notice_recipient(*account), kNoticeRoleChanged,
+      {{"time", notice_time(now)}, {"old_role", "member"}, {"new_role", "member"}}, now);
+  tx.commit();
+  rapidjson::Document d(rapidjson::kObjectType);
+  d.AddMember("queued", outcome == NoticeOutcome::kQueued, d.GetAllocator());
+  return json_ok(d);
 }
 
 }  // namespace

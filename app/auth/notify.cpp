@@ -18,7 +18,17 @@ NoticeOutcome notify_user(Tx& tx,
                           const std::string& kind,
                           std::map<std::string, std::string> params,
                           int64_t now) {
-  if (store::outbox::count_for_user_since(tx, to.user_id, now - kHourMs) >= max_per_hour) {
+  store::outbox::OutboxMail mail;
+  mail.kind = kind;
+  mail.to_address = to.email;
+  mail.to_name = to.display_name;
+  params["name"] = to.display_name.empty() ? to.email : to.display_name;
+  mail.params = std::move(params);
+  mail.tenant_id = to.tenant_id;
+  mail.user_id = to.user_id;
+  // Counted and inserted as one step per account (store::outbox), so
+  // parallel events cannot each see room under the cap.
+  if (!store::outbox::enqueue_capped(tx, mail, max_per_hour, now - kHourMs)) {
     LogRecord skipped;
     skipped.event = "mail.notice_capped";
     skipped.outcome = "denied";
@@ -29,15 +39,6 @@ NoticeOutcome notify_user(Tx& tx,
     log_record(Level::kWarning, skipped);
     return NoticeOutcome::kCapped;
   }
-  store::outbox::OutboxMail mail;
-  mail.kind = kind;
-  mail.to_address = to.email;
-  mail.to_name = to.display_name;
-  params["name"] = to.display_name.empty() ? to.email : to.display_name;
-  mail.params = std::move(params);
-  mail.tenant_id = to.tenant_id;
-  mail.user_id = to.user_id;
-  store::outbox::enqueue(tx, mail);
   return NoticeOutcome::kQueued;
 }
 

@@ -339,6 +339,15 @@ Config load_config(const ConfigOptions& options) {
     }
   }
   cfg.smtp_password = trim(cfg.smtp_password);
+  cfg.smtp_ca_file = src.get_or("SMTP_CA_FILE", "");
+  if (!cfg.smtp_ca_file.empty()) {
+    // Checked at start-up, so a typo fails the unit, not every send.
+    bool readable = false;
+    std::string pem = read_file(cfg.smtp_ca_file, &readable);
+    if (!readable || pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      throw ConfigError("PORTCULLIS_SMTP_CA_FILE must name a readable PEM file of CA certificates");
+    }
+  }
   cfg.smtp_allow_plain_loopback = src.get_or("SMTP_ALLOW_PLAIN_LOOPBACK", "0") == "1";
   if (cfg.smtp_allow_plain_loopback && cfg.production()) {
     throw ConfigError("PORTCULLIS_SMTP_ALLOW_PLAIN_LOOPBACK is for tests, not production");
@@ -375,6 +384,7 @@ Config load_config(const ConfigOptions& options) {
       number("MAIL_RETRY_BASE_SECONDS", cfg.mail_retry_base_seconds, 0, 86400);
   cfg.mail_poll_seconds = number("MAIL_POLL_SECONDS", cfg.mail_poll_seconds, 1, 3600);
   cfg.notify_max_per_hour = number("NOTIFY_MAX_PER_HOUR", cfg.notify_max_per_hour, 1, 1000);
+  cfg.outbox_retention_days = number("OUTBOX_RETENTION_DAYS", cfg.outbox_retention_days, 1, 3650);
 
   // Secrets: credential > environment > env file; then development fallback.
   std::string secret;

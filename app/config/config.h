@@ -73,6 +73,9 @@ struct Config {
   std::string smtp_user;      // empty = the URL's user, if any
   std::string smtp_password;  // credential smtp_password, or the file SMTP_PASSWORD_FILE
   bool smtp_allow_plain_loopback = false;  // tests only: plain SMTP to 127.0.0.1 or ::1
+  // A CA bundle (PEM) to trust instead of the system's, for a private relay;
+  // empty = the system store. Verification stays on either way.
+  std::string smtp_ca_file;
   std::string mail_from = "portcullis@localhost.test";
   std::string mail_from_name = "portcullis";
   std::string mail_templates_dir;  // empty = next to the binary (mail::default_templates_dir)
@@ -83,6 +86,9 @@ struct Config {
   // Security notices (app/auth/notify.h): at most this many outbox rows per
   // account per hour; a notice beyond it is skipped (and logged).
   int notify_max_per_hour = 10;
+  // `portcullis maintenance` deletes sent and dropped outbox rows older than
+  // this (dead letters stay until retried).
+  int outbox_retention_days = 30;
   std::string var_dir = "var";
   std::string env_file;               // the file that was read, if any
   std::vector<std::string> warnings;  // e.g. generated development secrets

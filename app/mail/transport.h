@@ -1,8 +1,10 @@
 // Where composed mail goes (DESIGN §5):
 //   SMTP_URL set: SMTP through libcurl. smtp://host:port requires STARTTLS
 //     (CURLUSESSL_ALL), smtps:// is TLS from the first byte; the certificate
-//     and host name are always verified. AUTH with SMTP_USER (or the URL's
-//     user) and the smtp_password credential. Envelope sender = MAIL_FROM.
+//     and host name are always verified, against the system's CA store or,
+//     with SMTP_CA_FILE, against that bundle only (a private relay's CA).
+//     AUTH with SMTP_USER (or the URL's user) and the smtp_password
+//     credential. Envelope sender = MAIL_FROM.
 //     Plain SMTP only with SMTP_ALLOW_PLAIN_LOOPBACK=1 and a host of
 //     127.0.0.1 or [::1] (tests; refused in production by the config).
 //   SMTP_URL unset (development): one .eml file per message under MAIL_DIR,

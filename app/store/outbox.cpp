@@ -29,6 +29,14 @@ constexpr Statement kCountForUserSince{
     "AND created_at > CAST($2 AS timestamptz)",
     "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND created_at > $2"};
 
+// One account's capped enqueues, one at a time (PostgreSQL; see
+// enqueue_capped). The two-key form keeps these locks apart from the
+// migrator's one-key lock; hashtext() maps the user id onto the second key
+// (a collision only serialises two accounts' notices, never mixes counts).
+constexpr Statement kLockAccountMail{
+    "outbox.lock_account_mail", "SELECT pg_advisory_xact_lock(7231002, hashtext(CAST($1 AS text)))",
+    "SELECT 1"};
+
 // Due rows: pending, or sending with an expired lease (a deliverer died).
 constexpr Statement kClaim{
     "outbox.claim",
@@ -137,9 +145,21 @@ std::string enqueue(Tx& tx, const OutboxMail& mail) {
   return id;
 }
 
-int64_t count_for_user_since(Tx& tx, const std::string& user_id, int64_t since_ms) {
-  Rows rows = tx.run(kCountForUserSince, {user_id, format_time_ms(since_ms)});
-  return rows.empty() ? 0 : rows[0].integer(0);
+std::optional<std::string> enqueue_capped(Tx& tx,
+                                          const OutboxMail& mail,
+                                          int64_t max_rows,
+                                          int64_t since_ms) {
+  if (mail.user_id.empty()) {
+    throw std::invalid_argument("outbox: a capped mail needs its account");
+  }
+  if (tx.db().backend() == Backend::kPostgresql) {
+    tx.run(kLockAccountMail, {mail.user_id});
+  }
+  Rows rows = tx.run(kCountForUserSince, {mail.user_id, format_time_ms(since_ms)});
+  if ((rows.empty() ? 0 : rows[0].integer(0)) >= max_rows) {
+    return std::nullopt;
+  }
+  return enqueue(tx, mail);
 }
 
 std::vector<ClaimedMail> claim(Db& db, int64_t now, int64_t lease_ms, int limit) {

@@ -49,9 +49,22 @@ struct DeadLetter {
 // std::invalid_argument for a malformed kind (nothing is written).
 std::string enqueue(Tx& tx, const OutboxMail& mail);
 
-// The rows of `user_id` (any kind, any status) created after `since_ms`, in
-// `tx`: what the per-account notice cap counts (app/auth/notify.h).
-int64_t count_for_user_since(Tx& tx, const std::string& user_id, int64_t since_ms);
+// The per-account cap (app/auth/notify.h): enqueues `mail` in `tx` as
+// enqueue() does, unless the account `mail.user_id` (REQUIRES: not empty)
+// already has `max_rows` rows (any kind, any status) created after
+// `since_ms`; then nothing is written and nullopt comes back.
+// Atomic against concurrent callers for the same account: the count and the
+// insert are serialised per account until `tx` ends. PostgreSQL: a
+// transaction-scoped advisory lock on the user id, taken before the count
+// (READ COMMITTED: the count then sees every row committed by the previous
+// holder). SQLite: a write Tx (BEGIN IMMEDIATE) holds the database's write
+// lock from its start, so no other writer runs between the count and the
+// insert (a read Tx could not insert past a concurrent writer either: its
+// upgrade to a writer fails with SQLITE_BUSY).
+[[nodiscard]] std::optional<std::string> enqueue_capped(Tx& tx,
+                                                        const OutboxMail& mail,
+                                                        int64_t max_rows,
+                                                        int64_t since_ms);
 
 // Takes up to `limit` rows due at `now_ms` (pending, or sending with an
 // expired lease), oldest first: each becomes `sending`, its attempts + 1 and

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -100,7 +101,10 @@ inline std::string qp_decode(const std::string& in) {
 
 class SmtpSink {
  public:
-  explicit SmtpSink(int port = 0) : port_(port == 0 ? unused_port() : port) {
+  // `options`: smtp_sink.py's (--starttls, --implicit-tls, --cert, --key,
+  // --auth); none = plain SMTP, no AUTH.
+  explicit SmtpSink(int port = 0, std::string options = "")
+      : port_(port == 0 ? unused_port() : port), options_(std::move(options)) {
     dir_ = env_of("PORTCULLIS_TEST_DIR") + "/smtp-" + random_hex(4);
     std::filesystem::create_directories(dir_);
     start();
@@ -112,8 +116,9 @@ class SmtpSink {
   // The server up (again, after stop(): a mail server that comes back).
   void start() {
     std::string script = env_of("PORTCULLIS_TEST_SOURCE_DIR") + "/tests/integration/smtp_sink.py";
-    std::string out = shell_output("/usr/bin/python3 " + script + " " + std::to_string(port_) +
-                                   " " + dir_ + " >" + dir_ + ".log 2>&1 & echo $!");
+    std::string out =
+        shell_output("/usr/bin/python3 " + script + " " + std::to_string(port_) + " " + dir_ + " " +
+                     options_ + " >" + dir_ + ".log 2>&1 & echo $!");
     pid_ = std::atoi(out.c_str());
     for (int i = 0; i < 100 && !port_open(port_); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -176,6 +181,7 @@ class SmtpSink {
 
  private:
   int port_;
+  std::string options_;
   int pid_ = 0;
   std::string dir_;
 };

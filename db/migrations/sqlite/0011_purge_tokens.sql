@@ -1,0 +1,6 @@
+-- 0011: housekeeping of spent mail tokens and delivered mail (`portcullis
+-- maintenance`). PostgreSQL needs two SECURITY DEFINER functions for it (row-
+-- level security on user_tokens, no DELETE on outbox for the app role);
+-- SQLite has neither, and the store deletes the rows directly
+-- (app/store/maintenance.cpp). Nothing to change here: this file keeps the
+-- two backends' migration versions in step.
