@@ -118,11 +118,12 @@ HttpResponse verify(const std::string& token) {
 HttpResponse resend(const Browser& b) { return b.call("POST", "/api/v1/auth/email/verify/resend"); }
 
 void require_verified_email(const std::string& tenant_id, bool on = true) {
+  const std::string value = on ? "1" : "0";  // bound by reference: must outlive the statement
   db() << (is_postgres() ? "UPDATE tenants SET require_verified_email = CAST(:v AS boolean) "
                            "WHERE id = CAST(:t AS uuid)"
                          : "UPDATE tenants SET require_verified_email = CAST(:v AS INTEGER) "
                            "WHERE id = :t"),
-      soci::use(std::string(on ? "1" : "0")), soci::use(tenant_id);
+      soci::use(value), soci::use(tenant_id);
 }
 
 void require_mfa(const std::string& tenant_id) {
