@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "app/auth/email_change.h"
 #include "app/auth/recovery.h"
 #include "app/db/time.h"
 #include "app/log/logger.h"
@@ -36,6 +37,11 @@ void log_row(Level level,
 std::optional<store::outbox::OutboxMail> resolve(Db& db,
                                                  const store::outbox::ClaimedMail& row,
                                                  const std::string& recovery_token_key) {
+  if (email_change::resolves(row.mail.kind)) {
+    // A change of address: the confirmation or the notice with its token
+    // (nullopt: the new address is taken, or the account is gone or locked).
+    return email_change::resolve(db, recovery_token_key, row.mail, now_ms());
+  }
   if (row.mail.kind != "password_reset_request") {
     return row.mail;
   }
