@@ -497,6 +497,39 @@ TEST_F(EmailChangeTest, REC5_RevertRestoresTheAddressLocksTheAccountAndTellsEver
   }
 }
 
+// REC-5: when another account took the old address meanwhile, the revert
+// keeps the current address but still locks the account (on PostgreSQL the
+// refused UPDATE ends the first transaction; the revert runs again without it).
+TEST_F(EmailChangeTest, REC5_RevertToAnAddressTakenMeanwhileStillLocks) {
+  SmtpSink sink;
+  Registered who = register_tenant("ec-lost");
+  Registered squatter = register_tenant("ec-squatter");
+  Browser b = login(who.email);
+  std::string moved_to = unique_email("ec-lost-new");
+  ASSERT_EQ(request_change(b, moved_to).status, 202);
+  sink.deliver();
+  ASSERT_EQ(confirm(newest_token(sink, moved_to, kConfirmSubject, kConfirmLink)).status, 200);
+  sink.deliver();
+  std::string undo = newest_token(sink, who.email, kCompletedSubject, kRevertLink);
+  ASSERT_FALSE(undo.empty());
+  db() << "UPDATE users SET email = :e WHERE email = :s", soci::use(who.email),
+      soci::use(squatter.email);
+
+  HttpResponse r = revert(undo);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(email_of(who.user_id), moved_to);
+  EXPECT_EQ(login_raw(moved_to, kPassword).status, 401);
+  EXPECT_EQ(b.call("GET", "/api/v1/me").status, 401);
+  EXPECT_EQ(count_rows("audit_events WHERE event = 'user.email_change_reverted' AND "
+                       "CAST(user_id AS TEXT) = :u AND outcome = 'success'",
+                       who.user_id),
+            "1");
+  EXPECT_EQ(revert(undo).status, 400);
+  // The squatter's account is untouched.
+  EXPECT_EQ(email_of(squatter.user_id), who.email);
+  EXPECT_EQ(login_raw(who.email, kPassword).status, 200);
+}
+
 // REC-5: a revert link older than 7 days fails with the same 400 and
 // changes nothing; a revert link of a request that was never confirmed
 // still locks the account.
