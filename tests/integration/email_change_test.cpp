@@ -552,16 +552,22 @@ TEST_F(EmailChangeTest, REC5_RevertLinkOlderThanSevenDaysFailsAndAnUnconfirmedRe
   EXPECT_EQ(b.call("GET", "/api/v1/me").status, 200);
   EXPECT_EQ(login_raw(who.email, kPassword).status, 200);
 
-  ASSERT_EQ(request_change(b, unique_email("ec-stale-again")).status, 202);
+  std::string again = unique_email("ec-stale-again");
+  ASSERT_EQ(request_change(b, again).status, 202);
   sink.deliver();
   std::string fresh_undo = newest_token(sink, who.email, kRequestedSubject, kRevertLink);
+  std::string pending = newest_token(sink, again, kConfirmSubject, kConfirmLink);
   ASSERT_FALSE(fresh_undo.empty());
+  ASSERT_FALSE(pending.empty());
   ASSERT_EQ(revert(fresh_undo).status, 200);
   EXPECT_EQ(email_of(who.user_id), who.email);
   EXPECT_EQ(login_raw(who.email, kPassword).status, 401);
   EXPECT_EQ(b.call("GET", "/api/v1/me").status, 401);
   // The confirmation mailed before the lock no longer works.
-  sink.deliver();
+  HttpResponse late = confirm(pending);
+  EXPECT_EQ(late.status, 400);
+  EXPECT_EQ(code_of(late), "invalid_token");
+  EXPECT_EQ(email_of(who.user_id), who.email);
 }
 
 // RATE: at most 5 requests an hour per account; the 6th is 429 with
