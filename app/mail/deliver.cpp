@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/auth/email_verification.h"
+#include "app/auth/email_change.h"
 #include "app/auth/recovery.h"
 #include "app/db/time.h"
 #include "app/log/logger.h"
@@ -55,6 +56,11 @@ std::optional<store::outbox::OutboxMail> resolve(Db& db,
     mail.tenant_id = a.tenant_id;
     mail.user_id = a.user_id;
     return mail;
+  }
+  if (email_change::resolves(row.mail.kind)) {
+    // A change of address: the confirmation or the notice with its token
+    // (nullopt: the new address is taken, or the account is gone or locked).
+    return email_change::resolve(db, recovery_token_key, row.mail, now_ms());
   }
   if (row.mail.kind != "password_reset_request") {
     return row.mail;

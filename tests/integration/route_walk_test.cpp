@@ -31,6 +31,7 @@
 #include "handlers/routes.h"
 
 #include "tests/integration/auth_client.h"
+#include "tests/integration/email_change_mail.h"
 #include "tests/integration/recovery_mail.h"
 
 namespace portcullis::testing {
@@ -324,6 +325,35 @@ class RouteRecipes {
           "POST", "/api/v1/me/password",
           R"({"current_password":")" + std::string(kPassword) +
               R"(","new_password":"quiet harbour lanterns glow 9183"})");
+    });
+    add("POST /api/v1/me/email", [](World& w) {
+      return w.join("member").browser.call("POST", "/api/v1/me/email",
+                                           R"({"new_email":")" + unique_email("walk-new") + "\"}");
+    });
+    add("POST /api/v1/auth/email/change/confirm", [](World& w) {
+      User u = w.join("member");
+      recovery_mail::SmtpSink sink;
+      std::string to = unique_email("walk-confirm");
+      u.browser.call("POST", "/api/v1/me/email", R"({"new_email":")" + to + "\"}");
+      sink.deliver();
+      std::vector<std::string> mails = sink.messages_to(to, email_change_mail::kConfirmSubject);
+      std::string token = mails.empty() ? ""
+                                        : email_change_mail::token_after(
+                                              mails.back(), email_change_mail::kConfirmLink);
+      return post_json("/api/v1/auth/email/change/confirm", R"({"token":")" + token + "\"}");
+    });
+    add("POST /api/v1/auth/email/change/revert", [](World& w) {
+      User u = w.join("member");
+      recovery_mail::SmtpSink sink;
+      u.browser.call("POST", "/api/v1/me/email",
+                     R"({"new_email":")" + unique_email("walk-revert") + "\"}");
+      sink.deliver();
+      std::vector<std::string> mails =
+          sink.messages_to(u.email, email_change_mail::kRequestedSubject);
+      std::string token = mails.empty() ? ""
+                                        : email_change_mail::token_after(
+                                              mails.back(), email_change_mail::kRevertLink);
+      return post_json("/api/v1/auth/email/change/revert", R"({"token":")" + token + "\"}");
     });
     add("GET /api/v1/tenant", [&o](World&) { return o.browser.call("GET", "/api/v1/tenant"); });
     add("PATCH /api/v1/tenant", [&o](World&) {
