@@ -152,6 +152,12 @@ Response patch_tenant(Context& ctx) {
   if (body.has("name") || (!require_mfa && !require_verified)) {
     name = body.name("name");
   }
+  // An owner whose own address is unproven would hold their own session back
+  // and could no longer reach this route to undo it.
+  if (require_verified && *require_verified && ctx.account != nullptr &&
+      !ctx.account->email_verified) {
+    body.fail("require_verified_email", "confirm your own e-mail address first");
+  }
   body.finish();
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   int64_t now = now_ms();
