@@ -4,8 +4,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "app/auth/email_verification.h"
 #include "app/auth/email_change.h"
+#include "app/auth/email_verification.h"
 #include "app/auth/recovery.h"
 #include "app/db/time.h"
 #include "app/log/logger.h"

@@ -100,7 +100,7 @@ export function verificationBanner(email) {
   const text = h('p', { class: 'banner-text' },
     h('strong', {}, 'Please confirm your e-mail address. '),
     `We sent a link to ${email}; open it to confirm that the address is yours.`);
-  const banner = h('section', { class: 'banner', id: 'verify-banner', 'aria-label': 'E-mail confirmation' });
+  const banner = h('section', { class: 'banner', id: 'verify-banner', 'aria-label': 'Address confirmation' });
   replace(banner, text, resendControl(email));
   return banner;
 }
