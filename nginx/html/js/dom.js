@@ -79,9 +79,9 @@ export function formatTime(iso) {
 /** "3 minutes ago", "in 2 hours"; falls back to the absolute time beyond a week. */
 export function relativeTime(iso, now = Date.now()) {
   if (!iso) return '—';
-  const t = new Date(iso).getTime();
-  if (Number.isNaN(t)) return String(iso);
-  const diff = t - now;
+  const at = new Date(iso).getTime();
+  if (Number.isNaN(at)) return String(iso);
+  const diff = at - now;
   const abs = Math.abs(diff);
   const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
   if (abs < 45 * 1000) return diff < 0 ? t('time.just_now') : t('time.in_a_moment');

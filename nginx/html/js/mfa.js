@@ -69,9 +69,12 @@ export function backupCodesPanel(codes, { onDone, doneLabel = 'I have saved my b
 
 /**
  * Enrolment in `container`. autoStart: ask the API for a secret at once (the enrolment-only
- * screen). onEnabled(codesShown) runs after the backup codes were acknowledged.
+ * screen). onTurnedOn(answer) runs as soon as the server turned it on; onEnabled(codesShown)
+ * runs after the backup codes were acknowledged.
  */
-export function totpEnrolment(container, { autoStart = false, onEnabled, onCancel = null, onStepUpImpossible = null }) {
+export function totpEnrolment(container, {
+  autoStart = false, onEnabled, onTurnedOn = null, onCancel = null, onStepUpImpossible = null,
+}) {
   const errorSlot = h('div');
 
   async function start(trigger) {
@@ -117,6 +120,8 @@ export function totpEnrolment(container, { autoStart = false, onEnabled, onCance
         // Finishing enrolment in an enrolment-only session rotates it: new CSRF token.
         if (answer.csrf_token) setCsrfToken(answer.csrf_token);
         updateUser({ mfa_enabled: true });
+        // The page's state says "on" at once, while the backup codes are still on screen.
+        if (onTurnedOn) onTurnedOn(answer);
         const panel = backupCodesPanel(answer.backup_codes || [], { onDone: () => onEnabled(answer) });
         replace(container, panel);
         panel.querySelector('h2').focus();

@@ -205,6 +205,9 @@ export function form(attrs, ...children) {
 
 /** Remove every error message a previous submit left on this form. */
 export function clearFormErrors(formEl) {
+  // Each submit starts clean: the outcome of the previous one (a toast in the live region
+  // included) goes, so an old "Saved" never stands beside a new error.
+  flash(null);
   for (const node of formEl.querySelectorAll('.field-error')) node.remove();
   for (const node of formEl.querySelectorAll('[aria-invalid="true"]')) {
     node.removeAttribute('aria-invalid');

@@ -297,9 +297,9 @@ export async function detailView(root, { params, setTitle }) {
 
 function parseTags(text) {
   const seen = new Set();
-  return String(text || '').split(',').map((t) => t.trim()).filter((t) => {
-    if (!t || seen.has(t)) return false;
-    seen.add(t);
+  return String(text || '').split(',').map((tag) => tag.trim()).filter((tag) => {
+    if (!tag || seen.has(tag)) return false;
+    seen.add(tag);
     return true;
   });
 }

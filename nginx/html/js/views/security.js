@@ -195,6 +195,13 @@ function mfaSection() {
       const slot = h('div');
       body.append(slot);
       totpEnrolment(slot, {
+        onTurnedOn: () => {
+          const badge = body.querySelector('#mfa-status');
+          if (badge) {
+            badge.textContent = 'On';
+            badge.className = 'badge badge-success';
+          }
+        },
         onEnabled: () => {
           flash('Two-factor authentication is on. You will be asked for a code when you log in.', 'success');
           render().then(() => el.querySelector('h2').focus());
