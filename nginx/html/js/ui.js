@@ -84,6 +84,8 @@ const DETAILED_CODES = new Set(['conflict', 'forbidden', 'invalid_token', 'inval
  */
 export function errorText(error) {
   if (!error) return t('error.generic');
+  // A view may have said it already, in the UI language.
+  if (typeof error.localized === 'string' && error.localized) return error.localized;
   if (error.code === 'rate_limited') return `${t('error.rate_limited')} ${retryText(error)}`;
   if (error.status === 404 && error.code === 'not_found') return t('error.not_found');
   if (error.status === 405 || error.code === 'method_not_allowed') return t('error.method_not_allowed');
