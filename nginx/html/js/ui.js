@@ -254,17 +254,25 @@ const FIELD_MESSAGES = [
   [/^does not exist$/, () => t('check.does_not_exist')],
   [/^must be the invited address$/, () => t('check.invited_address')],
   [/^is invalid, used or expired$/, () => t('check.invite_invalid')],
-  [/^each tag must be (\d+) to (\d+) characters/, (m) => t('check.tag_length', { min: Number(m[1]), max: Number(m[2]) })],
-  [/^must hold at most (\d+) tags/, (m) => t('check.max_items', { n: Number(m[1]) })],
   [/^must differ from the current/, () => t('check.same_password')],
   [/^(must not be|is) the same as/, () => t('check.same_password')],
 ];
 
-/** A field message in the UI language: the SPA's own checks pass {text}; the API's are mapped. */
+// Messages that read wrong after their label in any language ("Tags each tag must be …").
+const COPY_FIXES = [
+  [/^each tag must be (\d+) to (\d+) characters/, (m) => t('check.tag_length', { min: Number(m[1]), max: Number(m[2]) })],
+  [/^must hold at most (\d+) tags/, (m) => t('check.max_items', { n: Number(m[1]) })],
+];
+
+/**
+ * A field message in the UI language: the SPA's own checks pass {text}; the API's are kept as
+ * they are on an English page (but for the copy fixes) and mapped on any other.
+ */
 function fieldMessage(message) {
   if (message && typeof message === 'object' && message.text) return message.text;
   const text = String(message || '').replace(/\.$/, '');
-  for (const [pattern, say] of FIELD_MESSAGES) {
+  const table = language() === 'en' ? COPY_FIXES : [...COPY_FIXES, ...FIELD_MESSAGES];
+  for (const [pattern, say] of table) {
     const m = pattern.exec(text);
     if (m) return say(m);
   }

@@ -255,8 +255,14 @@ export async function registerTenant(user, account, { stay = false } = {}) {
   await waitForView(page, 'Memories');
   assert.match(await flashText(page), /is ready\./);
   if (stay) return;
-  // Logging out clears the site's storage (Clear-Site-Data), the remembered e-mail with it.
-  await page.locator('#logout-button').click();
+  // Logging out clears the site's storage (Clear-Site-Data), the remembered e-mail with it. On a
+  // narrow screen the button sits in the menu.
+  if (await page.locator('#logout-button').isVisible()) {
+    await page.locator('#logout-button').click();
+  } else {
+    await page.locator('#menu-toggle').click();
+    await page.locator('#nav-logout-button').click();
+  }
   await waitForView(page, 'Log in');
 }
 
