@@ -37,7 +37,7 @@ e2eTest('feedback at the action: cleared on each submit; the MFA badge says On a
     await page.getByRole('button', { name: 'Add context' }).click();
     await page.locator('#flash .flash-text', { hasText: 'Added “Garden”.' }).waitFor();
     await page.getByRole('button', { name: 'Add context' }).click();
-    await page.locator('#context-form .field-error', { hasText: 'New context name is required.' }).waitFor();
+    await page.locator('#context-form .field-error', { hasText: 'Name is required.' }).waitFor();
     assert.equal(await page.locator('#flash .flash-text').count(), 0, 'the old “Added” is gone');
   });
 
