@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 
 import {
-  e2eTest, login, newAccount, registerTenant, step, waitForView,
+  BASE, e2eTest, newAccount, registerTenant, step, submitLogin, waitForView,
 } from './lib/harness.mjs';
 
 const require = createRequire(import.meta.url);
@@ -48,8 +48,10 @@ async function violations(page) {
     .join('; ')}`);
 }
 
-async function visit(user, route, title) {
+async function visit(user, route, title, { reload = false } = {}) {
   await user.open(route);
+  // A change of the fragment alone does not load the page again (and ask GET /me again).
+  if (reload) await user.page.reload();
   await waitForView(user.page, title);
   // Let transitions and the flash settle before measuring colours.
   await user.page.waitForTimeout(300);
@@ -66,10 +68,34 @@ for (const colorScheme of ['light', 'dark']) {
       for (const [route, title] of LOGGED_OUT) found.push(...await visit(user, route, title));
     });
 
+    let loginShape = null;
     await step(t, 'the pages of a signed-in owner', async () => {
       await registerTenant(user, account);
-      await login(user, account);
+      const { status, body } = await submitLogin(user, account);
+      assert.equal(status, 200);
+      loginShape = body;
+      await waitForView(user.page, 'Memories');
       for (const [route, title] of LOGGED_IN) found.push(...await visit(user, route, title));
+    });
+
+    // States this account is not in, from GET /me answers (the rest of the stack stays real):
+    // a member on an admin page, the banner of an unconfirmed address, the verification screen.
+    const asMe = async (extra) => {
+      await user.page.unroute(`${BASE}/api/v1/me`);
+      await user.page.route(`${BASE}/api/v1/me`, (route) => route.fulfill({
+        status: 200, contentType: 'application/json',
+        body: JSON.stringify({ ...loginShape, ...extra.top, user: { ...loginShape.user, ...extra.user } }),
+      }));
+    };
+    await step(t, 'no access, the confirmation banner, the verification-only screen', async () => {
+      await asMe({ user: { role: 'member', email_verified: true }, top: {} });
+      found.push(...await visit(user, '/members', 'No access', { reload: true }));
+      await asMe({ user: { email_verified: false }, top: {} });
+      found.push(...(await visit(user, '/memories', 'Memories', { reload: true })).map((v) => `banner ${v}`));
+      await user.page.locator('#verify-banner').waitFor();
+      await asMe({ user: { email_verified: false }, top: { email_verification_required: true } });
+      found.push(...await visit(user, '/verify-required', 'Confirm your e-mail address to continue', { reload: true }));
+      await user.page.unroute(`${BASE}/api/v1/me`);
     });
 
     assert.deepEqual(found, [], `axe found violations:\n${found.join('\n')}`);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
-  confirmDialog, e2eTest, flashText, login, newAccount, registerTenant, step,
+  BASE, confirmDialog, e2eTest, flashText, login, newAccount, registerTenant, step,
   submitLogin, waitForView, withOptionalStepUp,
 } from './lib/harness.mjs';
 
@@ -20,6 +20,21 @@ const htmlRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 async function catalogue(lang) {
   const text = fs.readFileSync(path.join(htmlRoot, 'js', 'i18n', `${lang}.js`), 'utf8');
   return (await import(`data:text/javascript,${encodeURIComponent(text)}`)).default;
+}
+
+/**
+ * Whether this tree's server has an endpoint issue 12 adds (anything but 404/405). When not, the
+ * test is reported as skipped with the reason, so the run says what is still missing.
+ */
+async function needs(t, method, path, body = undefined) {
+  const response = await fetch(`${BASE}/api/v1${path}`, {
+    method,
+    headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (response.status !== 404 && response.status !== 405) return true;
+  t.skip(`${method} /api/v1${path} is not in this tree's server yet (${response.status})`);
+  return false;
 }
 
 const navLink = (page, name) => page.locator('#site-nav').getByRole('link', { name, exact: true });
@@ -66,7 +81,8 @@ e2eTest('register: signed in at once and greeted with “Welcome” and the firs
   await waitForView(page, 'Contexts');
 });
 
-e2eTest('one pass: a form with three bad fields shows three errors after at most one request', async (scene) => {
+e2eTest('one pass: a form with three bad fields shows three errors after at most one request', async (scene, t) => {
+  if (!await needs(t, 'GET', '/policy')) return;
   const user = await scene.user('visitor');
   const { page } = user;
   const sent = [];
@@ -96,6 +112,7 @@ e2eTest('one pass: a form with three bad fields shows three errors after at most
 });
 
 e2eTest('search: a word of the content, a title prefix, tag chips; never another tenant’s', async (scene, t) => {
+  if (!await needs(t, 'POST', '/memories/search', { q: 'x' })) return;
   const a = newAccount('sally');
   const b = newAccount('sven');
   const anna = await scene.user('tenant A');
@@ -139,6 +156,7 @@ e2eTest('search: a word of the content, a title prefix, tag chips; never another
 });
 
 e2eTest('invitation, suspension, revocation: the join page shows the address; plain words for each state', async (scene, t) => {
+  if (!await needs(t, 'POST', '/auth/invitation', { token: 'x' })) return;
   const owner = newAccount('olga');
   const member = newAccount('max');
   const o = await scene.user('owner');
