@@ -3,6 +3,7 @@
 // this file only sequences it.
 
 #include "app/auth/account.h"
+#include "app/auth/email_verification.h"
 #include "app/auth/notify.h"
 #include "app/auth/passwords.h"
 #include "app/auth/sessions.h"
@@ -18,6 +19,7 @@
 #include "app/http/router.h"
 #include "app/store/accounts.h"
 #include "app/store/invitations.h"
+#include "app/store/outbox.h"
 #include "app/store/role_column.h"
 #include "app/store/sessions.h"
 #include "app/store/tenants.h"
@@ -128,6 +130,9 @@ Response post_register(Context& ctx) {
   a.email = email;
   a.display_name = display_name;
   a.role = invitation ? invitation->role : Role::kOwner;
+  // The invitation mail proved the address; a registered address is
+  // unproven until its verification link is opened.
+  a.email_verified = invitation.has_value();
   bool require_mfa = false;
   if (invitation) {
     if (std::optional<store::tenants::Tenant> tenant = store::tenants::find(ctx.db, a.tenant_id)) {
@@ -159,6 +164,17 @@ Response post_register(Context& ctx) {
     // A registration that raced this one past email_taken() loses here.
     if (!store::accounts::insert(tx, a, created_at)) {
       throw ApiError::conflict("email_taken", "An account with this e-mail already exists.");
+    }
+    if (!a.email_verified) {
+      // The verification mail: the deliverer mints its token at delivery
+      // time (app/auth/email_verification.h). Committed with the account.
+      store::outbox::OutboxMail request;
+      request.kind = email_verification::kRequestKind;
+      request.to_address = a.email;
+      request.to_name = a.display_name;
+      request.tenant_id = a.tenant_id;
+      request.user_id = a.user_id;
+      store::outbox::enqueue(tx.tx(), request);
     }
     AuditEvent ev = ctx.audit_event(invitation ? "member.joined" : "auth.register", "success");
     ev.tenant_id = a.tenant_id;
@@ -256,7 +272,9 @@ Response post_login(Context& ctx) {
     return with_session_cookie(json_ok(d), issued);
   }
   rapidjson::Document d = login_shape(*account, issued.session);
-  if (state == "enrollment_required") {
+  email_verification::add_state(d, *account);
+  // E-mail verification comes before MFA enrolment (app/auth/authenticate.cpp).
+  if (state == "enrollment_required" && !email_verification::required(*account)) {
     d.AddMember("mfa_enrollment_required", true, d.GetAllocator());
   }
   return with_session_cookie(json_ok(d), issued);
@@ -368,7 +386,9 @@ Response post_mfa_verify(Context& ctx) {
                     issued.session, ctx.request.client_ip, now);
   ctx.record(tx, ev);
   tx.commit();
-  return with_session_cookie(json_ok(login_shape(*ctx.account, issued.session)), issued);
+  rapidjson::Document d = login_shape(*ctx.account, issued.session);
+  email_verification::add_state(d, *ctx.account);
+  return with_session_cookie(json_ok(d), issued);
 }
 
 }  // namespace

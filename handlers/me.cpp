@@ -1,6 +1,7 @@
 // The caller's own account and tenant: GET/PATCH me, password change,
 // GET/PATCH tenant.
 #include "app/auth/account.h"
+#include "app/auth/email_verification.h"
 #include "app/auth/passwords.h"
 #include "app/auth/recovery.h"
 #include "app/auth/sessions.h"
@@ -26,7 +27,9 @@ Response patch_tenant(Context& ctx);
 }  // namespace
 
 void register_me_routes(Router& router) {
-  router.add("GET", "/api/v1/me", Access::kEnrollment, get_me);
+  // Also for a session held back by e-mail verification: the SPA reads here
+  // what the account must do first.
+  router.add("GET", "/api/v1/me", Access::kSignedIn, get_me);
   router.add("PATCH", "/api/v1/me", Access::kAuthenticated, patch_me);
   router.add("POST", "/api/v1/me/password", Access::kRecentAuth, post_password);
   router.add("GET", "/api/v1/tenant", Access::kAuthenticated, get_tenant);
@@ -39,7 +42,10 @@ Response get_me(Context& ctx) {
   // The account came with the session lookup (user, tenant name, MFA
   // settings): the request costs that one statement and no other.
   rapidjson::Document d = login_shape(*ctx.account, *ctx.session);
-  if (ctx.session->auth_state == "enrollment_required") {
+  email_verification::add_state(d, *ctx.account);
+  // E-mail verification comes before MFA enrolment (app/auth/authenticate.cpp).
+  if (ctx.session->auth_state == "enrollment_required" &&
+      !email_verification::required(*ctx.account)) {
     d.AddMember("mfa_enrollment_required", true, d.GetAllocator());
   }
   return json_ok(d);
@@ -131,6 +137,7 @@ rapidjson::Document tenant_document(Context& ctx) {
   d.AddMember("id", rapidjson::Value(tenant->id.c_str(), a), a);
   d.AddMember("name", rapidjson::Value(tenant->name.c_str(), a), a);
   d.AddMember("require_mfa", tenant->require_mfa, a);
+  d.AddMember("require_verified_email", tenant->require_verified_email, a);
   d.AddMember("created_at", rapidjson::Value(format_time_ms(tenant->created_at).c_str(), a), a);
   return d;
 }
@@ -138,11 +145,18 @@ rapidjson::Document tenant_document(Context& ctx) {
 Response get_tenant(Context& ctx) { return json_ok(tenant_document(ctx)); }
 
 Response patch_tenant(Context& ctx) {
-  JsonBody body(ctx.request, {"name", "require_mfa"});
+  JsonBody body(ctx.request, {"name", "require_mfa", "require_verified_email"});
   std::optional<bool> require_mfa = body.boolean("require_mfa");
+  std::optional<bool> require_verified = body.boolean("require_verified_email");
   std::optional<std::string> name;
-  if (body.has("name") || !require_mfa) {
+  if (body.has("name") || (!require_mfa && !require_verified)) {
     name = body.name("name");
+  }
+  // An owner whose own address is unproven would hold their own session back
+  // and could no longer reach this route to undo it.
+  if (require_verified && *require_verified && ctx.account != nullptr &&
+      !ctx.account->email_verified) {
+    body.fail("require_verified_email", "confirm your own e-mail address first");
   }
   body.finish();
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
@@ -156,6 +170,12 @@ Response patch_tenant(Context& ctx) {
     // Members without MFA get enrolment-only sessions at their next login.
     store::tenants::set_require_mfa(tx, *require_mfa, now);
     fields += fields.empty() ? "require_mfa" : ",require_mfa";
+  }
+  if (require_verified) {
+    // Members with an unproven address reach only me, verification and
+    // logout from their next request on (app/auth/authenticate.cpp).
+    store::tenants::set_require_verified_email(tx, *require_verified, now);
+    fields += fields.empty() ? "require_verified_email" : ",require_verified_email";
   }
   AuditEvent ev = ctx.audit_event("tenant.updated", "success");
   ev.target_type = "tenant";

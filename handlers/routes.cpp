@@ -14,6 +14,8 @@ Router build_router() {
   register_audit_events_routes(router);
   register_mfa_routes(router);
   register_recovery_routes(router);
+  register_email_verification_routes(router);
+  register_email_change_routes(router);
 #ifdef PORTCULLIS_TEST_ROUTES
   register_test_routes(router);
   register_test_tenant_routes(router);

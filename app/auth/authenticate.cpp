@@ -1,5 +1,6 @@
 #include "app/auth/authenticate.h"
 
+#include "app/auth/email_verification.h"
 #include "app/crypto/hash.h"
 #include "app/db/time.h"
 #include "app/store/sessions.h"
@@ -48,6 +49,21 @@ std::optional<Authenticated> authenticate_token(Db& db,
   out.principal.role = account.role;
   out.principal.session_id = s.id;
   out.principal.auth_state = s.auth_state;
+  // The effective state, in this order of precedence:
+  //  1. the second factor: an mfa_pending session reaches only MFA verify
+  //     and logout, whatever else holds;
+  //  2. e-mail verification: the tenant requires a verified address and
+  //     this account's is unproven. The session may reach only me, the
+  //     verify and resend routes and logout. Not stored: decided here on
+  //     every request, so the request after verifying is full (or
+  //     enrolment-only) again, and a setting switched on reaches live
+  //     sessions;
+  //  3. MFA enrolment: enrollment_required (stored, above).
+  // The session row keeps its stored state; only the principal carries the
+  // effective one, which the router policy enforces (app/http/dispatch.cpp).
+  if (s.auth_state != "mfa_pending" && email_verification::required(account)) {
+    out.principal.auth_state = "verification_required";
+  }
   out.session = std::move(s);
   out.account = account;
   return out;

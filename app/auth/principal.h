@@ -14,7 +14,9 @@ struct Principal {
   std::string tenant_id;
   Role role = Role::kMember;
   std::string session_id;  // public session id, never the token
-  std::string auth_state;  // full | mfa_pending | enrollment_required
+  // The effective state: full | mfa_pending | enrollment_required (as
+  // stored) | verification_required (decided per request, never stored).
+  std::string auth_state;
 };
 
 }  // namespace portcullis

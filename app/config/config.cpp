@@ -379,6 +379,7 @@ Config load_config(const ConfigOptions& options) {
       number("RESET_REQUESTS_PER_EMAIL", cfg.reset_requests_per_email, 1, 1000);
   cfg.reset_requests_per_ip =
       number("RESET_REQUESTS_PER_IP", cfg.reset_requests_per_ip, 1, 1000000);
+  cfg.verify_resend_seconds = number("VERIFY_RESEND_SECONDS", cfg.verify_resend_seconds, 1, 86400);
   cfg.mail_max_attempts = number("MAIL_MAX_ATTEMPTS", cfg.mail_max_attempts, 1, 100);
   cfg.mail_retry_base_seconds =
       number("MAIL_RETRY_BASE_SECONDS", cfg.mail_retry_base_seconds, 0, 86400);

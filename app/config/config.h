@@ -67,6 +67,8 @@ struct Config {
   // Forgot-password requests per hour (REC-1): per address, per client IP.
   int reset_requests_per_email = 3;
   int reset_requests_per_ip = 20;
+  // At most one e-mail verification resend per account in this many seconds.
+  int verify_resend_seconds = 60;
   std::string migrations_dir;
   // Mail (README "Mail"; app/mail). smtp_url empty = development: .eml files in mail_dir.
   std::string smtp_url;       // smtp://host:port (STARTTLS required) or smtps://host:port

@@ -39,6 +39,9 @@ SessionState state_of(const std::string& name) {
   if (name == "enrollment_required") {
     return kStateEnrollmentRequired;
   }
+  if (name == "verification_required") {
+    return kStateVerificationRequired;
+  }
   return kStateFull;
 }
 
@@ -51,10 +54,15 @@ void enforce_access(const Access& access,
                     const Authenticated& auth,
                     const Request& request,
                     const Config& config) {
-  SessionState state = state_of(auth.session.auth_state);
+  // The effective state (authenticate.cpp): the stored one, or
+  // verification_required, which is never stored.
+  SessionState state = state_of(auth.principal.auth_state);
   if (!access.allows_state(state)) {
     if (state == kStateMfaPending) {
       throw ApiError::unauthenticated();  // a half-finished login reaches nothing else
+    }
+    if (state == kStateVerificationRequired) {
+      throw ApiError{403, "email_verification_required", "Confirm your e-mail address first."};
     }
     if (state == kStateEnrollmentRequired) {
       throw ApiError{403, "mfa_enrollment_required",

@@ -28,7 +28,8 @@ Response handle_request(Request& request, Services& services);
 
 struct Authenticated;
 // Applies a route's policy to an authenticated request. Throws ApiError
-// (401 for an MFA-pending session off its routes, 403 mfa_enrollment_required,
+// (401 for an MFA-pending session off its routes, 403
+// email_verification_required, 403 mfa_enrollment_required,
 // 403 csrf_failed, 403 forbidden for the role, 403 step_up_required).
 void enforce_access(const Access& access,
                     const Authenticated& auth,

@@ -12,12 +12,15 @@ const Access Access::kRecentAuth{kStateFull, Role::kMember, true};
 const Access Access::kAdmin{kStateFull, Role::kAdmin, true};
 const Access Access::kAdminView{kStateFull, Role::kAdmin, false};
 const Access Access::kOwner{kStateFull, Role::kOwner, true};
-const Access Access::kAnySession{kStateFull | kStateMfaPending | kStateEnrollmentRequired,
-                                 Role::kMember, false};
+const Access Access::kAnySession{
+    kStateFull | kStateMfaPending | kStateEnrollmentRequired | kStateVerificationRequired,
+    Role::kMember, false};
 const Access Access::kMfaPending{kStateMfaPending, Role::kMember, false};
 const Access Access::kEnrollment{kStateFull | kStateEnrollmentRequired, Role::kMember, false};
 const Access Access::kEnrollmentRecentAuth{kStateFull | kStateEnrollmentRequired, Role::kMember,
                                            true};
+const Access Access::kSignedIn{kStateFull | kStateEnrollmentRequired | kStateVerificationRequired,
+                               Role::kMember, false};
 
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> out;

@@ -19,11 +19,14 @@ namespace portcullis {
 struct Context;
 
 // The session states a route may be called in (a set: logout takes full and
-// pending sessions).
+// pending sessions). kStateVerificationRequired is never stored: it is the
+// state of a session whose tenant requires a verified e-mail address while
+// the account's is unproven, decided per request (app/auth/authenticate.cpp).
 enum SessionState : unsigned {
   kStateFull = 1u << 0,
   kStateMfaPending = 1u << 1,
   kStateEnrollmentRequired = 1u << 2,
+  kStateVerificationRequired = 1u << 3,
 };
 
 // A route's access policy. The only way to make one is a named policy below,
@@ -42,7 +45,7 @@ class Access {
   static const Access kAdminView;
   // A full session of the tenant owner, recently authenticated.
   static const Access kOwner;
-  // Any session: full, MFA-pending or enrolment-only (logout).
+  // Any session: full, MFA-pending, verification-only or enrolment-only (logout).
   static const Access kAnySession;
   // Only an MFA-pending session (the second login step).
   static const Access kMfaPending;
@@ -50,6 +53,10 @@ class Access {
   static const Access kEnrollment;
   // The same, recently authenticated (starting MFA enrolment).
   static const Access kEnrollmentRecentAuth;
+  // A signed-in session past its second factor: full, enrolment-only or one
+  // that must verify its e-mail address first (me, resending the
+  // verification mail).
+  static const Access kSignedIn;
 
   bool is_public() const { return states_ == 0; }
   bool allows_state(SessionState s) const { return (states_ & s) != 0; }

@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "app/auth/email_verification.h"
+#include "app/auth/email_change.h"
 #include "app/auth/recovery.h"
 #include "app/db/time.h"
 #include "app/log/logger.h"
@@ -36,6 +38,30 @@ void log_row(Level level,
 std::optional<store::outbox::OutboxMail> resolve(Db& db,
                                                  const store::outbox::ClaimedMail& row,
                                                  const std::string& recovery_token_key) {
+  if (row.mail.kind == email_verification::kRequestKind) {
+    // The verification mail of the account the row names (nullopt: gone,
+    // disabled or already verified, drop).
+    std::optional<email_verification::MintedVerification> minted = email_verification::mint(
+        db, recovery_token_key, row.mail.tenant_id, row.mail.user_id, now_ms());
+    if (!minted) {
+      return std::nullopt;
+    }
+    const Account& a = minted->account;
+    store::outbox::OutboxMail mail;
+    mail.kind = email_verification::kMailKind;
+    mail.to_address = a.email;
+    mail.to_name = a.display_name;
+    mail.params = {{"name", a.display_name.empty() ? a.email : a.display_name},
+                   {"token", minted->token}};
+    mail.tenant_id = a.tenant_id;
+    mail.user_id = a.user_id;
+    return mail;
+  }
+  if (email_change::resolves(row.mail.kind)) {
+    // A change of address: the confirmation or the notice with its token
+    // (nullopt: the new address is taken, or the account is gone or locked).
+    return email_change::resolve(db, recovery_token_key, row.mail, now_ms());
+  }
   if (row.mail.kind != "password_reset_request") {
     return row.mail;
   }

@@ -1,6 +1,8 @@
 #include "app/store/accounts.h"
 
+#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 
 #include "app/db/time.h"
 
@@ -68,6 +70,20 @@ constexpr TenantStatement kSetEmail{
     "WHERE tenant_id = $1 AND id = $2"};
 
 #undef PC_ACCOUNT_COLUMNS
+
+// A unique (or other constraint) violation. SOCI 4.0.3's SQLite error has no
+// category, so its result code is read instead (and PostgreSQL's SQLSTATE
+// class 23, whichever way the error was raised).
+bool is_constraint_violation(const soci::soci_error& e) {
+  if (const auto* s = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
+    constexpr int kSqliteConstraint = 19;  // SQLITE_CONSTRAINT, the primary code
+    return (s->result() & 0xff) == kSqliteConstraint;
+  }
+  if (const auto* p = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+    return p->sqlstate().rfind("23", 0) == 0;  // integrity_constraint_violation
+  }
+  return e.get_error_category() == soci::soci_error::constraint_violation;
+}
 
 // The columns of PC_ACCOUNT_COLUMNS (and of portcullis_login_lookup).
 Account account_from_row(const Row& row) {
@@ -193,7 +209,7 @@ bool set_email(TenantTx& tx, const std::string& user_id, const std::string& emai
   try {
     tx.run(kSetEmail, {user_id, email, format_time_ms(now)});
   } catch (const soci::soci_error& e) {
-    if (e.get_error_category() == soci::soci_error::constraint_violation) {
+    if (is_constraint_violation(e)) {
       return false;
     }
     throw;

@@ -15,6 +15,10 @@ constexpr TenantStatement kFind{"users.find_member",
 constexpr TenantStatement kActiveOwners{
     "users.count_active_owners",
     "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND role = 'owner' AND disabled = FALSE"};
+constexpr TenantStatement kActiveOwnerList{
+    "users.active_owner_list",
+    "SELECT " PC_MEMBER_COLUMNS
+    " FROM users WHERE tenant_id = $1 AND role = 'owner' AND disabled = FALSE ORDER BY id"};
 constexpr TenantStatement kSetRole{
     "users.set_role",
     "UPDATE users SET role = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2"};
@@ -62,6 +66,16 @@ std::optional<Member> find(TenantTx& tx, const std::string& id) {
 int64_t active_owners(TenantTx& tx) {
   std::optional<Row> row = tx.run(kActiveOwners).first();
   return row ? row->integer(0) : 0;
+}
+
+std::vector<Member> active_owner_list(TenantTx& tx) {
+  Rows rows = tx.run(kActiveOwnerList);
+  std::vector<Member> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    out.push_back(from_row(row));
+  }
+  return out;
 }
 
 void set_role(TenantTx& tx, const std::string& id, Role role, const std::string& updated_at) {

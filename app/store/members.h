@@ -32,6 +32,8 @@ std::vector<Member> page(TenantTx& tx, const std::string& before_id, int limit);
 std::optional<Member> find(TenantTx& tx, const std::string& id);
 // Owners of the tenant who are not suspended.
 int64_t active_owners(TenantTx& tx);
+// The owners of the tenant who are not suspended, oldest first.
+std::vector<Member> active_owner_list(TenantTx& tx);
 // `updated_at` as format_time_ms() writes it.
 void set_role(TenantTx& tx, const std::string& id, Role role, const std::string& updated_at);
 void set_disabled(TenantTx& tx,

@@ -26,8 +26,9 @@ constexpr Statement kInsert{
 constexpr Statement kCountForUserSince{
     "outbox.count_for_user_since",
     "SELECT COUNT(*) FROM outbox WHERE user_id = CAST($1 AS uuid) "
-    "AND created_at > CAST($2 AS timestamptz)",
-    "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND created_at > $2"};
+    "AND created_at > CAST($2 AS timestamptz) AND kind NOT LIKE '%!_request' ESCAPE '!'",
+    "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND created_at > $2 "
+    "AND kind NOT LIKE '%!_request' ESCAPE '!'"};
 
 // One account's capped enqueues, one at a time (PostgreSQL; see
 // enqueue_capped). The two-key form keeps these locks apart from the

@@ -51,8 +51,11 @@ std::string enqueue(Tx& tx, const OutboxMail& mail);
 
 // The per-account cap (app/auth/notify.h): enqueues `mail` in `tx` as
 // enqueue() does, unless the account `mail.user_id` (REQUIRES: not empty)
-// already has `max_rows` rows (any kind, any status) created after
-// `since_ms`; then nothing is written and nullopt comes back.
+// already has `max_rows` notice rows (any status) created after `since_ms`;
+// then nothing is written and nullopt comes back. Request rows (kinds ending
+// in `_request`: a forgot-password, verification or address-change request,
+// each limited by its own throttle) are not notices and do not count, so
+// resends or change requests cannot use up the cap and silence a notice.
 // Atomic against concurrent callers for the same account: the count and the
 // insert are serialised per account until `tx` ends. PostgreSQL: a
 // transaction-scoped advisory lock on the user id, taken before the count

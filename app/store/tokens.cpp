@@ -26,6 +26,11 @@ constexpr TenantStatement kConsume{
     "user_tokens.consume",
     "UPDATE user_tokens SET used_at = $4 WHERE tenant_id = $1 AND id = $2 AND user_id = $3 "
     "AND used_at IS NULL"};
+constexpr TenantStatement kNewestUnused{
+    "user_tokens.newest_unused",
+    "SELECT id, tenant_id, user_id, expires_at, used_at, email FROM user_tokens "
+    "WHERE tenant_id = $1 AND user_id = $2 AND purpose = $3 AND used_at IS NULL "
+    "ORDER BY id DESC LIMIT 1"};
 
 }  // namespace
 
@@ -62,6 +67,17 @@ std::string insert(TenantTx& tx,
   tx.run(kInsert, {id, user_id, purpose, token_hash, format_time_ms(expires_at),
                    format_time_ms(now), about});
   return id;
+}
+
+std::optional<FoundToken> newest_unused(TenantTx& tx,
+                                        const std::string& user_id,
+                                        const std::string& purpose) {
+  std::optional<Row> row = tx.run(kNewestUnused, {user_id, purpose}).first();
+  if (!row) {
+    return std::nullopt;
+  }
+  return FoundToken{row->text(0), row->text(1),     row->text(2),
+                    row->text(3), !row->is_null(4), row->text(5)};
 }
 
 bool consume(TenantTx& tx, const std::string& id, const std::string& user_id, int64_t now) {

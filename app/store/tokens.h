@@ -48,6 +48,12 @@ std::string insert(TenantTx& tx,
                    int64_t now,
                    const std::string& email = "");
 
+// The newest unused token of `user_id` and `purpose`, expired or not (the
+// caller decides), in the caller's tenant.
+std::optional<FoundToken> newest_unused(TenantTx& tx,
+                                        const std::string& user_id,
+                                        const std::string& purpose);
+
 // Spends the token `id` at `now`: false when it is not the caller's user's
 // or already used (a parallel reset won).
 [[nodiscard]] bool consume(TenantTx& tx,

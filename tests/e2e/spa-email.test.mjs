@@ -130,7 +130,7 @@ e2eTest('unconfirmed address: the banner and “Resend the link” (sent, wait, 
 
   await step(t, 'a signed-in user with an unconfirmed address sees the banner on app pages', async () => {
     await registerTenant(user, account);
-    await loginWithMe(user, account, () => ({ user: { email_verified: verified } }));
+    await loginWithMe(user, account, () => ({ email_verified: verified }));
     await waitForView(page, 'Memories');
     const banner = page.locator('#verify-banner');
     await banner.waitFor();
@@ -182,7 +182,7 @@ e2eTest('an organisation that requires a confirmed address: only the confirmatio
   await step(t, 'the verification-only screen, and nothing else', async () => {
     await registerTenant(user, account);
     await loginWithMe(user, account, () => ({
-      user: { email_verified: !required },
+      email_verified: !required,
       ...(required ? { email_verification_required: true } : {}),
     }));
     await waitForView(page, 'Confirm your e-mail address to continue');
@@ -225,7 +225,7 @@ e2eTest('security page: change of e-mail address, with the re-authentication pro
 
   await step(t, 'register, log in, open the security page', async () => {
     await registerTenant(user, account);
-    await loginWithMe(user, account, () => ({ user: { email_verified: true } }));
+    await loginWithMe(user, account, () => ({ email_verified: true }));
     await waitForView(page, 'Memories');
     await page.locator('#site-nav').getByRole('link', { name: 'Security', exact: true }).click();
     await waitForView(page, 'Account and security');

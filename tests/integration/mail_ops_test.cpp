@@ -204,5 +204,25 @@ TEST(MailOpsTest, NOTIFY_ThirtyParallelNoticesForOneAccountLeaveExactlyTheCap) {
   EXPECT_EQ(db_text(count_sql, who.user_id), "10");
 }
 
+// Request rows (a verification resend, an address change, a forgot-password
+// request: kinds ending in _request, each with its own throttle) are not
+// notices: however many an account has, they do not use up its notice cap,
+// so resends cannot silence a security notice.
+TEST(MailOpsTest, NOTIFY_RequestRowsDoNotUseUpTheNoticeCap) {
+  Registered who = register_tenant("notify-requests");
+  const std::string created = format_time_ms(now_ms());
+  for (int i = 0; i < 12; ++i) {
+    const std::string id = uuid_v7();
+    const std::string kind = i % 2 == 0 ? "email_verify_request" : "email_change_request";
+    db() << "INSERT INTO outbox (id, kind, to_address, to_name, user_id, status, attempts, "
+            "next_attempt_at, created_at) VALUES (:id, :k, :a, '', :u, 'dropped', 1, :n, :c)",
+        soci::use(id), soci::use(kind), soci::use(who.email), soci::use(who.user_id),
+        soci::use(created), soci::use(created);
+  }
+  HttpResponse r = post_json("/api/v1/test/notice-probe", R"({"email":")" + who.email + "\"}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("\"queued\":true"));
+}
+
 }  // namespace
 }  // namespace portcullis::testing

@@ -31,6 +31,7 @@
 #include "handlers/routes.h"
 
 #include "tests/integration/auth_client.h"
+#include "tests/integration/email_change_mail.h"
 #include "tests/integration/recovery_mail.h"
 
 namespace portcullis::testing {
@@ -273,6 +274,30 @@ class RouteRecipes {
           "/api/v1/auth/password/reset",
           R"({"token":")" + token + R"(","new_password":"amber orchard kettle drums 3141"})");
     });
+    add("POST /api/v1/auth/email/verify", [](World&) {
+      recovery_mail::SmtpSink sink;
+      std::string email = unique_email("walk-verify");
+      register_with(email);
+      sink.deliver();
+      std::vector<std::string> mails =
+          sink.messages_to(email, "Confirm your portcullis e-mail address");
+      std::string token;
+      if (!mails.empty()) {
+        const std::string marker = "/#/verify-email?token=";
+        size_t at = mails.back().find(marker);
+        if (at != std::string::npos) {
+          token = mails.back().substr(at + marker.size(), 43);
+        }
+      }
+      return post_json("/api/v1/auth/email/verify", R"({"token":")" + token + "\"}");
+    });
+    add("POST /api/v1/auth/email/verify/resend", [](World&) {
+      User u;
+      u.email = unique_email("walk-resend");
+      register_with(u.email);
+      World::log_in(u);
+      return u.browser.call("POST", "/api/v1/auth/email/verify/resend");
+    });
     add("POST /api/v1/auth/logout",
         [](World& w) { return w.join("member").browser.call("POST", "/api/v1/auth/logout"); });
     add("POST /api/v1/auth/refresh",
@@ -300,6 +325,35 @@ class RouteRecipes {
           "POST", "/api/v1/me/password",
           R"({"current_password":")" + std::string(kPassword) +
               R"(","new_password":"quiet harbour lanterns glow 9183"})");
+    });
+    add("POST /api/v1/me/email", [](World& w) {
+      return w.join("member").browser.call("POST", "/api/v1/me/email",
+                                           R"({"new_email":")" + unique_email("walk-new") + "\"}");
+    });
+    add("POST /api/v1/auth/email/change/confirm", [](World& w) {
+      User u = w.join("member");
+      recovery_mail::SmtpSink sink;
+      std::string to = unique_email("walk-confirm");
+      u.browser.call("POST", "/api/v1/me/email", R"({"new_email":")" + to + "\"}");
+      sink.deliver();
+      std::vector<std::string> mails = sink.messages_to(to, email_change_mail::kConfirmSubject);
+      std::string token = mails.empty() ? ""
+                                        : email_change_mail::token_after(
+                                              mails.back(), email_change_mail::kConfirmLink);
+      return post_json("/api/v1/auth/email/change/confirm", R"({"token":")" + token + "\"}");
+    });
+    add("POST /api/v1/auth/email/change/revert", [](World& w) {
+      User u = w.join("member");
+      recovery_mail::SmtpSink sink;
+      u.browser.call("POST", "/api/v1/me/email",
+                     R"({"new_email":")" + unique_email("walk-revert") + "\"}");
+      sink.deliver();
+      std::vector<std::string> mails =
+          sink.messages_to(u.email, email_change_mail::kRequestedSubject);
+      std::string token = mails.empty() ? ""
+                                        : email_change_mail::token_after(
+                                              mails.back(), email_change_mail::kRevertLink);
+      return post_json("/api/v1/auth/email/change/revert", R"({"token":")" + token + "\"}");
     });
     add("GET /api/v1/tenant", [&o](World&) { return o.browser.call("GET", "/api/v1/tenant"); });
     add("PATCH /api/v1/tenant", [&o](World&) {
@@ -433,10 +487,16 @@ class RouteRecipes {
     recipes_[key] = Recipe{std::move(run), note};
   }
 
-  static HttpResponse register_new(const std::string& path) {
-    return post_json(path, R"({"tenant_name":"Walk )" + random_hex(3) + R"(","email":")" +
-                               unique_email("walk-reg") + R"(","password":")" + kPassword +
-                               R"(","display_name":"Walker"})");
+  static HttpResponse register_new(const std::string& path,
+                                   const std::string& email = unique_email("walk-reg")) {
+    return post_json(path, R"({"tenant_name":"Walk )" + random_hex(3) + R"(","email":")" + email +
+                               R"(","password":")" + kPassword + R"(","display_name":"Walker"})");
+  }
+  // A new tenant whose owner's address is unproven (its verification
+  // request pending).
+  static void register_with(const std::string& email) {
+    HttpResponse r = register_new("/api/v1/auth/register", email);
+    EXPECT_EQ(r.status, 201) << r.body;
   }
   static std::string new_context(const User& o) {
     return create(o.browser, "/api/v1/contexts", R"({"name":"walk )" + random_hex(4) + "\"}");

@@ -3,7 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "app/auth/authenticate.h"
+#include "app/http/api_error.h"
 #include "app/http/context.h"
+#include "app/http/dispatch.h"
 
 namespace portcullis {
 namespace {
@@ -42,6 +45,52 @@ TEST(RouterTest, DuplicateRouteFailsStartUp) {
   Router r;
   r.add("GET", "/api/v1/x", Access::kPublic, ok);
   EXPECT_THROW(r.add("GET", "/api/v1/x", Access::kPublic, ok), std::logic_error);
+}
+
+// The state e-mail verification holds a session in (decided per request,
+// never stored): only the policies of me and resend (kSignedIn) and of
+// logout (kAnySession) allow it; MFA enrolment's and every other do not.
+TEST(RouterTest, REC5_OnlyMeResendAndLogoutPoliciesAllowTheVerificationState) {
+  EXPECT_TRUE(Access::kSignedIn.allows_state(kStateVerificationRequired));
+  EXPECT_TRUE(Access::kAnySession.allows_state(kStateVerificationRequired));
+  EXPECT_TRUE(Access::kSignedIn.allows_state(kStateFull));
+  EXPECT_TRUE(Access::kSignedIn.allows_state(kStateEnrollmentRequired));
+  EXPECT_FALSE(Access::kSignedIn.allows_state(kStateMfaPending));
+  for (const Access* a : {&Access::kAuthenticated, &Access::kRecentAuth, &Access::kAdmin,
+                          &Access::kAdminView, &Access::kOwner, &Access::kMfaPending,
+                          &Access::kEnrollment, &Access::kEnrollmentRecentAuth}) {
+    EXPECT_FALSE(a->allows_state(kStateVerificationRequired));
+  }
+}
+
+// enforce_access reads the effective state from the principal: a session
+// stored as full but held back by verification gets 403
+// email_verification_required off its routes; an MFA-pending one stays 401.
+TEST(RouterTest, REC5_EnforceAccessHoldsBackByTheEffectiveState) {
+  Authenticated auth;
+  auth.session.auth_state = "full";
+  auth.principal.auth_state = "verification_required";
+  Request get;
+  get.method = "GET";
+  Config config;
+  try {
+    enforce_access(Access::kAuthenticated, auth, get, config);
+    ADD_FAILURE() << "not refused";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status(), 403);
+    EXPECT_EQ(e.code(), "email_verification_required");
+  }
+  EXPECT_NO_THROW(enforce_access(Access::kSignedIn, auth, get, config));
+  auth.principal.auth_state = "full";
+  EXPECT_NO_THROW(enforce_access(Access::kAuthenticated, auth, get, config));
+  auth.session.auth_state = "mfa_pending";
+  auth.principal.auth_state = "mfa_pending";
+  try {
+    enforce_access(Access::kSignedIn, auth, get, config);
+    ADD_FAILURE() << "not refused";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status(), 401);
+  }
 }
 
 // Default deny is a compile-time property: Access has no public constructor

@@ -34,6 +34,10 @@ function notify() {
 /** Take a login-shaped answer (login, mfa/verify, refresh, GET /me). */
 export function applyLogin(shape) {
   session.user = shape.user || null;
+  // The API says whether the address is proven beside the user, not in it.
+  if (session.user && typeof shape.email_verified === 'boolean') {
+    session.user.email_verified = shape.email_verified;
+  }
   session.tenant = shape.tenant || null;
   session.info = shape.session || null;
   session.enrollmentOnly = shape.mfa_enrollment_required === true;
