@@ -48,7 +48,7 @@ e2eTest('admin: invitations, members, step-up prompt, required MFA, audit log', 
     const { page } = o;
     await navLink(page, 'Invitations').click();
     await waitForView(page, 'Invitations');
-    await page.getByLabel('E-mail').fill(member.email);
+    await page.getByLabel('E-mail', { exact: true }).fill(member.email);
     await page.getByLabel('Role').selectOption('member');
     await page.getByRole('button', { name: 'Create invitation' }).click();
     const link = page.locator('#join-link');
@@ -61,7 +61,7 @@ e2eTest('admin: invitations, members, step-up prompt, required MFA, audit log', 
     await page.locator(`#invitation-list .item[data-email="${member.email}"]`).waitFor();
 
     const other = `temp-${Date.now()}@example.com`;
-    await page.getByLabel('E-mail').fill(other);
+    await page.getByLabel('E-mail', { exact: true }).fill(other);
     await page.getByRole('button', { name: 'Create invitation' }).click();
     const otherRow = page.locator(`#invitation-list .item[data-email="${other}"]`);
     await otherRow.waitFor();

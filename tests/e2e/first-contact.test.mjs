@@ -170,7 +170,7 @@ e2eTest('invitation, suspension, revocation: the join page shows the address; pl
     const { page } = o;
     await navLink(page, 'Invitations').click();
     await waitForView(page, 'Invitations');
-    await page.getByLabel('E-mail').fill(member.email);
+    await page.getByLabel('E-mail', { exact: true }).fill(member.email);
     await page.getByLabel('Role').selectOption('member');
     await page.getByRole('button', { name: 'Create invitation' }).click();
     await page.locator('#join-link').waitFor();
