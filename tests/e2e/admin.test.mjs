@@ -48,7 +48,7 @@ e2eTest('admin: invitations, members, step-up prompt, required MFA, audit log', 
     const { page } = o;
     await navLink(page, 'Invitations').click();
     await waitForView(page, 'Invitations');
-    await page.getByLabel('E-mail').fill(member.email);
+    await page.getByLabel('E-mail', { exact: true }).fill(member.email);
     await page.getByLabel('Role').selectOption('member');
     await page.getByRole('button', { name: 'Create invitation' }).click();
     const link = page.locator('#join-link');
@@ -61,7 +61,7 @@ e2eTest('admin: invitations, members, step-up prompt, required MFA, audit log', 
     await page.locator(`#invitation-list .item[data-email="${member.email}"]`).waitFor();
 
     const other = `temp-${Date.now()}@example.com`;
-    await page.getByLabel('E-mail').fill(other);
+    await page.getByLabel('E-mail', { exact: true }).fill(other);
     await page.getByRole('button', { name: 'Create invitation' }).click();
     const otherRow = page.locator(`#invitation-list .item[data-email="${other}"]`);
     await otherRow.waitFor();
@@ -77,11 +77,18 @@ e2eTest('admin: invitations, members, step-up prompt, required MFA, audit log', 
     await waitForView(page, 'Join an organisation');
     assert.equal(await page.getByLabel('Invitation link or code').isHidden(), true, 'the token comes from the link');
     await page.getByLabel('Your name').fill(member.name);
-    await page.getByLabel('E-mail').fill(member.email);
+    // The invited address comes from the invitation (read-only); a server without the lookup
+    // leaves it to be typed.
+    const address = page.getByLabel('E-mail');
+    if (await address.getAttribute('readonly') === null) await address.fill(member.email);
+    else assert.equal(await address.inputValue(), member.email);
     await page.getByLabel('Password', { exact: true }).fill(member.password);
     await page.getByRole('button', { name: 'Join' }).click();
+    // Joining signs the new member in with what was typed.
+    await waitForView(page, 'Memories');
+    assert.match(await flashText(page), /^Welcome to “.+”\.$/);
+    await page.locator('#logout-button').click();
     await waitForView(page, 'Log in');
-    assert.match(await flashText(page), /^Welcome to “.+”\. Log in to continue\.$/);
     await login(m, member);
     // A member has no admin pages in the menu, and the page says so if opened directly.
     assert.equal(await navLink(page, 'Members').count(), 0);
@@ -107,10 +114,18 @@ e2eTest('admin: invitations, members, step-up prompt, required MFA, audit log', 
     const { page } = m;
     await navLink(page, 'Contexts').click();
     await waitForView(page, 'Log in');
-    assert.equal(await flashText(page), 'Your session expired. Please log in again.');
+    // A server that tells revoked sessions apart says so (issue 12); an older one said expired.
+    assert.match(await flashText(page),
+      /^(Your session expired\. Please log in again\.|You were signed out from another device\. Please log in again\.)$/);
     const { status } = await submitLogin(m, member, { open: false });
-    assert.equal(status, 401);
-    await page.locator('#login-form .notice-error', { hasText: 'The e-mail or password is incorrect.' }).waitFor();
+    // With the right password a suspended member is told so (403 account_suspended, issue 12);
+    // an older server answered as for a wrong password.
+    if (status === 403) {
+      await page.locator('#login-form .notice-error', { hasText: 'Your account is suspended.' }).waitFor();
+    } else {
+      assert.equal(status, 401);
+      await page.locator('#login-form .notice-error', { hasText: 'The e-mail or password is incorrect.' }).waitFor();
+    }
   });
 
   await step(t, 'reactivate', async () => {

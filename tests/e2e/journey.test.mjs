@@ -117,7 +117,7 @@ e2eTest('journey: register, memories with paging, TOTP enrolment, two sessions, 
 
   await step(t, 'filter by context and by tag', async () => {
     await page.getByLabel('Context').selectOption({ label: 'Work' });
-    await page.getByRole('button', { name: 'Apply filter' }).click();
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.locator('#memory-list-status', { hasText: 'in Work' }).waitFor();
     const work = (await readAllPages(page)).flat();
     assert.equal(work.length, Math.ceil(MEMORIES / 2));
@@ -125,12 +125,13 @@ e2eTest('journey: register, memories with paging, TOTP enrolment, two sessions, 
     assert.match(new URL(page.url()).hash, /^#\/memories\?context=/, 'the URL follows the filter');
     await page.getByLabel('Context').selectOption({ label: 'All contexts' });
     await page.getByLabel('Tag', { exact: true }).fill('even');
-    await page.getByRole('button', { name: 'Apply filter' }).click();
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.locator('#memory-list-status', { hasText: 'tagged “even”' }).waitFor();
     const even = (await readAllPages(page)).flat();
     assert.equal(even.length, Math.floor(MEMORIES / 2));
     await page.getByRole('button', { name: 'Clear' }).click();
-    await page.locator('#memory-list-status', { hasText: /^Showing 1–10$/ }).waitFor();
+    // "1–10 of 30" when the server counts, "1–10" when it does not.
+    await page.locator('#memory-list-status', { hasText: /^1–10( of \d+)?$/ }).waitFor();
   });
 
   await step(t, 'view and edit one memory', async () => {
@@ -274,7 +275,9 @@ e2eTest('journey: register, memories with paging, TOTP enrolment, two sessions, 
   await step(t, 'the revoked context is sent to login at its next action', async () => {
     await navLink(laptop.page, 'Contexts').click();
     await waitForView(laptop.page, 'Log in');
-    assert.equal(await flashText(laptop.page), 'Your session expired. Please log in again.');
+    // A server that tells revoked sessions apart says so (issue 12); an older one said expired.
+    assert.match(await flashText(laptop.page),
+      /^(Your session expired\. Please log in again\.|You were signed out from another device\. Please log in again\.)$/);
     // The first context is unaffected.
     await navLink(page, 'Contexts').click();
     await waitForView(page, 'Contexts');

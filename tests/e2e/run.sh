@@ -45,14 +45,23 @@ python=/usr/bin/python3
   die "Chromium not found at $chromium: install Debian's package with 'apt-get install chromium' (or set PORTCULLIS_E2E_CHROMIUM)"
 
 # --- node_modules: npm ci from the lockfile when missing or not the locked version -----------------
+# Every package the tests load is checked (playwright-core drives Chromium, axe-core is the
+# accessibility checker injected into pages): one missing or at another version → npm ci.
+stale=""
+for pkg in playwright-core axe-core; do
+  want=$(node -e 'const l=require(process.argv[1]);const p=l.packages["node_modules/"+process.argv[2]];console.log(p?p.version:"")' \
+    "$here/package-lock.json" "$pkg")
+  [[ -n $want ]] || die "tests/e2e/package-lock.json does not lock $pkg"
+  have=$(node -e 'try{console.log(require(process.argv[1]).version)}catch{console.log("")}' \
+    "$here/node_modules/$pkg/package.json")
+  [[ $have == "$want" ]] || stale+=" $pkg $want (found: ${have:-none})"
+done
 locked=$(node -e 'const l=require(process.argv[1]);console.log(l.packages["node_modules/playwright-core"].version)' \
   "$here/package-lock.json")
-installed=$(node -e 'try{console.log(require(process.argv[1]).version)}catch{console.log("")}' \
-  "$here/node_modules/playwright-core/package.json")
-if [[ $installed != "$locked" ]]; then
-  log "installing playwright-core $locked with npm ci (found: ${installed:-none})"
+if [[ -n $stale ]]; then
+  log "installing from the lockfile with npm ci:$stale"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error) ||
-    die "npm ci failed in tests/e2e: the npm registry must be reachable once to install playwright-core $locked"
+    die "npm ci failed in tests/e2e: the npm registry must be reachable once to install:$stale"
 fi
 
 mkdir -p "$artifacts"

@@ -42,6 +42,8 @@ e2eTest('forms: field errors from the API, e-mail taken, lockout with the wait t
   await step(t, 'a registered e-mail is refused with the API’s message', async () => {
     await page.getByLabel('Password', { exact: true }).fill(account.password);
     await page.getByRole('button', { name: 'Create organisation' }).click();
+    await waitForView(page, 'Memories');
+    await page.locator('#logout-button').click();
     await waitForView(page, 'Log in');
     await user.open('/register');
     await waitForView(page, 'Create an organisation');
@@ -67,7 +69,9 @@ e2eTest('forms: field errors from the API, e-mail taken, lockout with the wait t
       else assert.equal(text, 'The e-mail or password is incorrect.');
     }
     assert.ok(locked, 'the e-mail is locked after repeated failures');
-    assert.match(locked, /^Too many failed attempts\. Try again in 15 minutes\./);
+    // When to try again, in words and as a time of day, and the way out that needs no password.
+    assert.match(locked, /^Too many attempts\. Try again in 15 minutes \(at \d{1,2}:\d{2}( [AP]M)?\)\./);
+    await page.locator('#login-form .notice-error a[href="#/forgot"]', { hasText: 'Forgot password?' }).waitFor();
   });
 });
 

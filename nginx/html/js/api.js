@@ -8,13 +8,17 @@
 // - Errors arrive as the API's envelope {"error":{"code","message","request_id","fields"?}} and
 //   are thrown as ApiError. Three answers are handled here for every caller, through hooks the
 //   app installs (main.js):
-//     401 session_expired / unauthenticated → onExpired (back to login, "your session expired");
+//     401 session_expired / session_revoked / unauthenticated → onExpired (back to login,
+//                                             "your session expired" or "you were signed out
+//                                             from another device");
 //     403 step_up_required                  → onStepUp (re-authentication dialog), then the
 //                                             original request is sent once more;
 //     403 mfa_enrollment_required           → onEnrollmentRequired (enrolment-only screen);
 //     403 email_verification_required       → onVerificationRequired (the "confirm your
 //                                             e-mail" screen).
 //   Errors handled that way are marked `handled`, so views don't show them a second time.
+//   The messages here are English fallbacks: the SPA shows its own text per error code
+//   (errorText in ui.js, from the catalogue of the UI language).
 
 const BASE = '/api/v1';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -123,7 +127,8 @@ export async function api(method, path, body, options = {}) {
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     if (error.status === 401 && !options.public &&
-        (error.code === 'session_expired' || error.code === 'unauthenticated')) {
+        (error.code === 'session_expired' || error.code === 'session_revoked'
+          || error.code === 'unauthenticated')) {
       error.handled = true;
       if (hooks.onExpired) hooks.onExpired(error);
       throw error;

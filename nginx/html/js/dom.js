@@ -2,6 +2,8 @@
 // (textContent), never as HTML: nothing here touches innerHTML, and nothing sets a `style`
 // attribute (the CSP forbids inline styles; all looks come from /app.css classes).
 
+import { locale, t } from './i18n.js';
+
 /**
  * h('button', {class: 'btn', onclick: fn, disabled: true}, 'Save') → HTMLButtonElement.
  * Attributes: `class` (string or array), `text`, `dataset` (object), `on<event>` (function,
@@ -63,23 +65,26 @@ export function uid(prefix = 'f') {
 
 // --- time -----------------------------------------------------------------------------------
 
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// Every format follows the language of the words on screen (i18n.js), not the browser's own.
+function dateTimeFormat() {
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' });
+}
 
 export function formatTime(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso) : dateTimeFormat.format(d);
+  return Number.isNaN(d.getTime()) ? String(iso) : dateTimeFormat().format(d);
 }
 
 /** "3 minutes ago", "in 2 hours"; falls back to the absolute time beyond a week. */
 export function relativeTime(iso, now = Date.now()) {
   if (!iso) return '—';
-  const t = new Date(iso).getTime();
-  if (Number.isNaN(t)) return String(iso);
-  const diff = t - now;
+  const at = new Date(iso).getTime();
+  if (Number.isNaN(at)) return String(iso);
+  const diff = at - now;
   const abs = Math.abs(diff);
-  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-  if (abs < 45 * 1000) return diff < 0 ? 'just now' : 'in a moment';
+  const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
+  if (abs < 45 * 1000) return diff < 0 ? t('time.just_now') : t('time.in_a_moment');
   if (abs < 45 * 60 * 1000) return rtf.format(Math.round(diff / 60000), 'minute');
   if (abs < 22 * 3600 * 1000) return rtf.format(Math.round(diff / 3600000), 'hour');
   if (abs < 7 * 86400 * 1000) return rtf.format(Math.round(diff / 86400000), 'day');
@@ -92,22 +97,30 @@ export function timeEl(iso, relative = false) {
     relative ? relativeTime(iso) : formatTime(iso));
 }
 
-/** "15 minutes", "1 hour 5 minutes", "40 seconds" for a wait in seconds. */
+/** "15 minutes", "1 hour 5 minutes", "40 seconds" for a wait in seconds, in the UI language. */
 export function formatDuration(seconds) {
   const s = Math.max(1, Math.ceil(Number(seconds) || 0));
-  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`;
+  const unit = (value, name) => new Intl.NumberFormat(locale(), {
+    style: 'unit', unit: name, unitDisplay: 'long',
+  }).format(value);
+  if (s < 60) return unit(s, 'second');
   const minutes = Math.ceil(s / 60);
-  if (minutes < 60) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  if (minutes < 60) return unit(minutes, 'minute');
   const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;
-  return `${hours} hour${hours === 1 ? '' : 's'}${rest ? ` ${rest} minute${rest === 1 ? '' : 's'}` : ''}`;
+  return rest ? `${unit(hours, 'hour')} ${unit(rest, 'minute')}` : unit(hours, 'hour');
+}
+
+/** "14:05" (or "2:05 PM"): a time of day today, in the UI language. */
+export function formatClock(date) {
+  return new Intl.DateTimeFormat(locale(), { timeStyle: 'short' }).format(date);
 }
 
 /** A short description of a browser from its User-Agent: "Chrome on Linux". */
 export function describeUserAgent(ua) {
-  if (!ua) return 'Unknown device';
-  let browser = 'Unknown browser';
-  if (/HeadlessChrome\//.test(ua)) browser = 'Chrome (headless)';
+  if (!ua) return t('device.unknown_device');
+  let browser = t('device.unknown_browser');
+  if (/HeadlessChrome\//.test(ua)) browser = t('device.headless_chrome');
   else if (/Edg\//.test(ua)) browser = 'Edge';
   else if (/OPR\//.test(ua)) browser = 'Opera';
   else if (/Firefox\//.test(ua)) browser = 'Firefox';
@@ -121,5 +134,5 @@ export function describeUserAgent(ua) {
   else if (/Mac OS X|Macintosh/.test(ua)) os = 'macOS';
   else if (/CrOS/.test(ua)) os = 'ChromeOS';
   else if (/Linux/.test(ua)) os = 'Linux';
-  return os ? `${browser} on ${os}` : browser;
+  return os ? t('device.browser_on_os', { browser, os }) : browser;
 }

@@ -5,6 +5,7 @@ import { get, post } from './api.js';
 import { navigate } from './router.js';
 import { session, applyLogin, clearSession, isLoggedIn } from './session.js';
 import { flashNext } from './ui.js';
+import { t } from './i18n.js';
 
 // The view a logged-out visit asked for, or the one an ended session was on, to open after
 // logging in: {path, query, email?}.
@@ -36,7 +37,7 @@ export function afterLogin() {
   else navigate('/memories');
 }
 
-export async function logout({ message = 'You have logged out.' } = {}) {
+export async function logout({ message = t('session.logged_out') } = {}) {
   try {
     await post('/auth/logout', undefined, { public: true });
   } catch {

@@ -3,14 +3,17 @@
 // carry a token, and the "confirm your e-mail" banner. Loaded as an ES module from a file: the
 // CSP allows no inline script.
 
-import { configureApi, get, post } from './api.js';
+import { configureApi, get } from './api.js';
+import {
+  applyStaticText, LANGUAGES, language, languagePicked, onLanguageChange, setLanguage, t,
+} from './i18n.js';
 import { h, replace } from './dom.js';
 import { Router, navigate, parseHash } from './router.js';
 import {
   session, applyLogin, clearSession, onSessionChange, isLoggedIn, isAdmin, isOwner, isRestricted,
   needsEmailVerification,
 } from './session.js';
-import { flash, flashNext, showPendingFlash, errorNotice } from './ui.js';
+import { flash, flashNext, showPendingFlash, errorNotice, errorText } from './ui.js';
 import { reauthenticate } from './reauth.js';
 import { homePath, logout, setReturnTo } from './flow.js';
 import { keepLinkToken } from './link-token.js';
@@ -33,46 +36,46 @@ import { notFoundView, forbiddenView } from './views/errors.js';
 // linkToken: the page is opened from a link in a mail that carries ?token=…; the token is
 // taken out of the address (and so out of the history) before anything else happens.
 const router = new Router([
-  { pattern: '/login', title: 'Log in', access: 'guest', view: authViews.loginView },
-  { pattern: '/login/verify', title: 'Two-factor authentication', access: 'verify', view: authViews.verifyView },
-  { pattern: '/register', title: 'Create an organisation', access: 'guest', view: authViews.registerView },
-  { pattern: '/join', title: 'Join an organisation', access: 'any', view: authViews.joinView },
-  { pattern: '/forgot', title: 'Forgot your password?', access: 'guest', view: recoveryViews.forgotView },
-  { pattern: '/reset', title: 'Choose a new password', access: 'any', linkToken: true, view: recoveryViews.resetView },
-  { pattern: '/verify-email', title: 'Confirm your e-mail address', access: 'any', linkToken: true, view: emailViews.verifyEmailView },
-  { pattern: '/confirm-email', title: 'Confirm your new e-mail address', access: 'any', linkToken: true, view: emailViews.confirmEmailView },
-  { pattern: '/revert-email', title: 'Undo the e-mail change', access: 'any', linkToken: true, view: emailViews.revertEmailView },
-  { pattern: '/verify-required', title: 'Confirm your e-mail address to continue', access: 'unverified', view: emailViews.verificationRequiredView },
-  { pattern: '/enrol', title: 'Set up two-factor authentication', access: 'enrol', view: enrolView },
-  { pattern: '/memories', title: 'Memories', access: 'user', nav: 'memories', view: memoryViews.listView },
-  { pattern: '/memories/new', title: 'New memory', access: 'user', nav: 'memories', view: memoryViews.createView },
-  { pattern: '/memories/:id', title: 'Memory', access: 'user', nav: 'memories', view: memoryViews.detailView },
-  { pattern: '/memories/:id/edit', title: 'Edit memory', access: 'user', nav: 'memories', view: memoryViews.editView },
-  { pattern: '/contexts', title: 'Contexts', access: 'user', nav: 'contexts', view: contextsView },
-  { pattern: '/sessions', title: 'Sessions', access: 'user', nav: 'sessions', view: sessionsView },
-  { pattern: '/security', title: 'Account and security', access: 'user', nav: 'security', view: securityView },
-  { pattern: '/members', title: 'Members', access: 'admin', nav: 'members', view: membersView },
-  { pattern: '/invitations', title: 'Invitations', access: 'admin', nav: 'invitations', view: invitationsView },
-  { pattern: '/audit', title: 'Audit log', access: 'admin', nav: 'audit', view: auditView },
-  { pattern: '/settings', title: 'Organisation settings', access: 'owner', nav: 'settings', view: settingsView },
+  { pattern: '/login', title: 'title.login', access: 'guest', view: authViews.loginView },
+  { pattern: '/login/verify', title: 'title.login_verify', access: 'verify', view: authViews.verifyView },
+  { pattern: '/register', title: 'title.register', access: 'guest', view: authViews.registerView },
+  { pattern: '/join', title: 'title.join', access: 'any', linkToken: true, view: authViews.joinView },
+  { pattern: '/forgot', title: 'title.forgot', access: 'guest', view: recoveryViews.forgotView },
+  { pattern: '/reset', title: 'title.reset', access: 'any', linkToken: true, view: recoveryViews.resetView },
+  { pattern: '/verify-email', title: 'title.verify_email', access: 'any', linkToken: true, view: emailViews.verifyEmailView },
+  { pattern: '/confirm-email', title: 'title.confirm_email', access: 'any', linkToken: true, view: emailViews.confirmEmailView },
+  { pattern: '/revert-email', title: 'title.revert_email', access: 'any', linkToken: true, view: emailViews.revertEmailView },
+  { pattern: '/verify-required', title: 'title.verify_required', access: 'unverified', view: emailViews.verificationRequiredView },
+  { pattern: '/enrol', title: 'title.enrol', access: 'enrol', view: enrolView },
+  { pattern: '/memories', title: 'title.memories', access: 'user', nav: 'memories', view: memoryViews.listView },
+  { pattern: '/memories/new', title: 'title.memories_new', access: 'user', nav: 'memories', view: memoryViews.createView },
+  { pattern: '/memories/:id', title: 'title.memories_id', access: 'user', nav: 'memories', view: memoryViews.detailView },
+  { pattern: '/memories/:id/edit', title: 'title.memories_edit', access: 'user', nav: 'memories', view: memoryViews.editView },
+  { pattern: '/contexts', title: 'title.contexts', access: 'user', nav: 'contexts', view: contextsView },
+  { pattern: '/sessions', title: 'title.sessions', access: 'user', nav: 'sessions', view: sessionsView },
+  { pattern: '/security', title: 'title.security', access: 'user', nav: 'security', view: securityView },
+  { pattern: '/members', title: 'title.members', access: 'admin', nav: 'members', view: membersView },
+  { pattern: '/invitations', title: 'title.invitations', access: 'admin', nav: 'invitations', view: invitationsView },
+  { pattern: '/audit', title: 'title.audit', access: 'admin', nav: 'audit', view: auditView },
+  { pattern: '/settings', title: 'title.settings', access: 'owner', nav: 'settings', view: settingsView },
 ]);
 
 const NAV = [
-  { key: 'memories', label: 'Memories', href: '#/memories' },
-  { key: 'contexts', label: 'Contexts', href: '#/contexts' },
-  { key: 'sessions', label: 'Sessions', href: '#/sessions' },
-  { key: 'security', label: 'Security', href: '#/security' },
-  { key: 'members', label: 'Members', href: '#/members', admin: true },
-  { key: 'invitations', label: 'Invitations', href: '#/invitations', admin: true },
-  { key: 'audit', label: 'Audit log', href: '#/audit', admin: true },
-  { key: 'settings', label: 'Settings', href: '#/settings', owner: true },
+  { key: 'memories', label: 'nav.memories', href: '#/memories' },
+  { key: 'contexts', label: 'nav.contexts', href: '#/contexts' },
+  { key: 'sessions', label: 'nav.sessions', href: '#/sessions' },
+  { key: 'security', label: 'nav.security', href: '#/security' },
+  { key: 'members', label: 'nav.members', href: '#/members', admin: true },
+  { key: 'invitations', label: 'nav.invitations', href: '#/invitations', admin: true },
+  { key: 'audit', label: 'nav.audit', href: '#/audit', admin: true },
+  { key: 'settings', label: 'nav.settings', href: '#/settings', owner: true },
 ];
 
 let expiryTimer = null;
 
 // --- the answers every view shares ------------------------------------------------------------
 
-function sessionEnded(message = 'Your session expired. Please log in again.') {
+function sessionEnded(message = t('session.expired')) {
   const { path, query } = parseHash();
   const match = router.match(path);
   if (match && !['guest', 'verify', 'any'].includes(match.route.access)) {
@@ -84,7 +87,9 @@ function sessionEnded(message = 'Your session expired. Please log in again.') {
 }
 
 configureApi({
-  onExpired: () => sessionEnded(),
+  // A session revoked from elsewhere says so; an idle or expired one says it expired.
+  onExpired: (error) => sessionEnded(error && error.code === 'session_revoked'
+    ? t('session.revoked') : t('session.expired')),
   onEnrollmentRequired: () => {
     session.enrollmentOnly = true;
     renderNav();
@@ -144,7 +149,7 @@ function renderNav() {
           navigate(item.href.slice(1));
         }
       },
-    }, item.label))));
+    }, t(item.label)))));
   const who = session.user ? (session.user.display_name || session.user.email) : '';
   for (const el of accountNames) {
     replace(el, h('span', { class: 'account-user' }, who),
@@ -249,7 +254,7 @@ async function render() {
   setMenuOpen(false);
   const root = h('div', { class: 'view' });
   replace(main, root);
-  let title = 'Page not found';
+  let title = t('title.not_found');
   let view = notFoundView;
   let params = {};
   if (match) {
@@ -260,11 +265,11 @@ async function render() {
       return;
     }
     ({ params } = match);
-    title = match.route.title;
+    title = t(match.route.title);
     view = match.route.view;
     if ((match.route.access === 'admin' && !isAdmin()) || (match.route.access === 'owner' && !isOwner())) {
       view = forbiddenView;
-      title = 'No access';
+      title = t('title.no_access');
     }
   }
   document.title = `${title} · portcullis`;
@@ -288,14 +293,38 @@ async function render() {
     await pending;
   } catch (error) {
     if (mine === renderCount && !(error && error.handled)) {
-      root.append(errorNotice(error, { title: 'This page could not be loaded.' }));
+      root.append(errorNotice(error, { title: t('error.page_failed') }));
     }
   } finally {
     if (mine === renderCount) main.removeAttribute('aria-busy');
   }
 }
 
+// --- language -----------------------------------------------------------------------------------
+
+/** The language picker in the footer: "Language: [Browser default | English | Deutsch]". */
+function renderLanguagePicker() {
+  const slot = document.getElementById('language-picker');
+  if (!slot) return;
+  const select = h('select', { id: 'language-select', class: 'input input-small' },
+    h('option', { value: '' }, t('language.browser')),
+    LANGUAGES.map((l) => h('option', { value: l.code, lang: l.code }, l.name)));
+  select.value = languagePicked() ? language() : '';
+  select.addEventListener('change', () => setLanguage(select.value));
+  replace(slot, h('label', { for: 'language-select', class: 'language-label' }, t('language.label')), ' ', select);
+}
+
+onLanguageChange(() => {
+  renderLanguagePicker();
+  renderNav();
+  bannerFor = null;
+  renderBanner();
+  render();
+});
+
 async function start() {
+  applyStaticText();
+  renderLanguagePicker();
   const first = parseHash();
   takeLinkToken(router.match(first.path), first.path, first.query);
   try {
@@ -305,9 +334,12 @@ async function start() {
   } catch (error) {
     clearSession();
     if (error && error.code === 'session_expired') {
-      flashNext('Your session expired. Please log in again.', 'info');
+      flashNext(t('session.expired'), 'info');
+    } else if (error && error.code === 'session_revoked') {
+      flashNext(t('session.revoked'), 'info');
     } else if (error && error.status !== 401) {
-      flashNext(`The service could not be reached (${error.message})`, 'error');
+      // errorText already says the service could not be reached: said once, not twice.
+      flashNext(errorText(error), 'error');
     }
   }
   window.addEventListener('hashchange', render);
@@ -315,5 +347,5 @@ async function start() {
 }
 
 start().catch((error) => {
-  flash(`portcullis could not start: ${error && error.message ? error.message : error}`, 'error');
+  flash(t('error.start_failed', { message: error && error.message ? error.message : String(error) }), 'error');
 });

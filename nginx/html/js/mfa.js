@@ -8,6 +8,7 @@ import {
   busy, button, clearFormErrors, codeErrorOnField, copyButton, downloadButton, errorNotice, field, form,
   showFormErrors,
 } from './ui.js';
+import { t } from './i18n.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const SVG_ELEMENTS = new Set(['svg', 'g', 'rect', 'path', 'title', 'desc']);
@@ -38,7 +39,7 @@ export function qrCodeElement(svgText) {
   }
   const svg = document.importNode(source, true);
   svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', 'QR code to scan with your authenticator app');
+  svg.setAttribute('aria-label', t('mfa.qr_code_to_scan'));
   svg.setAttribute('class', 'qr-code');
   svg.setAttribute('focusable', 'false');
   return svg;
@@ -50,28 +51,29 @@ function groupSecret(secret) {
 }
 
 /** The backup codes, shown once, with copy and download. onDone runs on "I saved them". */
-export function backupCodesPanel(codes, { onDone, doneLabel = 'I have saved my backup codes' }) {
-  const text = () => `portcullis backup codes for ${session.user ? session.user.email : 'your account'}\n`
-    + 'Each code can be used once instead of an authentication code.\n\n'
+export function backupCodesPanel(codes, { onDone, doneLabel = t('mfa.i_have_saved_my') }) {
+  const text = () => `${t('mfa.backup_file_title', { email: session.user ? session.user.email : t('mfa.your_account') })}\n${t('mfa.backup_file_text')}\n\n`
     + `${codes.join('\n')}\n`;
   const done = button(doneLabel, { variant: 'primary', id: 'backup-codes-done', onclick: onDone });
   return h('section', { class: 'backup-codes-panel', id: 'backup-codes', 'aria-labelledby': 'backup-codes-title' },
-    h('h2', { id: 'backup-codes-title', tabindex: '-1' }, 'Save your backup codes'),
+    h('h2', { id: 'backup-codes-title', tabindex: '-1' }, t('mfa.save_your_backup_codes')),
     h('p', { class: 'notice notice-warning' },
-      'These codes are shown only now. Each one works once, if you lose access to your authenticator app. '
-      + 'Keep them somewhere safe, such as a password manager.'),
+      t('mfa.these_codes_are_shown')),
     h('ol', { class: 'backup-code-list' }, codes.map((c) => h('li', {}, h('code', {}, c)))),
     h('div', { class: 'button-row' },
-      copyButton(() => codes.join('\n'), { label: 'Copy codes', what: 'Backup codes' }),
-      downloadButton('portcullis-backup-codes.txt', text, { label: 'Download as text file' })),
+      copyButton(() => codes.join('\n'), { label: t('mfa.copy_codes'), what: t('mfa.backup_codes') }),
+      downloadButton('portcullis-backup-codes.txt', text, { label: t('mfa.download_as_text_file') })),
     h('div', { class: 'button-row' }, done));
 }
 
 /**
  * Enrolment in `container`. autoStart: ask the API for a secret at once (the enrolment-only
- * screen). onEnabled(codesShown) runs after the backup codes were acknowledged.
+ * screen). onTurnedOn(answer) runs as soon as the server turned it on; onEnabled(codesShown)
+ * runs after the backup codes were acknowledged.
  */
-export function totpEnrolment(container, { autoStart = false, onEnabled, onCancel = null, onStepUpImpossible = null }) {
+export function totpEnrolment(container, {
+  autoStart = false, onEnabled, onTurnedOn = null, onCancel = null, onStepUpImpossible = null,
+}) {
   const errorSlot = h('div');
 
   async function start(trigger) {
@@ -96,20 +98,20 @@ export function totpEnrolment(container, { autoStart = false, onEnabled, onCance
   function showSetup(setup) {
     const qr = qrCodeElement(setup.qr_svg);
     const code = field({
-      label: 'Code from the app', name: 'code', required: true, autocomplete: 'one-time-code',
-      inputmode: 'numeric', maxlength: 6, short: true, hint: 'The 6-digit code your app shows for portcullis.',
+      label: t('mfa.code_from_the_app'), name: 'code', required: true, autocomplete: 'one-time-code',
+      inputmode: 'numeric', maxlength: 6, short: true, hint: t('mfa.the_digit_code_your'),
       spellcheck: 'false',
     });
-    const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Turn on two-factor authentication');
+    const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('mfa.turn_on_two_factor'));
     const formEl = form({ class: 'form', id: 'totp-enable-form' },
       code.wrapper,
-      h('div', { class: 'form-actions' }, submit, onCancel ? button('Cancel', { variant: 'quiet', onclick: onCancel }) : null));
+      h('div', { class: 'form-actions' }, submit, onCancel ? button(t('mfa.cancel'), { variant: 'quiet', onclick: onCancel }) : null));
     formEl.addEventListener('submit', async (event) => {
       event.preventDefault();
       clearFormErrors(formEl);
       const value = code.input.value.replace(/\s+/g, '');
       if (!/^\d{6}$/.test(value)) {
-        showFormErrors(formEl, { message: 'Please correct the marked field.', fields: { code: 'must be the 6 digits your app shows' } });
+        showFormErrors(formEl, { message: t('mfa.please_correct_the_marked'), fields: { code: { text: t('mfa.must_be_the_digits') } } });
         return;
       }
       try {
@@ -117,6 +119,8 @@ export function totpEnrolment(container, { autoStart = false, onEnabled, onCance
         // Finishing enrolment in an enrolment-only session rotates it: new CSRF token.
         if (answer.csrf_token) setCsrfToken(answer.csrf_token);
         updateUser({ mfa_enabled: true });
+        // The page's state says "on" at once, while the backup codes are still on screen.
+        if (onTurnedOn) onTurnedOn(answer);
         const panel = backupCodesPanel(answer.backup_codes || [], { onDone: () => onEnabled(answer) });
         replace(container, panel);
         panel.querySelector('h2').focus();
@@ -129,29 +133,29 @@ export function totpEnrolment(container, { autoStart = false, onEnabled, onCance
       h('div', { class: 'enrol', id: 'totp-setup' },
         h('ol', { class: 'steps' },
           h('li', {},
-            h('h3', {}, 'Scan the QR code'),
-            h('p', {}, 'Open an authenticator app (for example FreeOTP, Aegis, Google Authenticator or 1Password) and add an account by scanning this code.'),
-            qr ? h('figure', { class: 'qr-frame' }, qr) : h('p', { class: 'notice notice-error' }, 'The QR code could not be shown: use the key below.')),
+            h('h3', {}, t('mfa.scan_the_qr_code')),
+            h('p', {}, t('mfa.open_an_authenticator_app')),
+            qr ? h('figure', { class: 'qr-frame' }, qr) : h('p', { class: 'notice notice-error' }, t('mfa.the_qr_code_could'))),
           h('li', {},
-            h('h3', {}, 'Or type the key'),
-            h('p', {}, 'If you can’t scan, choose “enter a setup key” in the app and type this key (time-based, 6 digits, 30 seconds):'),
+            h('h3', {}, t('mfa.or_type_the_key')),
+            h('p', {}, t('mfa.if_you_can_t')),
             h('p', { class: 'secret' }, h('code', { id: 'totp-secret', dataset: { secret: setup.secret } }, groupSecret(setup.secret))),
-            h('div', { class: 'button-row' }, copyButton(() => setup.secret, { label: 'Copy key', what: 'Setup key' }))),
+            h('div', { class: 'button-row' }, copyButton(() => setup.secret, { label: t('mfa.copy_key'), what: t('mfa.setup_key') }))),
           h('li', {},
-            h('h3', {}, 'Enter a code to confirm'),
+            h('h3', {}, t('mfa.enter_a_code_to')),
             formEl))));
     code.input.focus({ preventScroll: true });
   }
 
   if (autoStart) {
-    replace(container, h('p', { class: 'loading', role: 'status' }, 'Preparing your setup key…'), errorSlot);
+    replace(container, h('p', { class: 'loading', role: 'status' }, t('mfa.preparing_your_setup_key')), errorSlot);
     start(null);
   } else {
-    const begin = button('Set up an authenticator app', { variant: 'primary', id: 'start-totp' });
+    const begin = button(t('mfa.set_up_an_authenticator'), { variant: 'primary', id: 'start-totp' });
     begin.addEventListener('click', () => start(begin));
     replace(container,
-      h('p', {}, 'Protect your account with a second step at login: a 6-digit code from an app on your phone.'),
-      h('div', { class: 'button-row' }, begin, onCancel ? button('Cancel', { variant: 'quiet', onclick: onCancel }) : null),
+      h('p', {}, t('mfa.protect_your_account_with')),
+      h('div', { class: 'button-row' }, begin, onCancel ? button(t('mfa.cancel'), { variant: 'quiet', onclick: onCancel }) : null),
       errorSlot);
   }
 }

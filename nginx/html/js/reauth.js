@@ -9,6 +9,7 @@ import { session } from './session.js';
 import {
   busy, button, codeErrorOnField, field, form, modal, showFormErrors, usernameHint,
 } from './ui.js';
+import { t } from './i18n.js';
 
 /** Opens the dialog; resolves true once the server accepted the password or code. */
 export function reauthenticate() {
@@ -17,16 +18,16 @@ export function reauthenticate() {
     let confirmed = false;
     const input = withCode
       ? field({
-        label: 'Authentication code', name: 'code', required: true, autocomplete: 'one-time-code',
-        inputmode: 'numeric', maxlength: 6, short: true, hint: 'The 6-digit code from your authenticator app.',
+        label: t('reauth.authentication_code'), name: 'code', required: true, autocomplete: 'one-time-code',
+        inputmode: 'numeric', maxlength: 6, short: true, hint: t('reauth.the_digit_code_from'),
       })
-      : field({ label: 'Password', name: 'password', type: 'password', required: true, autocomplete: 'current-password' });
-    const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Confirm');
-    const cancel = button('Cancel', { onclick: () => dialog.close('cancel') });
+      : field({ label: t('reauth.password'), name: 'password', type: 'password', required: true, autocomplete: 'current-password' });
+    const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('reauth.confirm'));
+    const cancel = button(t('reauth.cancel'), { onclick: () => dialog.close('cancel') });
     const formEl = form({ class: 'form dialog-form', id: 'reauth-form' },
       h('p', { class: 'dialog-text' }, withCode
-        ? 'For your security, enter a code from your authenticator app to continue.'
-        : 'For your security, confirm your password to continue.'),
+        ? t('reauth.for_your_security_enter')
+        : t('reauth.for_your_security_confirm')),
       usernameHint(session.user ? session.user.email : ''),
       input.wrapper,
       h('div', { class: 'dialog-actions' }, cancel, submit));
@@ -35,7 +36,7 @@ export function reauthenticate() {
       const value = input.input.value.trim();
       if (!value) {
         showFormErrors(formEl, {
-          message: 'Please fill in the marked field.',
+          message: t('reauth.please_fill_in_the'),
           fields: { [withCode ? 'code' : 'password']: 'is required' },
         });
         return;
@@ -54,14 +55,14 @@ export function reauthenticate() {
         // A wrong password is a 401 invalid_credentials for this form, not a lost session.
         if (error.code === 'invalid_credentials') {
           error.fields = { password: 'is incorrect' };
-          error.message = 'That password is not correct.';
+          error.message = t('reauth.that_password_is_not');
         }
         showFormErrors(formEl, codeErrorOnField(error, 'code'));
         input.input.select();
       }
     });
     const dialog = modal({
-      title: 'Confirm it’s you',
+      title: t('reauth.confirm_it_s_you'),
       body: formEl,
       onClose: () => resolve(confirmed),
     });

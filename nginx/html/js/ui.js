@@ -1,7 +1,8 @@
 // Shared UI pieces: page headers, form fields with their error slots, API error display,
 // busy buttons, flash messages, confirmation dialogs, pagers and copy buttons.
 
-import { h, replace, uid, formatDuration } from './dom.js';
+import { h, replace, uid, formatDuration, formatClock } from './dom.js';
+import { hasText, language, t } from './i18n.js';
 
 // --- flash messages -------------------------------------------------------------------------
 
@@ -16,7 +17,7 @@ export function flash(message, kind = 'info') {
     return;
   }
   const close = h('button', {
-    type: 'button', class: 'flash-close', 'aria-label': 'Dismiss message',
+    type: 'button', class: 'flash-close', 'aria-label': t('flash.dismiss'),
     onclick: () => region.replaceChildren(),
   }, '×');
   replace(region, h('div', { class: ['flash', `flash-${kind}`], dataset: { kind } },
@@ -53,7 +54,7 @@ export function card(...children) {
   return h('section', { class: 'card' }, children);
 }
 
-export function loading(text = 'Loading…') {
+export function loading(text = t('common.loading')) {
   return h('p', { class: 'loading', role: 'status' }, text);
 }
 
@@ -63,27 +64,41 @@ export function emptyState(text, action = null) {
 
 // --- errors -----------------------------------------------------------------------------------
 
-/** The sentence to show for an ApiError (or any error). */
+/**
+ * The wait of a 429 in words: "Try again in 15 minutes (at 14:05)." in the UI language, or
+ * "Try again later." without a Retry-After.
+ */
+export function retryText(error) {
+  const seconds = error ? error.retryAfter : null;
+  if (seconds === null || seconds === undefined) return t('error.retry_later');
+  const at = new Date(Date.now() + Number(seconds) * 1000);
+  return t('error.retry_in', { duration: formatDuration(seconds), time: formatClock(at) });
+}
+
+const DETAILED_CODES = new Set(['conflict', 'forbidden', 'invalid_token', 'invalid_code']);
+
+/**
+ * The sentence to show for an ApiError (or any error). The API's own messages are English;
+ * the SPA says its own sentence per error code, in the UI language, and falls back to the
+ * API's message only for a code it does not know (and only in English).
+ */
 export function errorText(error) {
-  if (!error) return 'Something went wrong.';
-  if (error.code === 'rate_limited') {
-    const base = String(error.message || 'Too many attempts.').replace(/\s*Try again later\.?$/, '');
-    return error.retryAfter !== null && error.retryAfter !== undefined
-      ? `${base} Try again in ${formatDuration(error.retryAfter)}.`
-      : `${base} Try again later.`;
-  }
-  if (error.status === 404 && error.code === 'not_found') {
-    return 'Not found. It may have been deleted, or you may not have access to it.';
-  }
-  if (error.status === 405 || error.code === 'method_not_allowed') {
-    return 'This action is not available on this server yet.';
-  }
+  if (!error) return t('error.generic');
+  // A view may have said it already, in the UI language.
+  if (typeof error.localized === 'string' && error.localized) return error.localized;
+  if (error.code === 'rate_limited') return `${t('error.rate_limited')} ${retryText(error)}`;
+  if (error.status === 404 && error.code === 'not_found') return t('error.not_found');
+  if (error.status === 405 || error.code === 'method_not_allowed') return t('error.method_not_allowed');
   if (error.code === 'validation_failed' && error.fields && Object.keys(error.fields).length) {
-    return Object.keys(error.fields).length === 1
-      ? 'Please correct the marked field.'
-      : 'Please correct the marked fields.';
+    return t('error.fields_marked', { n: Object.keys(error.fields).length });
   }
-  return error.message || 'Something went wrong.';
+  // Codes whose API message carries the detail (which conflict, which refusal): English pages
+  // show it; other languages say the code's own sentence.
+  if (language() === 'en' && error.message && DETAILED_CODES.has(error.code)) return error.message;
+  if (error.code && hasText(`error.${error.code}`)) return t(`error.${error.code}`);
+  if (error.status >= 500) return t('error.server');
+  if (language() === 'en' && error.message) return error.message;
+  return t('error.generic');
 }
 
 /** Whether a support reference helps: server trouble and refusals the user can't explain. */
@@ -97,7 +112,7 @@ export function errorNotice(error, { title = null } = {}) {
     title ? h('p', { class: 'notice-title' }, title) : null,
     h('p', {}, errorText(error)),
     error && error.requestId && showsReference(error)
-      ? h('p', { class: 'notice-ref' }, `Reference: ${error.requestId}`) : null);
+      ? h('p', { class: 'notice-ref' }, t('error.reference', { id: error.requestId })) : null);
 }
 
 /** Put an error (or nothing) into a container; ignores errors the API layer already handled. */
@@ -160,7 +175,7 @@ export function field(opts) {
   }
   const wrapper = h('div', { class: ['field', opts.short ? 'field-short' : null], dataset: { field: opts.name } },
     h('label', { for: id }, opts.label,
-      opts.required || opts.showOptional === false ? null : h('span', { class: 'optional' }, ' (optional)')),
+      opts.required || opts.showOptional === false ? null : h('span', { class: 'optional' }, ` ${t('field.optional')}`)),
     opts.hint ? h('p', { class: 'hint', id: hintId }, opts.hint) : null,
     control);
   if (opts.type === 'password' && opts.reveal !== false) {
@@ -170,12 +185,12 @@ export function field(opts) {
       onclick: () => {
         const show = control.type === 'password';
         control.type = show ? 'text' : 'password';
-        toggle.textContent = show ? 'Hide' : 'Show';
+        toggle.textContent = show ? t('field.hide') : t('field.show');
         toggle.setAttribute('aria-pressed', String(show));
-        toggle.setAttribute('aria-label', show ? `Hide ${opts.label.toLowerCase()}` : `Show ${opts.label.toLowerCase()}`);
+        toggle.setAttribute('aria-label', t(show ? 'field.hide_what' : 'field.show_what', { what: opts.label }));
       },
-      'aria-label': `Show ${opts.label.toLowerCase()}`,
-    }, 'Show');
+      'aria-label': t('field.show_what', { what: opts.label }),
+    }, t('field.show'));
     control.classList.add('input-with-button');
     // Moving the control into the group takes it out of the wrapper; the group goes in its place.
     wrapper.append(h('div', { class: 'input-group' }, control, toggle));
@@ -192,6 +207,9 @@ export function form(attrs, ...children) {
 
 /** Remove every error message a previous submit left on this form. */
 export function clearFormErrors(formEl) {
+  // Each submit starts clean: the outcome of the previous one (a toast in the live region
+  // included) goes, so an old "Saved" never stands beside a new error.
+  flash(null);
   for (const node of formEl.querySelectorAll('.field-error')) node.remove();
   for (const node of formEl.querySelectorAll('[aria-invalid="true"]')) {
     node.removeAttribute('aria-invalid');
@@ -216,16 +234,49 @@ function markFieldError(control, message) {
   control.setAttribute('aria-describedby', described.join(' '));
 }
 
-const FIELD_LABELS = {
-  body: 'Request', tenant_name: 'Organisation name', display_name: 'Your name', email: 'E-mail',
-  password: 'Password', invite_token: 'Invitation', current_password: 'Current password',
-  new_password: 'New password', new_email: 'New e-mail address', title: 'Title', content: 'Content', context_id: 'Context',
-  tags: 'Tags', name: 'Name', role: 'Role', code: 'Code', backup_code: 'Backup code',
-  limit: 'Page size',
-};
+/** The label a field error speaks of ("E-mail", "Tags"), from the catalogue. */
+function fieldLabel(key) {
+  return hasText(`field.${key}`) ? t(`field.${key}`) : key.replace(/_/g, ' ');
+}
 
-function capitalise(text) {
-  return text ? text[0].toUpperCase() + text.slice(1) : text;
+// The API's field messages are English sentences without codes; the few it sends are matched
+// here to the catalogue's own words, so a German page does not show them in English.
+const FIELD_MESSAGES = [
+  [/^is required$/, () => t('check.required')],
+  [/^must be at least (\d+) characters?/, (m) => t('check.min_length', { n: Number(m[1]) })],
+  [/^must be at most (\d+) characters?/, (m) => t('check.max_length', { n: Number(m[1]) })],
+  [/^must be at most (\d+) bytes?/, (m) => t('check.max_bytes', { n: Number(m[1]) })],
+  [/^must be a valid e-?mail address/i, () => t('check.email')],
+  [/^is not a valid e-?mail address/i, () => t('check.email')],
+  [/^is too common or too easy to guess/, () => t('check.common_password')],
+  [/^must not contain your name/, () => t('check.password_context')],
+  [/^is incorrect$/, () => t('check.incorrect')],
+  [/^does not exist$/, () => t('check.does_not_exist')],
+  [/^must be the invited address$/, () => t('check.invited_address')],
+  [/^is invalid, used or expired$/, () => t('check.invite_invalid')],
+  [/^must differ from the current/, () => t('check.same_password')],
+  [/^(must not be|is) the same as/, () => t('check.same_password')],
+];
+
+// Messages that read wrong after their label in any language ("Tags each tag must be …").
+const COPY_FIXES = [
+  [/^each tag must be (\d+) to (\d+) characters/, (m) => t('check.tag_length', { min: Number(m[1]), max: Number(m[2]) })],
+  [/^must hold at most (\d+) tags/, (m) => t('check.max_items', { n: Number(m[1]) })],
+];
+
+/**
+ * A field message in the UI language: the SPA's own checks pass {text}; the API's are kept as
+ * they are on an English page (but for the copy fixes) and mapped on any other.
+ */
+function fieldMessage(message) {
+  if (message && typeof message === 'object' && message.text) return message.text;
+  const text = String(message || '').replace(/\.$/, '');
+  const table = language() === 'en' ? COPY_FIXES : [...COPY_FIXES, ...FIELD_MESSAGES];
+  for (const [pattern, say] of table) {
+    const m = pattern.exec(text);
+    if (m) return say(m);
+  }
+  return language() === 'en' ? text : t('check.invalid');
 }
 
 /**
@@ -242,7 +293,7 @@ export function showFormErrors(formEl, error, { fieldMap = {} } = {}) {
   for (const [key, message] of Object.entries(error.fields || {})) {
     const name = fieldMap[key] || key;
     const control = formEl.querySelector(`[name="${CSS.escape(name)}"]`);
-    const sentence = `${FIELD_LABELS[key] || capitalise(key.replace(/_/g, ' '))} ${message}.`;
+    const sentence = t('check.sentence', { label: fieldLabel(key), message: fieldMessage(message) });
     if (control) {
       markFieldError(control, sentence);
       first = first || control;
@@ -278,14 +329,14 @@ export function usernameHint(email) {
 /** A wrong TOTP or backup code (400 invalid_code) is marked on the field it came from. */
 export function codeErrorOnField(error, name) {
   if (error && error.code === 'invalid_code' && !error.fields) {
-    error.fields = { [name]: 'is not valid. Check the code (and your device’s clock) and try again' };
+    error.fields = { [name]: { text: t('check.code_invalid') } };
   }
   return error;
 }
 
 /** Client-side check result shown like an API field error. */
 export function fieldError(formEl, name, message) {
-  showFormErrors(formEl, { message: 'Please correct the marked field.', fields: { [name]: message } });
+  showFormErrors(formEl, { code: 'validation_failed', fields: { [name]: message } });
 }
 
 /**
@@ -338,14 +389,14 @@ export function modal({ title, body, actions, labelledBy = uid('dialog-title'), 
 }
 
 /** confirmDialog({title, message, confirmLabel, danger}) → Promise<boolean>. */
-export function confirmDialog({ title, message, confirmLabel = 'Confirm', danger = false }) {
+export function confirmDialog({ title, message, confirmLabel = t('common.confirm'), danger = false }) {
   return new Promise((resolve) => {
     let result = false;
     const ok = button(confirmLabel, {
       variant: danger ? 'danger' : 'primary',
       onclick: () => { result = true; dialog.close('confirm'); },
     });
-    const cancel = button('Cancel', { onclick: () => dialog.close('cancel') });
+    const cancel = button(t('common.cancel'), { onclick: () => dialog.close('cancel') });
     const dialog = modal({
       title,
       body: h('p', { class: 'dialog-text' }, message),
@@ -410,14 +461,14 @@ export class CursorPager {
 }
 
 /** Previous/next buttons for a CursorPager. */
-export function pagerNav(pager, { onPrevious, onNext, label = 'Pages' }) {
-  const previous = button('Previous page', {
+export function pagerNav(pager, { onPrevious, onNext, label = t('pager.label') }) {
+  const previous = button(t('pager.previous'), {
     class: 'pager-prev', disabled: !pager.hasPrevious, onclick: onPrevious,
   });
-  const next = button('Next page', { class: 'pager-next', disabled: !pager.hasNext, onclick: onNext });
+  const next = button(t('pager.next'), { class: 'pager-next', disabled: !pager.hasNext, onclick: onNext });
   return h('nav', { class: 'pager', 'aria-label': label },
     previous,
-    h('span', { class: 'pager-status', 'aria-live': 'polite' }, `Page ${pager.pageNumber}`),
+    h('span', { class: 'pager-status', 'aria-live': 'polite' }, t('pager.page', { n: pager.pageNumber })),
     next);
 }
 
@@ -449,13 +500,13 @@ async function copyText(text) {
 }
 
 /** A "Copy" button for text (the clipboard API, else a selection and the copy command). */
-export function copyButton(getText, { label = 'Copy', what = 'Text' } = {}) {
+export function copyButton(getText, { label = t('copy.copy'), what = t('copy.text') } = {}) {
   const btn = button(label, {
     class: 'copy-button',
     onclick: async () => {
       const ok = await copyText(getText());
-      btn.textContent = ok ? 'Copied' : 'Select and copy';
-      flash(ok ? `${what} copied to the clipboard.` : 'Copying was blocked: select the text and copy it yourself.', ok ? 'success' : 'info');
+      btn.textContent = ok ? t('copy.copied') : t('copy.select');
+      flash(ok ? t('copy.done', { what }) : t('copy.blocked'), ok ? 'success' : 'info');
       setTimeout(() => { btn.textContent = label; }, 2500);
     },
   });
@@ -463,7 +514,7 @@ export function copyButton(getText, { label = 'Copy', what = 'Text' } = {}) {
 }
 
 /** A button that saves `text` as a file (a blob: URL, revoked right after). */
-export function downloadButton(filename, getText, { label = 'Download' } = {}) {
+export function downloadButton(filename, getText, { label = t('copy.download') } = {}) {
   return button(label, {
     class: 'download-button',
     onclick: () => {

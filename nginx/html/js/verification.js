@@ -11,6 +11,7 @@ import { post } from './api.js';
 import { formatDuration, h, replace } from './dom.js';
 import { refreshSession } from './flow.js';
 import { busy, errorText } from './ui.js';
+import { t } from './i18n.js';
 
 let coolDownUntil = 0; // ms since the epoch; 0 = no wait
 
@@ -29,7 +30,7 @@ function clock(seconds) {
  * A "Resend the link" button with a status line (polite live region) for `email`.
  * onVerified runs when the API says the address is confirmed already (after GET /me).
  */
-export function resendControl(email, { onVerified = null, label = 'Resend the link' } = {}) {
+export function resendControl(email, { onVerified = null, label = t('verification.resend_the_link') } = {}) {
   const button = h('button', { type: 'button', class: 'btn btn-secondary btn-small resend-verification' }, label);
   // Read once, when it changes (role=status); the countdown beside the button is not.
   const status = h('p', { class: 'resend-status', role: 'status' });
@@ -46,7 +47,7 @@ export function resendControl(email, { onVerified = null, label = 'Resend the li
       return;
     }
     button.disabled = true;
-    wait.textContent = `Available again in ${clock(left)}`;
+    wait.textContent = t('verification.available_again', { time: clock(left) });
   }
 
   function startCoolDown() {
@@ -71,11 +72,11 @@ export function resendControl(email, { onVerified = null, label = 'Resend the li
     say('', 'info');
     try {
       await busy(button, 'Sending…', () => post('/auth/email/verify/resend'));
-      say(`We sent a new confirmation link to ${email}. Open it to confirm your address.`, 'success');
+      say(t('verification.we_sent_a_new', { email }), 'success');
     } catch (error) {
       if (error.handled) return;
       if (error.status === 409 || error.code === 'already_verified') {
-        say('Your e-mail address is already confirmed.', 'success');
+        say(t('verification.your_e_mail_address'), 'success');
         await refreshSession();
         if (onVerified) onVerified();
         return;
@@ -83,7 +84,7 @@ export function resendControl(email, { onVerified = null, label = 'Resend the li
       if (error.code === 'rate_limited') {
         const seconds = error.retryAfter ?? 60;
         coolDownUntil = Date.now() + seconds * 1000;
-        say(`A link was sent a short while ago. You can ask for another in ${formatDuration(seconds)}.`, 'info');
+        say(t('verification.a_link_was_sent', { duration: formatDuration(seconds) }), 'info');
         startCoolDown();
         return;
       }
@@ -98,9 +99,9 @@ export function resendControl(email, { onVerified = null, label = 'Resend the li
 /** The banner over the pages of a signed-in user whose address is not confirmed yet. */
 export function verificationBanner(email) {
   const text = h('p', { class: 'banner-text' },
-    h('strong', {}, 'Please confirm your e-mail address. '),
-    `We sent a link to ${email}; open it to confirm that the address is yours.`);
-  const banner = h('section', { class: 'banner', id: 'verify-banner', 'aria-label': 'Address confirmation' });
+    h('strong', {}, t('verification.please_confirm_your_e')), ' ',
+    t('verification.we_sent_a_link', { email }));
+  const banner = h('section', { class: 'banner', id: 'verify-banner', 'aria-label': t('verification.e_mail_confirmation') });
   replace(banner, text, resendControl(email));
   return banner;
 }

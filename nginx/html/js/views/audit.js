@@ -4,6 +4,7 @@
 import { get, getAll, qs } from '../api.js';
 import { h, replace, timeEl } from '../dom.js';
 import { replaceQuery } from '../router.js';
+import { t } from '../i18n.js';
 import {
   CursorPager, card, emptyState, field, loading, pageHeader, pagerNav, showError,
 } from '../ui.js';
@@ -16,7 +17,7 @@ function shortId(id) {
 
 function outcomeBadge(outcome) {
   const kind = outcome === 'success' ? 'badge-success' : outcome === 'failure' ? 'badge-danger' : 'badge-warning';
-  return h('span', { class: ['badge', kind] }, outcome || '—');
+  return h('span', { class: ['badge', kind] }, outcome ? t(`audit.outcome_${outcome}`) : '—');
 }
 
 function detailsText(details) {
@@ -25,16 +26,16 @@ function detailsText(details) {
 }
 
 export async function auditView(root, { query }) {
-  root.append(pageHeader('Audit log', { subtitle: 'Security-relevant events in your organisation, newest first.' }));
+  root.append(pageHeader(t('title.audit'), { subtitle: t('audit.subtitle') }));
   const eventFilter = field({
-    label: 'Event', name: 'event', type: 'select', showOptional: false,
-    options: [{ value: '', label: 'All events' }],
-    hint: 'Filters the events on this page.',
+    label: t('audit.event'), name: 'event', type: 'select', showOptional: false,
+    options: [{ value: '', label: t('audit.all_events') }],
+    hint: t('audit.filter_hint'),
   });
-  const filterBar = h('div', { class: 'filter-bar filter-bar-narrow', role: 'search', 'aria-label': 'Filter the audit log' }, eventFilter.wrapper);
+  const filterBar = h('div', { class: 'filter-bar filter-bar-narrow', role: 'search', 'aria-label': t('audit.filter_label') }, eventFilter.wrapper);
   const errorSlot = h('div');
   const status = h('p', { class: 'list-status', 'aria-live': 'polite' });
-  const table = h('div', { class: 'list-region', id: 'audit-list', tabindex: '-1' }, loading('Loading events…'));
+  const table = h('div', { class: 'list-region', id: 'audit-list', tabindex: '-1' }, loading(t('audit.loading')));
   const pagerSlot = h('div');
   root.append(card(filterBar), errorSlot, status, table, pagerSlot);
 
@@ -52,34 +53,35 @@ export async function auditView(root, { query }) {
   function renderRows() {
     const shown = wanted ? events.filter((e) => e.event === wanted) : events;
     status.textContent = wanted
-      ? `${shown.length} of ${events.length} events on this page are “${wanted}”.`
-      : `${events.length} events on this page.`;
+      ? t('audit.status_filtered', { n: shown.length, total: events.length, event: wanted })
+      : t('audit.status', { n: events.length });
     if (!shown.length) {
-      replace(table, emptyState(wanted ? `No “${wanted}” events on this page.` : 'No events yet.'));
+      replace(table, emptyState(wanted ? t('audit.none_filtered', { event: wanted }) : t('audit.none')));
       return;
     }
-    const cell = (label, ...content) => h('td', { dataset: { label } }, content);
+    const cell = (label, ...content) => h('td', { dataset: { label: t(`audit.col_${label}`) } }, content);
+    const columns = ['time', 'event', 'outcome', 'who', 'target', 'ip', 'details'];
     replace(table, h('table', { class: 'table audit-table' },
-      h('caption', { class: 'visually-hidden' }, 'Audit events'),
-      h('thead', {}, h('tr', {}, ['Time', 'Event', 'Outcome', 'Who', 'Target', 'IP address', 'Details'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('caption', { class: 'visually-hidden' }, t('audit.caption')),
+      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, t(`audit.col_${c}`))))),
       h('tbody', {}, shown.map((e) => h('tr', { dataset: { event: e.event } },
-        cell('Time', timeEl(e.ts)),
-        cell('Event', h('code', {}, e.event)),
-        cell('Outcome', outcomeBadge(e.outcome)),
-        cell('Who', e.user_id ? people.get(e.user_id) || shortId(e.user_id) : '—'),
-        cell('Target', e.target && e.target.type
+        cell('time', timeEl(e.ts)),
+        cell('event', h('code', {}, e.event)),
+        cell('outcome', outcomeBadge(e.outcome)),
+        cell('who', e.user_id ? people.get(e.user_id) || shortId(e.user_id) : '—'),
+        cell('target', e.target && e.target.type
           ? `${e.target.type} ${e.target.type === 'user' && people.has(e.target.id) ? people.get(e.target.id) : e.target.type === 'email' ? e.target.id : shortId(e.target.id)}`
           : '—'),
-        cell('IP address', e.ip || '—'),
-        cell('Details', detailsText(e.details) || '—',
-          e.request_id ? h('span', { class: 'request-id muted' }, `request ${e.request_id}`) : null))))));
+        cell('ip', e.ip || '—'),
+        cell('details', detailsText(e.details) || '—',
+          e.request_id ? h('span', { class: 'request-id muted' }, t('audit.request', { id: e.request_id })) : null))))));
   }
 
   function fillEventOptions() {
     const names = new Set(events.map((e) => e.event));
     if (wanted) names.add(wanted);
     const select = eventFilter.input;
-    select.replaceChildren(h('option', { value: '' }, 'All events'),
+    select.replaceChildren(h('option', { value: '' }, t('audit.all_events')),
       ...[...names].sort().map((n) => h('option', { value: n }, n)));
     select.value = wanted;
   }
@@ -102,7 +104,7 @@ export async function auditView(root, { query }) {
     fillEventOptions();
     renderRows();
     replace(pagerSlot, pager.hasNext || pager.hasPrevious ? pagerNav(pager, {
-      label: 'Audit log pages',
+      label: t('audit.pages'),
       onPrevious: () => { if (pager.back()) load(); },
       onNext: () => { if (pager.forward()) load(); },
     }) : null);

@@ -1,37 +1,44 @@
 // Logged-out views: log in (with the second step for two-factor authentication and the way to
-// "Forgot password?"), create an organisation, join one with an invitation.
+// "Forgot password?"), create an organisation, join one with an invitation. Creating an
+// account (either way) signs the new user in with what was just typed: the API keeps its one
+// path to a session, POST /auth/login.
 
 import { post } from '../api.js';
 import { h } from '../dom.js';
 import { afterLogin, logout } from '../flow.js';
+import { t } from '../i18n.js';
+import { dropLinkToken, linkToken } from '../link-token.js';
+import { checkForm, loadPolicy, rule } from '../policy.js';
 import { navigate } from '../router.js';
 import { applyLogin, applyMfaPending, clearSession, rememberedDisplay, session } from '../session.js';
 import { rememberTypedEmail } from './recovery.js';
 import {
-  busy, card, clearFormErrors, codeErrorOnField, field, flashNext, form, pageHeader, showFormErrors,
+  busy, card, clearFormErrors, codeErrorOnField, errorText, field, flashNext, form, pageHeader,
+  showFormErrors,
 } from '../ui.js';
-
-const PASSWORD_HINT = '15 to 128 characters. A few unrelated words make a strong passphrase '
-  + 'that is easy to remember.';
-// An organisation that requires two-factor authentication accepts 8 characters (DESIGN §7);
-// the join form can't know which rule applies before the API answers.
-const JOIN_PASSWORD_HINT = 'At least 15 characters (8 if your organisation requires two-factor '
-  + 'authentication). A few unrelated words make a strong passphrase.';
 
 // The e-mail to put in the login form after registering (in memory only).
 let prefillEmail = null;
 
-function requireFields(formEl, values) {
-  const missing = {};
-  for (const [name, value] of Object.entries(values)) {
-    if (!String(value).trim()) missing[name] = 'is required';
-  }
-  if (Object.keys(missing).length) {
-    const n = Object.keys(missing).length;
-    showFormErrors(formEl, { message: `Please fill in the marked field${n === 1 ? '' : 's'}.`, fields: missing });
-    return false;
-  }
-  return true;
+/** The rules every new account's fields follow, with the server's numbers when known. */
+function accountRules(policy, values) {
+  return [
+    { name: 'tenant_name', value: values.tenant_name, required: 'tenant_name' in values, max: rule(policy, 'tenant_name', 'max_length') },
+    { name: 'display_name', value: values.display_name, required: true, max: rule(policy, 'display_name', 'max_length') },
+    { name: 'email', value: values.email, required: true, email: true, max: rule(policy, 'email', 'max_length') },
+    {
+      name: 'password', value: values.password, required: true,
+      min: values.invite_token ? null : rule(policy, 'password', 'min_length'),
+      max: rule(policy, 'password', 'max_length'),
+    },
+  ].filter((r) => r.name in values);
+}
+
+function forgotLink(emailInput) {
+  return h('a', {
+    href: '#/forgot', class: 'forgot-link',
+    onclick: () => rememberTypedEmail(emailInput ? emailInput.value : ''),
+  }, t('auth.forgot'));
 }
 
 // --- log in -----------------------------------------------------------------------------------------
@@ -39,32 +46,34 @@ function requireFields(formEl, values) {
 export function loginView(root) {
   const remembered = rememberedDisplay();
   const email = field({
-    label: 'E-mail', name: 'email', type: 'email', required: true, autocomplete: 'username',
+    label: t('field.email'), name: 'email', type: 'email', required: true, autocomplete: 'username',
     value: prefillEmail || (remembered ? remembered.email : ''), spellcheck: 'false',
   });
   prefillEmail = null;
   const password = field({
-    label: 'Password', name: 'password', type: 'password', required: true, autocomplete: 'current-password',
+    label: t('field.password'), name: 'password', type: 'password', required: true, autocomplete: 'current-password',
   });
   // Right under the password, where it is looked for; the address typed so far goes along.
   const forgot = h('p', { class: 'field-link' }, h('a', {
     href: '#/forgot', id: 'forgot-password',
     onclick: () => rememberTypedEmail(email.input.value),
-  }, 'Forgot password?'));
+  }, t('auth.forgot')));
   const remember = field({
-    label: 'Keep me logged in on this device', name: 'remember_me', type: 'checkbox',
-    hint: 'For 7 days. Leave this off on a shared computer.',
+    label: t('auth.remember'), name: 'remember_me', type: 'checkbox', hint: t('auth.remember_hint'),
   });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Log in');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('auth.login'));
   const formEl = form({ class: 'form', id: 'login-form', 'aria-labelledby': 'page-title' },
     email.wrapper, password.wrapper, forgot, remember.wrapper, submit);
 
   formEl.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearFormErrors(formEl);
-    if (!requireFields(formEl, { email: email.input.value, password: password.input.value })) return;
+    if (!checkForm(formEl, [
+      { name: 'email', value: email.input.value, required: true },
+      { name: 'password', value: password.input.value, required: true },
+    ])) return;
     try {
-      const answer = await busy(submit, 'Logging in…', () => post('/auth/login', {
+      const answer = await busy(submit, t('auth.logging_in'), () => post('/auth/login', {
         email: email.input.value.trim(),
         password: password.input.value,
         remember_me: remember.input.checked,
@@ -77,25 +86,30 @@ export function loginView(root) {
       }
       applyLogin(answer);
       if (!session.enrollmentOnly && !session.verificationOnly) {
-        flashNext(`Welcome back, ${session.user.display_name || session.user.email}.`, 'success');
+        flashNext(t('auth.welcome_back', { name: session.user.display_name || session.user.email }), 'success');
       }
       afterLogin();
     } catch (error) {
-      if (error.code === 'invalid_credentials') {
+      if (error.code === 'invalid_credentials' || error.code === 'account_suspended') {
         // One message for both fields: the API never says which one was wrong.
         password.input.value = '';
       }
       showFormErrors(formEl, error);
+      if (error.code === 'rate_limited') {
+        // A lockout says when to try again and offers the way out that needs no password.
+        const notice = formEl.querySelector('[data-role="form-errors"] .notice');
+        if (notice) notice.append(h('p', {}, forgotLink(email.input)));
+      }
       if (error.code === 'invalid_credentials') password.input.focus();
     }
   });
 
   root.append(
     h('div', { class: 'auth-layout' },
-      pageHeader('Log in', { subtitle: 'Welcome back to portcullis.' }),
+      pageHeader(t('auth.login_title'), { subtitle: t('auth.login_subtitle') }),
       card(formEl),
-      h('p', { class: 'auth-alt' }, 'New here? ', h('a', { href: '#/register' }, 'Create an organisation'), '.'),
-      h('p', { class: 'auth-alt muted' }, 'Invited by a colleague? Open the link from your invitation.')),
+      h('p', { class: 'auth-alt' }, t('auth.new_here'), ' ', h('a', { href: '#/register' }, t('auth.create_org_link')), '.'),
+      h('p', { class: 'auth-alt muted' }, t('auth.invited_hint'))),
   );
 }
 
@@ -104,19 +118,17 @@ export function loginView(root) {
 export function verifyView(root, { setTitle }) {
   let useBackup = false;
   const code = field({
-    label: 'Authentication code', name: 'code', required: true, autocomplete: 'one-time-code',
-    inputmode: 'numeric', maxlength: 6, short: true, hint: 'Open your authenticator app and enter the 6-digit code it shows for portcullis.',
-    spellcheck: 'false',
+    label: t('auth.code_label'), name: 'code', required: true, autocomplete: 'one-time-code',
+    inputmode: 'numeric', maxlength: 6, short: true, hint: t('auth.code_hint'), spellcheck: 'false',
   });
   const backup = field({
-    label: 'Backup code', name: 'backup_code', required: true, autocomplete: 'off', maxlength: 32, short: true,
-    hint: 'One of the backup codes you saved when you set up two-factor authentication. Each works once.',
-    spellcheck: 'false',
+    label: t('field.backup_code'), name: 'backup_code', required: true, autocomplete: 'off', maxlength: 32, short: true,
+    hint: t('auth.backup_hint'), spellcheck: 'false',
   });
   backup.wrapper.hidden = true;
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Verify');
-  const toggle = h('button', { type: 'button', class: 'btn btn-link', id: 'use-backup-code' }, 'Use a backup code instead');
-  const cancel = h('button', { type: 'button', class: 'btn btn-link' }, 'Cancel and start over');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('auth.verify'));
+  const toggle = h('button', { type: 'button', class: 'btn btn-link', id: 'use-backup-code' }, t('auth.use_backup'));
+  const cancel = h('button', { type: 'button', class: 'btn btn-link' }, t('auth.start_over'));
   const formEl = form({ class: 'form', id: 'mfa-form', 'aria-labelledby': 'page-title' },
     code.wrapper, backup.wrapper, submit);
 
@@ -124,9 +136,9 @@ export function verifyView(root, { setTitle }) {
     useBackup = !useBackup;
     code.wrapper.hidden = useBackup;
     backup.wrapper.hidden = !useBackup;
-    toggle.textContent = useBackup ? 'Use an authentication code instead' : 'Use a backup code instead';
+    toggle.textContent = useBackup ? t('auth.use_code') : t('auth.use_backup');
     clearFormErrors(formEl);
-    setTitle(useBackup ? 'Backup code' : 'Two-factor authentication');
+    setTitle(useBackup ? t('field.backup_code') : t('title.login_verify'));
     (useBackup ? backup : code).input.focus();
   });
   cancel.addEventListener('click', () => logout({ message: null }));
@@ -136,22 +148,22 @@ export function verifyView(root, { setTitle }) {
     clearFormErrors(formEl);
     const active = useBackup ? backup : code;
     const value = active.input.value.replace(/\s+/g, '');
-    if (!requireFields(formEl, { [useBackup ? 'backup_code' : 'code']: value })) return;
+    if (!checkForm(formEl, [{ name: useBackup ? 'backup_code' : 'code', value, required: true }])) return;
     try {
-      const answer = await busy(submit, 'Verifying…', () => post('/auth/mfa/verify',
+      const answer = await busy(submit, t('auth.verifying'), () => post('/auth/mfa/verify',
         useBackup ? { backup_code: value } : { code: value }, { public: true }));
       applyLogin(answer);
       if (!session.verificationOnly) {
-        flashNext(`Welcome back, ${session.user.display_name || session.user.email}.`, 'success');
+        flashNext(t('auth.welcome_back', { name: session.user.display_name || session.user.email }), 'success');
       }
       afterLogin();
     } catch (error) {
-      if (error.status === 401 || error.code === 'rate_limited') {
-        // The half-finished login ended (it lasts a few minutes, and a lockout ends it too).
+      if (error.status === 401 || error.code === 'rate_limited' || error.code === 'account_suspended') {
+        // The half-finished login ended (it lasts a few minutes, a lockout ends it too, and a
+        // suspended account is told so only now that both factors checked out).
         clearSession();
-        flashNext(error.code === 'rate_limited'
-          ? errorMessageForLockout(error)
-          : 'The login took too long. Please start again.', 'error');
+        flashNext(error.code === 'rate_limited' || error.code === 'account_suspended'
+          ? errorText(error) : t('auth.login_too_long'), 'error');
         navigate('/login');
         return;
       }
@@ -161,32 +173,63 @@ export function verifyView(root, { setTitle }) {
   });
 
   root.append(h('div', { class: 'auth-layout' },
-    pageHeader('Two-factor authentication', { subtitle: 'Your password was right. One more step.' }),
+    pageHeader(t('title.login_verify'), { subtitle: t('auth.verify_subtitle') }),
     card(formEl, h('div', { class: 'form-footer' }, toggle, cancel))));
 }
 
-function errorMessageForLockout(error) {
-  const minutes = error.retryAfter ? Math.ceil(error.retryAfter / 60) : null;
-  return minutes
-    ? `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
-    : 'Too many failed attempts. Try again later.';
+/**
+ * Sign in with the address and password just used to create the account, and go on as a
+ * login does (second factor, verification-only screen, or the memories with their welcome).
+ * Falls back to the login form, filled in, when the login is refused.
+ */
+async function signInNewAccount(values, readyText) {
+  let answer;
+  try {
+    answer = await post('/auth/login', { email: values.email, password: values.password, remember_me: false },
+      { public: true });
+  } catch {
+    prefillEmail = values.email;
+    flashNext(`${readyText} ${t('auth.log_in_to_continue')}`, 'success');
+    navigate('/login');
+    return;
+  }
+  if (answer.mfa_required) {
+    applyMfaPending(answer);
+    navigate('/login/verify');
+    return;
+  }
+  applyLogin(answer);
+  flashNext(readyText, 'success');
+  afterLogin();
 }
 
 // --- create an organisation -----------------------------------------------------------------------
 
 export function registerView(root) {
   const tenant = field({
-    label: 'Organisation name', name: 'tenant_name', required: true, maxlength: 100, autocomplete: 'organization',
+    label: t('field.tenant_name'), name: 'tenant_name', required: true, autocomplete: 'organization',
   });
-  const name = field({ label: 'Your name', name: 'display_name', required: true, maxlength: 100, autocomplete: 'name' });
-  const email = field({ label: 'E-mail', name: 'email', type: 'email', required: true, autocomplete: 'username', spellcheck: 'false' });
+  const name = field({ label: t('field.display_name'), name: 'display_name', required: true, autocomplete: 'name' });
+  const email = field({ label: t('field.email'), name: 'email', type: 'email', required: true, autocomplete: 'username', spellcheck: 'false' });
   const password = field({
-    label: 'Password', name: 'password', type: 'password', required: true, autocomplete: 'new-password',
-    minlength: 15, maxlength: 128, hint: PASSWORD_HINT,
+    label: t('field.password'), name: 'password', type: 'password', required: true, autocomplete: 'new-password',
+    hint: t('auth.password_hint', { min: 15, max: 128 }),
   });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Create organisation');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('auth.create_org'));
   const formEl = form({ class: 'form', id: 'register-form', 'aria-labelledby': 'page-title' },
     tenant.wrapper, name.wrapper, email.wrapper, password.wrapper, submit);
+  root.append(h('div', { class: 'auth-layout' },
+    pageHeader(t('auth.register_title'), { subtitle: t('auth.register_subtitle') }),
+    card(formEl),
+    h('p', { class: 'auth-alt' }, t('auth.have_account'), ' ', h('a', { href: '#/login' }, t('auth.login')), '.')));
+
+  // The hint says the server's numbers once they are known.
+  loadPolicy().then((policy) => {
+    const min = rule(policy, 'password', 'min_length');
+    const max = rule(policy, 'password', 'max_length');
+    const hint = formEl.querySelector(`#${CSS.escape(password.input.id)}-hint`);
+    if (min && max && hint) hint.textContent = t('auth.password_hint', { min, max });
+  });
 
   formEl.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -197,21 +240,25 @@ export function registerView(root) {
       email: email.input.value.trim(),
       password: password.input.value,
     };
-    if (!requireFields(formEl, values)) return;
+    // Without the server's rules (GET /policy failed) nothing is checked here: the server then
+    // reports every field error of the one request at once.
+    const policy = await loadPolicy();
+    if (policy && !checkForm(formEl, accountRules(policy, values))) return;
     try {
-      const answer = await busy(submit, 'Creating…', () => post('/auth/register', values, { public: true }));
-      prefillEmail = values.email;
-      flashNext(`“${answer.tenant ? answer.tenant.name : values.tenant_name}” is ready. Log in to continue.`, 'success');
-      navigate('/login');
+      const answer = await busy(submit, t('auth.creating'), async () => {
+        const created = await post('/auth/register', values, { public: true });
+        await signInNewAccount(values, t('auth.org_ready', {
+          name: created.tenant ? created.tenant.name : values.tenant_name,
+        }));
+        return created;
+      });
+      password.input.value = '';
+      return answer;
     } catch (error) {
       showFormErrors(formEl, error);
+      return undefined;
     }
   });
-
-  root.append(h('div', { class: 'auth-layout' },
-    pageHeader('Create an organisation', { subtitle: 'You will be its owner and can invite your team.' }),
-    card(formEl),
-    h('p', { class: 'auth-alt' }, 'Already have an account? ', h('a', { href: '#/login' }, 'Log in'), '.')));
 }
 
 // --- join with an invitation ---------------------------------------------------------------------------
@@ -223,36 +270,71 @@ function tokenFrom(text) {
   return m ? decodeURIComponent(m[1]) : value;
 }
 
-export function joinView(root, { query }) {
-  const header = pageHeader('Join an organisation', {
-    subtitle: 'You were invited to portcullis. Create your account to join your team.',
-  });
+export async function joinView(root) {
+  const header = pageHeader(t('auth.join_title'), { subtitle: t('auth.join_subtitle') });
   if (session.user) {
     root.append(h('div', { class: 'auth-layout' }, header, card(
-      h('p', {}, `You are logged in as ${session.user.email}. Log out first to accept this invitation with a new account.`),
-      h('button', { type: 'button', class: 'btn btn-primary', onclick: () => logout({ message: null }).then(() => navigate('/join', Object.fromEntries(query))) }, 'Log out and continue'))));
+      h('p', {}, t('auth.join_logged_in', { email: session.user.email })),
+      h('button', { type: 'button', class: 'btn btn-primary', onclick: () => logout({ message: null }).then(() => navigate('/join')) }, t('auth.logout_continue')))));
     return;
   }
-  const fromLink = tokenFrom(query.get('token'));
+  // The token came in the link (#/join?token=…): the router keeps it in memory only and took it
+  // out of the address before this view ran.
+  const fromLink = tokenFrom(linkToken('/join'));
   const token = field({
-    label: 'Invitation link or code', name: 'invite_token', required: true, autocomplete: 'off',
-    hint: 'Paste the link from your invitation.', spellcheck: 'false',
+    label: t('field.invite_token'), name: 'invite_token', required: true, autocomplete: 'off',
+    hint: t('auth.paste_link'), spellcheck: 'false',
   });
-  if (fromLink) token.wrapper.hidden = true;
   token.input.value = fromLink;
-  const name = field({ label: 'Your name', name: 'display_name', required: true, maxlength: 100, autocomplete: 'name' });
+  const about = h('div', { class: 'invitation-about', id: 'invitation-about', 'aria-live': 'polite' });
+  const name = field({ label: t('field.display_name'), name: 'display_name', required: true, autocomplete: 'name' });
   const email = field({
-    label: 'E-mail', name: 'email', type: 'email', required: true, autocomplete: 'username', spellcheck: 'false',
-    hint: 'The address your invitation was sent to.',
+    label: t('field.email'), name: 'email', type: 'email', required: true, autocomplete: 'username', spellcheck: 'false',
+    hint: t('auth.invited_address_hint'),
   });
   const password = field({
-    label: 'Password', name: 'password', type: 'password', required: true, autocomplete: 'new-password',
-    maxlength: 128, hint: JOIN_PASSWORD_HINT,
+    label: t('field.password'), name: 'password', type: 'password', required: true, autocomplete: 'new-password',
+    hint: t('auth.join_password_hint', { min: 15 }),
   });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Join');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('auth.join'));
   const formEl = form({ class: 'form', id: 'join-form', 'aria-labelledby': 'page-title' },
-    fromLink ? h('p', { class: 'notice notice-info' }, 'Your invitation is ready. Fill in your details below.') : null,
-    token.wrapper, name.wrapper, email.wrapper, password.wrapper, submit);
+    about, token.wrapper, name.wrapper, email.wrapper, password.wrapper, submit);
+  root.append(h('div', { class: 'auth-layout' }, header, card(formEl),
+    h('p', { class: 'auth-alt' }, t('auth.have_account'), ' ', h('a', { href: '#/login' }, t('auth.login')), '.')));
+
+  // The invited address comes from the invitation itself (POST, so the token stays out of
+  // paths and logs); the field is then read-only. Without an answer the address is typed.
+  let lookedUp = '';
+  async function lookUp(value) {
+    if (!value || value === lookedUp) return;
+    lookedUp = value;
+    let invitation;
+    try {
+      invitation = await post('/auth/invitation', { token: value }, { public: true });
+    } catch (error) {
+      email.input.readOnly = false;
+      if (error.code === 'invalid_token' || error.code === 'validation_failed') {
+        token.wrapper.hidden = false;
+        dropLinkToken('/join');
+        about.replaceChildren(h('p', { class: 'notice notice-error', role: 'alert', id: 'invitation-invalid' },
+          t('auth.invitation_invalid')));
+      } else {
+        about.replaceChildren();
+      }
+      return;
+    }
+    if (typeof invitation.email === 'string' && invitation.email) {
+      email.input.value = invitation.email;
+      email.input.readOnly = true;
+      email.input.classList.add('input-readonly');
+    }
+    token.wrapper.hidden = true;
+    about.replaceChildren(h('p', { class: 'notice notice-info', id: 'invitation-ready' },
+      invitation.tenant_name
+        ? t('auth.invitation_for', { tenant: invitation.tenant_name, role: t(`role.${invitation.role || 'member'}`) })
+        : t('auth.invitation_ready')));
+  }
+  token.input.addEventListener('change', () => lookUp(tokenFrom(token.input.value)));
 
   formEl.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -263,19 +345,28 @@ export function joinView(root, { query }) {
       email: email.input.value.trim(),
       password: password.input.value,
     };
-    if (!requireFields(formEl, values)) return;
+    const policy = await loadPolicy();
+    if (policy && !checkForm(formEl, [
+      { name: 'invite_token', value: values.invite_token, required: true },
+      ...accountRules(policy, values),
+    ])) return;
     try {
-      const answer = await busy(submit, 'Joining…', () => post('/auth/register', values, { public: true }));
-      prefillEmail = values.email;
-      flashNext(`Welcome to “${answer.tenant ? answer.tenant.name : 'your organisation'}”. Log in to continue.`, 'success');
-      navigate('/login');
+      await busy(submit, t('auth.joining'), async () => {
+        const answer = await post('/auth/register', values, { public: true });
+        dropLinkToken('/join');
+        await signInNewAccount(values, t('auth.joined', {
+          name: answer.tenant ? answer.tenant.name : t('auth.your_org'),
+        }));
+      });
     } catch (error) {
       if (error.fields && error.fields.invite_token) token.wrapper.hidden = false;
       showFormErrors(formEl, error);
     }
   });
 
-  root.append(h('div', { class: 'auth-layout' }, header, card(formEl),
-    h('p', { class: 'auth-alt' }, 'Already have an account? ', h('a', { href: '#/login' }, 'Log in'), '.')));
+  if (fromLink) {
+    token.wrapper.hidden = true;
+    about.append(h('p', { class: 'notice notice-info' }, t('auth.invitation_ready')));
+    await lookUp(fromLink);
+  }
 }
-

@@ -5,19 +5,21 @@ import { post, patch, del } from '../api.js';
 import { h, replace, timeEl } from '../dom.js';
 import { loadContexts, invalidateContexts } from '../contexts-store.js';
 import { resetMemoryList } from './memories.js';
+import { t } from '../i18n.js';
+import { checkForm, loadPolicy, rule } from '../policy.js';
 import {
   busy, button, card, clearFormErrors, confirmDialog, emptyState, field, flash, form, loading,
   pageHeader, showError, showFormErrors,
 } from '../ui.js';
 
 export async function contextsView(root) {
-  root.append(pageHeader('Contexts', { subtitle: 'Group memories by project, team or topic.' }));
-  const name = field({ label: 'New context name', name: 'name', required: true, maxlength: 100 });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add context');
+  root.append(pageHeader(t('title.contexts'), { subtitle: t('contexts.subtitle') }));
+  const name = field({ label: t('contexts.new_name'), name: 'name', required: true });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('contexts.add'));
   const createForm = form({ class: 'form form-inline', id: 'context-form' },
     name.wrapper, h('div', { class: 'form-actions' }, submit));
   const errorSlot = h('div');
-  const list = h('div', { class: 'list-region', id: 'context-list' }, loading('Loading contexts…'));
+  const list = h('div', { class: 'list-region', id: 'context-list' }, loading(t('contexts.loading')));
   root.append(card(createForm), errorSlot, list);
 
   async function refresh() {
@@ -36,7 +38,7 @@ export async function contextsView(root) {
       return;
     }
     if (!contexts.length) {
-      replace(list, emptyState('No contexts yet. Add one above, then file memories in it.'));
+      replace(list, emptyState(t('contexts.none')));
       return;
     }
     replace(list, h('ul', { class: 'item-list' }, contexts.map((c) => contextRow(c))));
@@ -48,28 +50,33 @@ export async function contextsView(root) {
       replace(row,
         h('div', { class: 'item-main' },
           h('p', { class: 'item-title' }, c.name),
-          h('p', { class: 'item-meta muted' }, 'Created ', timeEl(c.created_at))),
-        h('div', { class: 'item-actions' },
-          h('a', { class: 'btn btn-quiet', href: `#/memories?context=${encodeURIComponent(c.id)}` }, 'Memories', h('span', { class: 'visually-hidden' }, ` in ${c.name}`)),
-          button('Rename', { 'aria-label': `Rename ${c.name}`, onclick: edit }),
-          button('Delete', { variant: 'danger', 'aria-label': `Delete ${c.name}`, onclick: remove })));
+          h('p', { class: 'item-meta muted' }, t('memories.created'), ' ', timeEl(c.created_at))),
+        h('div', { class: 'item-actions context-actions' },
+          h('a', { class: 'btn btn-quiet', href: `#/memories?context=${encodeURIComponent(c.id)}` }, t('nav.memories'), h('span', { class: 'visually-hidden' }, ` ${t('contexts.in', { name: c.name })}`)),
+          button(t('contexts.rename'), { 'aria-label': t('contexts.rename_label', { name: c.name }), onclick: edit }),
+          button(t('common.delete'), { variant: 'danger', 'aria-label': t('contexts.delete_label', { name: c.name }), onclick: remove })));
     };
     const edit = () => {
-      const input = field({ label: `New name for ${c.name}`, name: 'name', required: true, maxlength: 100, value: c.name });
-      const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save');
-      const cancel = button('Cancel', { variant: 'quiet', onclick: () => { show(); row.querySelector('button').focus(); } });
+      const input = field({ label: t('contexts.rename_field', { name: c.name }), name: 'name', required: true, value: c.name });
+      const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('common.save'));
+      const stop = () => { show(); row.querySelector('button').focus(); };
+      const cancel = button(t('common.cancel'), { variant: 'quiet', onclick: stop });
       const renameForm = form({ class: 'form form-inline rename-form' }, input.wrapper, h('div', { class: 'form-actions' }, save, cancel));
+      // Escape cancels the rename, as it would close a dialog.
+      renameForm.addEventListener('keydown', (event) => {
+        if (event.key === 'Escape') {
+          event.preventDefault();
+          stop();
+        }
+      });
       renameForm.addEventListener('submit', async (event) => {
         event.preventDefault();
         clearFormErrors(renameForm);
         const value = input.input.value.trim();
-        if (!value) {
-          showFormErrors(renameForm, { message: 'Please fill in the name.', fields: { name: 'is required' } });
-          return;
-        }
+        if (!checkForm(renameForm, [{ name: 'name', value, required: true, max: rule(await loadPolicy(), 'context', 'name_max_length') }])) return;
         try {
-          await busy(save, 'Saving…', () => patch(`/contexts/${encodeURIComponent(c.id)}`, { name: value }));
-          flash(`Renamed to “${value}”.`, 'success');
+          await busy(save, t('common.saving'), () => patch(`/contexts/${encodeURIComponent(c.id)}`, { name: value }));
+          flash(t('contexts.renamed', { name: value }), 'success');
           await refresh();
         } catch (error) {
           showFormErrors(renameForm, error);
@@ -81,9 +88,9 @@ export async function contextsView(root) {
     };
     const remove = async () => {
       const ok = await confirmDialog({
-        title: `Delete “${c.name}”?`,
-        message: 'The context will be deleted for everyone in your organisation.',
-        confirmLabel: 'Delete context',
+        title: t('contexts.delete_title', { name: c.name }),
+        message: t('contexts.delete_text'),
+        confirmLabel: t('contexts.delete_confirm'),
         danger: true,
       });
       if (!ok) return;
@@ -95,9 +102,9 @@ export async function contextsView(root) {
           return;
         }
         const cascade = await confirmDialog({
-          title: `“${c.name}” still holds memories`,
-          message: 'Delete the context together with every memory in it? This cannot be undone.',
-          confirmLabel: 'Delete context and memories',
+          title: t('contexts.cascade_title', { name: c.name }),
+          message: t('contexts.cascade_text'),
+          confirmLabel: t('contexts.cascade_confirm'),
           danger: true,
         });
         if (!cascade) return;
@@ -108,7 +115,7 @@ export async function contextsView(root) {
           return;
         }
       }
-      flash(`Deleted “${c.name}”.`, 'success');
+      flash(t('common.deleted', { name: c.name }), 'success');
       await refresh();
       document.getElementById('page-title').focus();
     };
@@ -120,14 +127,11 @@ export async function contextsView(root) {
     event.preventDefault();
     clearFormErrors(createForm);
     const value = name.input.value.trim();
-    if (!value) {
-      showFormErrors(createForm, { message: 'Please fill in the name.', fields: { name: 'is required' } });
-      return;
-    }
+    if (!checkForm(createForm, [{ name: 'name', value, required: true, max: rule(await loadPolicy(), 'context', 'name_max_length') }])) return;
     try {
-      await busy(submit, 'Adding…', () => post('/contexts', { name: value }));
+      await busy(submit, t('contexts.adding'), () => post('/contexts', { name: value }));
       name.input.value = '';
-      flash(`Added “${value}”.`, 'success');
+      flash(t('contexts.added', { name: value }), 'success');
       await refresh();
       name.input.focus();
     } catch (error) {

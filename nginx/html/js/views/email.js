@@ -15,6 +15,7 @@ import { navigate } from '../router.js';
 import { isLoggedIn, session } from '../session.js';
 import { busy, button, card, errorText, flashNext, loading, pageHeader } from '../ui.js';
 import { resendControl } from '../verification.js';
+import { t } from '../i18n.js';
 
 /** An outcome notice; it takes focus so it is read out and keyboard users start from it. */
 function outcome(kind, ...children) {
@@ -33,20 +34,20 @@ function show(body, ...children) {
 /** Where to go next: the app when a session lasts, else the login page. */
 function nextLink() {
   if (session.user || session.mfaPending) {
-    return h('p', {}, h('a', { href: `#${homePath()}`, id: 'continue-link' }, 'Continue to portcullis'));
+    return h('p', {}, h('a', { href: `#${homePath()}`, id: 'continue-link' }, t('email.continue_to_portcullis')));
   }
-  return h('p', {}, h('a', { href: '#/login', id: 'login-link' }, 'Log in'));
+  return h('p', {}, h('a', { href: '#/login', id: 'login-link' }, t('email.log_in')));
 }
 
 function missingLink(body, what) {
   show(body, outcome('info',
-    h('p', { class: 'notice-title' }, 'Open the link from your e-mail'),
-    h('p', {}, `This page works with the link we sent you ${what}. If you reloaded the page, open the link again.`)),
+    h('p', { class: 'notice-title' }, t('email.open_the_link_from')),
+    h('p', {}, t('email.this_page_works_with', { what }))),
   nextLink());
 }
 
 function layout(root, title, subtitle) {
-  const body = card(loading('Checking your link…'));
+  const body = card(loading(t('email.checking_your_link')));
   root.append(h('div', { class: 'auth-layout' }, pageHeader(title, { subtitle }), body));
   return body;
 }
@@ -55,10 +56,10 @@ function layout(root, title, subtitle) {
 
 export async function verifyEmailView(root) {
   const route = '/verify-email';
-  const body = layout(root, 'Confirm your e-mail address', null);
+  const body = layout(root, t('email.confirm_your_e_mail'), null);
   const token = linkToken(route);
   if (!token) {
-    missingLink(body, 'to confirm your address');
+    missingLink(body, t('email.to_confirm_your_address'));
     return;
   }
   try {
@@ -69,11 +70,11 @@ export async function verifyEmailView(root) {
     if (error.code === 'invalid_token') {
       const signedIn = session.user !== null && session.user.email_verified === false;
       show(body, outcome('error',
-        h('p', { class: 'notice-title' }, 'This confirmation link can’t be used'),
-        h('p', {}, 'It is not valid, has expired or was used already. Only the newest link works.'),
+        h('p', { class: 'notice-title' }, t('email.this_confirmation_link_can')),
+        h('p', {}, t('email.it_is_not_valid')),
         h('p', {}, signedIn
-          ? 'Ask for a new link below.'
-          : 'Log in and ask for a new link from the notice at the top of the page.')),
+          ? t('email.ask_for_a_new')
+          : t('email.log_in_and_ask'))),
       signedIn ? resendControl(session.user.email) : nextLink());
       return;
     }
@@ -85,14 +86,14 @@ export async function verifyEmailView(root) {
   if (session.user) await refreshSession();
   if (session.user && !session.verificationOnly) {
     show(body, outcome('success',
-      h('p', { class: 'notice-title' }, 'Your e-mail address is confirmed'),
-      h('p', {}, 'Thank you.')),
-    h('div', { class: 'button-row' }, button('Continue', { variant: 'primary', id: 'continue-button', onclick: () => afterLogin() })));
+      h('p', { class: 'notice-title' }, t('email.your_e_mail_address')),
+      h('p', {}, t('email.thank_you'))),
+    h('div', { class: 'button-row' }, button(t('email.continue'), { variant: 'primary', id: 'continue-button', onclick: () => afterLogin() })));
     return;
   }
   show(body, outcome('success',
-    h('p', { class: 'notice-title' }, 'Your e-mail address is confirmed'),
-    h('p', {}, session.user ? 'Thank you.' : 'You can log in now.')),
+    h('p', { class: 'notice-title' }, t('email.your_e_mail_address')),
+    h('p', {}, session.user ? t('email.thank_you') : t('email.you_can_log_in'))),
   nextLink());
 }
 
@@ -100,10 +101,10 @@ export async function verifyEmailView(root) {
 
 export async function confirmEmailView(root) {
   const route = '/confirm-email';
-  const body = layout(root, 'Confirm your new e-mail address', null);
+  const body = layout(root, t('email.confirm_your_new_e'), null);
   const token = linkToken(route);
   if (!token) {
-    missingLink(body, 'to your new address');
+    missingLink(body, t('email.to_your_new_address'));
     return;
   }
   let answer;
@@ -114,16 +115,15 @@ export async function confirmEmailView(root) {
     if (error.handled) return;
     if (error.code === 'invalid_token') {
       show(body, outcome('error',
-        h('p', { class: 'notice-title' }, 'This confirmation link can’t be used'),
-        h('p', {}, 'It is not valid, has expired or was used already, and your address was not changed. '
-          + 'To change it, start again from the Security page.')),
+        h('p', { class: 'notice-title' }, t('email.this_confirmation_link_can')),
+        h('p', {}, t('email.it_is_not_valid_2'))),
       nextLink());
       return;
     }
     if (error.code === 'email_taken' || error.status === 409) {
       show(body, outcome('error',
-        h('p', { class: 'notice-title' }, 'Your address was not changed'),
-        h('p', {}, 'Another account uses this address now. Your account keeps its current address.')),
+        h('p', { class: 'notice-title' }, t('email.your_address_was_not')),
+        h('p', {}, t('email.another_account_uses_this'))),
       nextLink());
       return;
     }
@@ -134,10 +134,10 @@ export async function confirmEmailView(root) {
   if (session.user) await refreshSession();
   const address = answer && typeof answer.email === 'string' ? answer.email : null;
   show(body, outcome('success',
-    h('p', { class: 'notice-title' }, 'Your e-mail address was changed'),
+    h('p', { class: 'notice-title' }, t('email.your_e_mail_address_2')),
     h('p', { id: 'new-address' }, address
-      ? `You log in with ${address} from now on.`
-      : 'You log in with your new address from now on.')),
+      ? t('email.you_log_in_with', { address })
+      : t('email.you_log_in_with_2'))),
   nextLink());
 }
 
@@ -147,24 +147,22 @@ export function revertEmailView(root) {
   const route = '/revert-email';
   const body = card();
   root.append(h('div', { class: 'auth-layout' },
-    pageHeader('Undo the e-mail change', { subtitle: 'For when someone else changed the address of your account.' }),
+    pageHeader(t('email.undo_the_e_mail'), { subtitle: t('email.for_when_someone_else') }),
     body));
   if (!linkToken(route)) {
-    missingLink(body, 'to your previous address');
+    missingLink(body, t('email.to_your_previous_address'));
     return;
   }
   // A deliberate click, not on page load: this locks the account and ends every session, and
   // a link opened by a mail scanner must not do that on its own.
-  const confirm = button('Restore my previous address', { variant: 'danger', id: 'revert-email-button' });
+  const confirm = button(t('email.restore_my_previous_address'), { variant: 'danger', id: 'revert-email-button' });
   replace(body,
-    h('p', {}, 'This puts your previous e-mail address back on your account. For your safety it also '
-      + 'locks the account and logs out every session: an administrator of your organisation has to '
-      + 're-enable it.'),
+    h('p', {}, t('email.this_puts_your_previous')),
     h('div', { class: 'button-row' }, confirm));
   confirm.addEventListener('click', async () => {
     const token = linkToken(route);
     if (!token) {
-      missingLink(body, 'to your previous address');
+      missingLink(body, t('email.to_your_previous_address'));
       return;
     }
     try {
@@ -174,9 +172,8 @@ export function revertEmailView(root) {
       if (error.code === 'invalid_token') {
         dropLinkToken(route);
         show(body, outcome('error',
-          h('p', { class: 'notice-title' }, 'This link can’t be used'),
-          h('p', {}, 'It is not valid, has expired or was used already. If someone else controls your '
-            + 'account, contact an administrator of your organisation.')));
+          h('p', { class: 'notice-title' }, t('email.this_link_can_t')),
+          h('p', {}, t('email.it_is_not_valid_3'))));
         return;
       }
       show(body, outcome('error', h('p', {}, errorText(error))), h('div', { class: 'button-row' }, confirm));
@@ -186,45 +183,43 @@ export function revertEmailView(root) {
     // Every session of the account ended, this browser's too if it was signed in to it.
     if (session.user || session.mfaPending) await refreshSession();
     show(body, outcome('success',
-      h('p', { class: 'notice-title' }, 'Your previous address is back'),
-      h('p', {}, 'The account is locked and every session was logged out. Ask an administrator of your '
-        + 'organisation to re-enable it. Then choose a new password with “Forgot password?” on the '
-        + 'login page, since someone else may know the current one.')),
-    h('p', {}, h('a', { href: '#/forgot' }, 'Forgot password?')));
+      h('p', { class: 'notice-title' }, t('email.your_previous_address_is')),
+      h('p', {}, t('email.the_account_is_locked'))),
+    h('p', {}, h('a', { href: '#/forgot' }, t('email.forgot_password'))));
   });
 }
 
 // --- verification-only screen -------------------------------------------------------------------------
 
 export function verificationRequiredView(root) {
-  const org = session.tenant ? session.tenant.name : 'Your organisation';
+  const org = session.tenant ? session.tenant.name : t('email.your_organisation');
   const email = session.user ? session.user.email : '';
-  root.append(pageHeader('Confirm your e-mail address to continue', {
-    subtitle: `${org} requires a confirmed e-mail address for every member.`,
+  root.append(pageHeader(t('email.confirm_your_e_mail_2'), {
+    subtitle: t('email.org_requires_a_confirmed', { org }),
   }));
   const status = h('p', { class: 'check-status', role: 'status' });
-  const check = button('I have confirmed it', { variant: 'primary', id: 'check-verified' });
+  const check = button(t('email.i_have_confirmed_it'), { variant: 'primary', id: 'check-verified' });
   check.addEventListener('click', async () => {
     status.textContent = '';
-    await busy(check, 'Checking…', () => refreshSession());
+    await busy(check, t('email.checking'), () => refreshSession());
     if (!session.user) {
       navigate('/login'); // the session ended meanwhile (refreshSession forgot it)
       return;
     }
     if (!session.verificationOnly) {
-      flashNext('Your e-mail address is confirmed. Welcome!', 'success');
+      flashNext(t('email.your_e_mail_address_3'), 'success');
       afterLogin();
       return;
     }
-    status.textContent = 'Your address is not confirmed yet. Open the link in the e-mail we sent you, then try again.';
+    status.textContent = t('email.your_address_is_not');
   });
   root.append(card(
-    h('p', {}, `We sent a link to ${email}. Open it to confirm that the address is yours, then continue here.`),
+    h('p', {}, t('email.we_sent_a_link', { email })),
     h('div', { class: 'button-row' }, check),
     status,
-    h('h2', { class: ['card-title', 'card-title-later'] }, 'No e-mail?'),
-    h('p', { class: 'muted' }, 'Check your spam folder, or ask for a new link. Only the newest link works.'),
+    h('h2', { class: ['card-title', 'card-title-later'] }, t('email.no_e_mail')),
+    h('p', { class: 'muted' }, t('email.check_your_spam_folder')),
     resendControl(email, { onVerified: () => { if (isLoggedIn()) afterLogin(); } })),
   h('p', { class: 'auth-alt' },
-    h('button', { type: 'button', class: 'btn btn-link', onclick: () => logout() }, 'Log out')));
+    h('button', { type: 'button', class: 'btn btn-link', onclick: () => logout() }, t('email.log_out'))));
 }

@@ -2,13 +2,14 @@
 
 import { h } from '../dom.js';
 import { pageHeader } from '../ui.js';
+import { t } from '../i18n.js';
 
 export function notFoundView(root) {
-  root.append(pageHeader('Page not found'),
-    h('p', {}, 'There is nothing at this address. ', h('a', { href: '#/' }, 'Go to the start page'), '.'));
+  root.append(pageHeader(t('title.not_found')),
+    h('p', {}, t('errors.nothing_here'), ' ', h('a', { href: '#/' }, t('errors.start_page')), '.'));
 }
 
 export function forbiddenView(root) {
-  root.append(pageHeader('No access'),
-    h('p', {}, 'This page is for administrators of your organisation. ', h('a', { href: '#/memories' }, 'Back to your memories'), '.'));
+  root.append(pageHeader(t('title.no_access')),
+    h('p', {}, t('errors.admins_only'), ' ', h('a', { href: '#/memories' }, t('errors.back_memories')), '.'));
 }

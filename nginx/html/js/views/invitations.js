@@ -4,35 +4,37 @@
 import { get, post, del, qs } from '../api.js';
 import { h, replace, timeEl } from '../dom.js';
 import { isOwner } from '../session.js';
+import { t } from '../i18n.js';
+import { checkForm, loadPolicy, rule } from '../policy.js';
 import {
   busy, button, clearFormErrors, confirmDialog, copyButton, CursorPager, emptyState, field,
   flash, form, loading, pageHeader, pagerNav, showError, showFormErrors,
 } from '../ui.js';
 
 export async function invitationsView(root) {
-  root.append(pageHeader('Invitations', { subtitle: 'Invite people to your organisation with a one-time link.' }));
+  root.append(pageHeader(t('title.invitations'), { subtitle: t('invitations.subtitle') }));
 
-  const email = field({ label: 'E-mail', name: 'email', type: 'email', required: true, autocomplete: 'off', spellcheck: 'false' });
+  const email = field({ label: t('field.email'), name: 'email', type: 'email', required: true, autocomplete: 'off', spellcheck: 'false' });
   const role = field({
-    label: 'Role', name: 'role', type: 'select', required: true, value: 'member',
+    label: t('field.role'), name: 'role', type: 'select', required: true, value: 'member',
     options: [
-      { value: 'member', label: 'Member' },
-      ...(isOwner() ? [{ value: 'admin', label: 'Admin' }, { value: 'owner', label: 'Owner' }] : []),
+      { value: 'member', label: t('role_label.member') },
+      ...(isOwner() ? [{ value: 'admin', label: t('role_label.admin') }, { value: 'owner', label: t('role_label.owner') }] : []),
     ],
   });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create invitation');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('invitations.create'));
   const createForm = form({ class: 'form', id: 'invitation-form' },
     h('div', { class: 'form-row' }, email.wrapper, role.wrapper),
     h('div', { class: 'form-actions' }, submit));
   const result = h('div', { id: 'invitation-result' });
   const errorSlot = h('div');
-  const list = h('div', { class: 'list-region', id: 'invitation-list', tabindex: '-1' }, loading('Loading invitations…'));
+  const list = h('div', { class: 'list-region', id: 'invitation-list', tabindex: '-1' }, loading(t('invitations.loading')));
   const pagerSlot = h('div');
   root.append(
     h('section', { class: 'card', 'aria-labelledby': 'new-invitation-title' },
-      h('h2', { class: 'card-title', id: 'new-invitation-title' }, 'New invitation'),
+      h('h2', { class: 'card-title', id: 'new-invitation-title' }, t('invitations.new')),
       createForm, result),
-    h('h2', { class: 'section-title' }, 'Pending invitations'),
+    h('h2', { class: 'section-title' }, t('invitations.pending')),
     errorSlot, list, pagerSlot);
   const pager = new CursorPager();
 
@@ -49,27 +51,27 @@ export async function invitationsView(root) {
     const items = page.data || [];
     replace(list, items.length
       ? h('ul', { class: 'item-list' }, items.map(invitationRow))
-      : emptyState('No pending invitations.'));
+      : emptyState(t('invitations.none')));
     replace(pagerSlot, pager.hasNext || pager.hasPrevious ? pagerNav(pager, {
-      label: 'Invitation pages',
+      label: t('invitations.pages'),
       onPrevious: () => { if (pager.back()) load(); },
       onNext: () => { if (pager.forward()) load(); },
     }) : null);
   }
 
   function invitationRow(inv) {
-    const revoke = button('Revoke', { variant: 'danger', class: 'btn-small', 'aria-label': `Revoke the invitation of ${inv.email}` });
+    const revoke = button(t('sessions.revoke'), { variant: 'danger', class: 'btn-small', 'aria-label': t('invitations.revoke_label', { email: inv.email }) });
     revoke.addEventListener('click', async () => {
       const ok = await confirmDialog({
-        title: `Revoke the invitation of ${inv.email}?`,
-        message: 'The join link stops working at once.',
-        confirmLabel: 'Revoke invitation',
+        title: t('invitations.revoke_title', { email: inv.email }),
+        message: t('invitations.revoke_text'),
+        confirmLabel: t('invitations.revoke_confirm'),
         danger: true,
       });
       if (!ok) return;
       try {
-        await busy(revoke, 'Revoking…', () => del(`/members/invitations/${encodeURIComponent(inv.id)}`));
-        flash(`The invitation of ${inv.email} was revoked.`, 'success');
+        await busy(revoke, t('sessions.revoking'), () => del(`/members/invitations/${encodeURIComponent(inv.id)}`));
+        flash(t('invitations.revoked', { email: inv.email }), 'success');
         pager.reset();
         await load();
         list.focus();
@@ -79,8 +81,8 @@ export async function invitationsView(root) {
     });
     return h('li', { class: 'item', dataset: { id: inv.id, email: inv.email } },
       h('div', { class: 'item-main' },
-        h('p', { class: 'item-title' }, inv.email, h('span', { class: 'badge capitalise' }, inv.role)),
-        h('p', { class: 'item-meta muted' }, 'Sent ', timeEl(inv.created_at), ' · Expires ', timeEl(inv.expires_at))),
+        h('p', { class: 'item-title' }, inv.email, h('span', { class: 'badge capitalise' }, t(`role.${inv.role}`))),
+        h('p', { class: 'item-meta muted' }, t('invitations.sent'), ' ', timeEl(inv.created_at), ' · ', t('sessions.expires'), ' ', timeEl(inv.expires_at))),
       h('div', { class: 'item-actions' }, revoke));
   }
 
@@ -89,12 +91,9 @@ export async function invitationsView(root) {
     clearFormErrors(createForm);
     replace(result);
     const values = { email: email.input.value.trim(), role: role.input.value };
-    if (!values.email) {
-      showFormErrors(createForm, { message: 'Please fill in the e-mail.', fields: { email: 'is required' } });
-      return;
-    }
+    if (!checkForm(createForm, [{ name: 'email', value: values.email, required: true, email: true, max: rule(await loadPolicy(), 'email', 'max_length') }])) return;
     try {
-      const inv = await busy(submit, 'Creating…', () => post('/members/invitations', values));
+      const inv = await busy(submit, t('auth.creating'), () => post('/members/invitations', values));
       email.input.value = '';
       const link = h('input', {
         class: 'input input-code', id: 'join-link', readonly: true, value: inv.join_url,
@@ -102,11 +101,10 @@ export async function invitationsView(root) {
       });
       link.addEventListener('focus', () => link.select());
       replace(result, h('div', { class: 'notice notice-success invitation-created', role: 'status' },
-        h('p', { class: 'notice-title' }, `Invitation for ${inv.email} created.`),
-        h('label', { for: 'join-link' }, 'Join link'),
-        h('div', { class: 'input-group' }, link, copyButton(() => inv.join_url, { label: 'Copy link', what: 'Join link' })),
-        h('p', { class: 'hint', id: 'join-link-hint' },
-          'Send this link to them yourself. It is shown only now, works once and expires ', timeEl(inv.expires_at), '.')));
+        h('p', { class: 'notice-title' }, t('invitations.created', { email: inv.email })),
+        h('label', { for: 'join-link' }, t('invitations.join_link')),
+        h('div', { class: 'input-group' }, link, copyButton(() => inv.join_url, { label: t('invitations.copy_link'), what: t('invitations.join_link') })),
+        h('p', { class: 'hint', id: 'join-link-hint' }, t('invitations.link_hint'), ' ', timeEl(inv.expires_at), '.')));
       link.focus();
       pager.reset();
       await load();

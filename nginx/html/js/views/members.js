@@ -6,21 +6,18 @@
 import { get, patch, post, del, qs } from '../api.js';
 import { h, replace, timeEl } from '../dom.js';
 import { isOwner, session } from '../session.js';
+import { t } from '../i18n.js';
 import {
   busy, button, confirmDialog, CursorPager, flash, loading, pageHeader, pagerNav, showError,
 } from '../ui.js';
 
-const ROLES = [
-  { value: 'member', label: 'Member' },
-  { value: 'admin', label: 'Admin' },
-  { value: 'owner', label: 'Owner' },
-];
+const ROLES = ['member', 'admin', 'owner'];
 
 export async function membersView(root) {
-  const invite = h('a', { class: 'btn btn-primary', href: '#/invitations' }, 'Invite people');
-  root.append(pageHeader('Members', { subtitle: 'People in your organisation.', actions: [invite] }));
+  const invite = h('a', { class: 'btn btn-primary', href: '#/invitations' }, t('members.invite'));
+  root.append(pageHeader(t('title.members'), { subtitle: t('members.subtitle'), actions: [invite] }));
   const errorSlot = h('div', { id: 'members-errors' });
-  const list = h('div', { class: 'list-region', id: 'member-list', tabindex: '-1' }, loading('Loading members…'));
+  const list = h('div', { class: 'list-region', id: 'member-list', tabindex: '-1' }, loading(t('members.loading')));
   const pagerSlot = h('div');
   root.append(errorSlot, list, pagerSlot);
   const pager = new CursorPager();
@@ -37,7 +34,7 @@ export async function membersView(root) {
     pager.loaded(page.page);
     replace(list, h('ul', { class: 'item-list member-list' }, (page.data || []).map(memberRow)));
     replace(pagerSlot, pager.hasNext || pager.hasPrevious ? pagerNav(pager, {
-      label: 'Member pages',
+      label: t('members.pages'),
       onPrevious: () => { if (pager.back()) load(); },
       onNext: () => { if (pager.forward()) load(); },
     }) : null);
@@ -63,105 +60,103 @@ export async function membersView(root) {
     // Admins manage members only, and grant no role above member.
     const manageable = !self && (isOwner() || m.role === 'member');
     const badges = [
-      h('span', { class: 'badge capitalise' }, m.role),
-      m.disabled ? h('span', { class: 'badge badge-danger' }, 'Suspended') : null,
-      m.mfa_enabled ? h('span', { class: 'badge badge-success' }, '2FA on') : h('span', { class: 'badge badge-muted' }, '2FA off'),
-      self ? h('span', { class: 'badge badge-accent' }, 'You') : null,
+      h('span', { class: 'badge capitalise' }, t(`role.${m.role}`)),
+      m.disabled ? h('span', { class: 'badge badge-danger' }, t('members.suspended')) : null,
+      m.mfa_enabled ? h('span', { class: 'badge badge-success' }, t('members.mfa_on')) : h('span', { class: 'badge badge-muted' }, t('members.mfa_off')),
+      self ? h('span', { class: 'badge badge-accent' }, t('members.you')) : null,
     ];
     const info = h('div', { class: 'item-main' },
       h('p', { class: 'item-title' }, name, ...badges),
       h('p', { class: 'item-meta muted' }, m.email, ' · ',
-        m.last_login_at ? ['Last login ', timeEl(m.last_login_at, true)] : 'Never logged in',
-        ' · Joined ', timeEl(m.created_at)));
+        m.last_login_at ? [t('members.last_login'), ' ', timeEl(m.last_login_at, true)] : t('members.never'),
+        ' · ', t('members.joined'), ' ', timeEl(m.created_at)));
     const row = h('li', { class: 'item member', dataset: { id: m.id, email: m.email } }, info);
     if (!manageable) {
-      if (!self) row.append(h('p', { class: 'item-note muted' }, 'Only an owner can manage admins and owners.'));
+      if (!self) row.append(h('p', { class: 'item-note muted' }, t('members.owner_only')));
       return row;
     }
-    const roleSelect = h('select', { class: 'input input-small', 'aria-label': `Role of ${name}`, name: 'role' },
-      ROLES.map((r) => h('option', { value: r.value, disabled: !isOwner() && r.value !== 'member' }, r.label)));
+    const roleSelect = h('select', { class: 'input input-small', 'aria-label': t('members.role_of', { name }), name: 'role' },
+      ROLES.map((r) => h('option', { value: r, disabled: !isOwner() && r !== 'member' }, t(`role_label.${r}`))));
     roleSelect.value = m.role;
-    const applyRole = button('Change role', { variant: 'secondary', class: 'btn-small', 'aria-label': `Change role of ${name}` });
+    const applyRole = button(t('members.change_role'), { variant: 'secondary', class: 'btn-small', 'aria-label': t('members.change_role_of', { name }) });
     applyRole.addEventListener('click', async () => {
       const role = roleSelect.value;
       if (role === m.role) {
-        flash(`${name} is already ${role === 'admin' ? 'an' : 'a'} ${role}.`, 'info');
+        flash(t('members.already', { name, role: t(`role_a.${role}`) }), 'info');
         return;
       }
       const ok = await confirmDialog({
-        title: `Make ${name} ${role === 'admin' || role === 'owner' ? 'an' : 'a'} ${role}?`,
-        message: role === 'owner'
-          ? 'Owners can manage everyone, including other owners, and the organisation settings.'
-          : role === 'admin' ? 'Admins manage members, invitations and read the audit log.'
-            : 'Members keep memories and contexts, nothing more.',
-        confirmLabel: 'Change role',
+        title: t('members.make', { name, role: t(`role_a.${role}`) }),
+        message: t(`members.role_text_${role}`),
+        confirmLabel: t('members.change_role'),
       });
       if (!ok) {
         roleSelect.value = m.role;
         return;
       }
-      await act(applyRole, 'Saving…', () => patch(`/members/${encodeURIComponent(m.id)}`, { role }), `${name} is now ${role === 'member' ? 'a' : 'an'} ${role}.`);
+      await act(applyRole, t('common.saving'), () => patch(`/members/${encodeURIComponent(m.id)}`, { role }), t('members.now', { name, role: t(`role_a.${role}`) }));
     });
     const suspend = m.disabled
-      ? button('Reactivate', { class: 'btn-small', 'aria-label': `Reactivate ${name}` })
-      : button('Suspend', { variant: 'danger', class: 'btn-small', 'aria-label': `Suspend ${name}` });
+      ? button(t('members.reactivate'), { class: 'btn-small', 'aria-label': t('members.reactivate_label', { name }) })
+      : button(t('members.suspend'), { variant: 'danger', class: 'btn-small', 'aria-label': t('members.suspend_label', { name }) });
     suspend.addEventListener('click', async () => {
       if (!m.disabled) {
         const ok = await confirmDialog({
-          title: `Suspend ${name}?`,
-          message: `${name} is logged out everywhere at once and can’t log in until reactivated.`,
-          confirmLabel: 'Suspend',
+          title: t('members.suspend_title', { name }),
+          message: t('members.suspend_text', { name }),
+          confirmLabel: t('members.suspend'),
           danger: true,
         });
         if (!ok) return;
       }
-      await act(suspend, m.disabled ? 'Reactivating…' : 'Suspending…',
+      await act(suspend, m.disabled ? t('members.reactivating') : t('members.suspending'),
         () => patch(`/members/${encodeURIComponent(m.id)}`, { disabled: !m.disabled }),
-        m.disabled ? `${name} was reactivated.` : `${name} was suspended.`);
+        m.disabled ? t('members.reactivated', { name }) : t('members.was_suspended', { name }));
     });
-    const revoke = button('Revoke sessions', { class: 'btn-small', 'aria-label': `Revoke all sessions of ${name}` });
+    const revoke = button(t('members.revoke_sessions'), { class: 'btn-small', 'aria-label': t('members.revoke_sessions_label', { name }) });
     revoke.addEventListener('click', async () => {
       const ok = await confirmDialog({
-        title: `Log ${name} out everywhere?`,
-        message: 'Every session of this member ends now. They can log in again.',
-        confirmLabel: 'Revoke sessions',
+        title: t('members.revoke_title', { name }),
+        message: t('members.revoke_text'),
+        confirmLabel: t('members.revoke_sessions'),
         danger: true,
       });
       if (!ok) return;
-      await act(revoke, 'Revoking…', () => post(`/members/${encodeURIComponent(m.id)}/revoke-sessions`), `${name} was logged out everywhere.`);
+      await act(revoke, t('sessions.revoking'), () => post(`/members/${encodeURIComponent(m.id)}/revoke-sessions`), t('members.revoked', { name }));
     });
-    const resetMfa = button('Reset 2FA', { class: 'btn-small', 'aria-label': `Reset two-factor authentication of ${name}`, disabled: !m.mfa_enabled });
+    const resetMfa = button(t('members.reset_mfa'), { class: 'btn-small', 'aria-label': t('members.reset_mfa_label', { name }), disabled: !m.mfa_enabled });
     resetMfa.addEventListener('click', async () => {
       const ok = await confirmDialog({
-        title: `Reset two-factor authentication for ${name}?`,
-        message: 'Use this when they lost their authenticator app and backup codes. They will set it up again at their next login if your organisation requires it.',
-        confirmLabel: 'Reset 2FA',
+        title: t('members.reset_mfa_title', { name }),
+        message: t('members.reset_mfa_text'),
+        confirmLabel: t('members.reset_mfa'),
         danger: true,
       });
       if (!ok) return;
-      await act(resetMfa, 'Resetting…', async () => {
+      await act(resetMfa, t('members.resetting'), async () => {
         try {
           return await post(`/members/${encodeURIComponent(m.id)}/reset-mfa`);
         } catch (error) {
           // A server without this route answers 404/405 (as for a member who is gone).
           if (error.status === 404 || error.status === 405) {
-            error.message = `Two-factor authentication of ${name} could not be reset: this server does not offer it yet, or the member no longer exists.`;
+            error.localized = t('members.reset_mfa_unavailable', { name });
+            error.message = error.localized;
             error.code = 'reset_mfa_unavailable';
           }
           throw error;
         }
-      }, `Two-factor authentication of ${name} was reset.`);
+      }, t('members.mfa_reset', { name }));
     });
-    const remove = button('Remove', { variant: 'danger', class: 'btn-small', 'aria-label': `Remove ${name}` });
+    const remove = button(t('members.remove'), { variant: 'danger', class: 'btn-small', 'aria-label': t('members.remove_label', { name }) });
     remove.addEventListener('click', async () => {
       const ok = await confirmDialog({
-        title: `Remove ${name}?`,
-        message: `${name} loses access to the organisation at once. Their memories stay.`,
-        confirmLabel: 'Remove member',
+        title: t('members.remove_title', { name }),
+        message: t('members.remove_text', { name }),
+        confirmLabel: t('members.remove_confirm'),
         danger: true,
       });
       if (!ok) return;
-      await act(remove, 'Removing…', () => del(`/members/${encodeURIComponent(m.id)}`), `${name} was removed.`);
+      await act(remove, t('members.removing'), () => del(`/members/${encodeURIComponent(m.id)}`), t('members.removed', { name }));
     });
     row.append(h('div', { class: 'member-actions' },
       h('div', { class: 'role-control' }, roleSelect, applyRole),

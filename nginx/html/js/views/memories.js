@@ -1,11 +1,14 @@
-// Memories: the list (newest first, keyset pages, filter by context and tag), one memory,
-// and the create/edit form.
+// Memories: the list (newest first, keyset pages, search by words of the title and content,
+// filter by context and tag), one memory, and the create/edit form. A first-time user (nothing
+// in the organisation yet) is greeted with "Welcome" and the first things to do.
 
 import { get, post, patch, del, qs } from '../api.js';
 import { h, replace, timeEl } from '../dom.js';
+import { formatNumber, t } from '../i18n.js';
+import { checkForm, loadPolicy, rule } from '../policy.js';
 import { navigate, replaceQuery } from '../router.js';
 import { loadContexts, contextNames } from '../contexts-store.js';
-import { onSessionChange, session } from '../session.js';
+import { isAdmin, onSessionChange, session } from '../session.js';
 import {
   busy, card, clearFormErrors, confirmDialog, CursorPager, emptyState, errorNotice, field, flashNext,
   form, loading, pageHeader, pagerNav, showError, showFormErrors,
@@ -13,7 +16,7 @@ import {
 
 const PAGE_SIZE = 10;
 
-// The list's place survives a visit to one memory and back: same filter, same page.
+// The list's place survives a visit to one memory and back: same search, same page.
 const listState = { key: null, pager: new CursorPager() };
 
 export function resetMemoryList() {
@@ -23,14 +26,19 @@ export function resetMemoryList() {
 // Another login on this page starts at the first page (cursors belong to one tenant anyway).
 onSessionChange(() => resetMemoryList());
 
+/** The tags of a memory; each one a link that filters the list by it. */
 function tagChips(tags) {
   if (!tags || !tags.length) return null;
-  return h('ul', { class: 'tags', 'aria-label': 'Tags' }, tags.map((t) => h('li', { class: 'tag' }, t)));
+  return h('ul', { class: 'tags', 'aria-label': t('memories.tags') }, tags.map((tag) => h('li', { class: 'tag' },
+    h('a', {
+      class: 'tag-link', href: `#/memories${qs({ tag })}`,
+      title: t('memories.filter_by_tag', { tag }),
+    }, tag))));
 }
 
 function contextBadge(names, id) {
   if (!id) return null;
-  return h('span', { class: 'badge badge-context' }, names.get(id) || 'Unknown context');
+  return h('span', { class: 'badge badge-context' }, names.get(id) || t('memories.unknown_context'));
 }
 
 function excerpt(text, max = 180) {
@@ -38,25 +46,54 @@ function excerpt(text, max = 180) {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
+/** "1–10 of 30", "11–20 of more than 1,000", or "1–10" when the server gives no total. */
+export function rangeText(first, last, page) {
+  if (typeof page.total !== 'number') return t('memories.range', { first, last });
+  if (page.total_is_lower_bound === true) {
+    return t('memories.range_of_more', { first, last, total: formatNumber(page.total) });
+  }
+  return t('memories.range_of', { first, last, total: formatNumber(page.total) });
+}
+
+/** The first-run empty state: a greeting and the first things to do. */
+function welcome() {
+  const actions = [
+    { href: '#/contexts', text: t('welcome.context'), id: 'welcome-context' },
+    { href: '#/memories/new', text: t('welcome.memory'), id: 'welcome-memory' },
+    isAdmin() ? { href: '#/invitations', text: t('welcome.invite'), id: 'welcome-invite' } : null,
+    session.user && !session.user.mfa_enabled ? { href: '#/security', text: t('welcome.mfa'), id: 'welcome-mfa' } : null,
+  ].filter(Boolean);
+  return h('section', { class: 'welcome card', id: 'welcome', 'aria-labelledby': 'welcome-title' },
+    h('h2', { id: 'welcome-title' }, t('welcome.title')),
+    h('p', {}, t('welcome.text', { tenant: session.tenant ? session.tenant.name : '' })),
+    h('ul', { class: 'welcome-actions' }, actions.map((a) => h('li', {},
+      h('a', { class: 'btn btn-secondary', href: a.href, id: a.id }, a.text)))));
+}
+
 // --- list ----------------------------------------------------------------------------------------------
 
 export async function listView(root, { query }) {
-  const filter = { context: query.get('context') || '', tag: query.get('tag') || '' };
+  const filter = { q: query.get('q') || '', context: query.get('context') || '', tag: query.get('tag') || '' };
   const newLink = h('a', {
     class: 'btn btn-primary', id: 'new-memory',
     href: `#/memories/new${filter.context ? `?context=${encodeURIComponent(filter.context)}` : ''}`,
-  }, 'New memory');
-  root.append(pageHeader('Memories', { subtitle: 'Notes for your organisation, newest first.', actions: [newLink] }));
+  }, t('memories.new'));
+  root.append(pageHeader(t('title.memories'), { subtitle: t('memories.subtitle'), actions: [newLink] }));
 
-  const contextSelect = field({
-    label: 'Context', name: 'context', type: 'select', showOptional: false,
-    options: [{ value: '', label: 'All contexts' }],
+  const searchInput = field({
+    label: t('memories.search'), name: 'q', type: 'search', showOptional: false, maxlength: 200,
+    spellcheck: 'false', hint: t('memories.search_hint'), id: 'memory-search',
   });
-  const tagInput = field({ label: 'Tag', name: 'tag', showOptional: false, maxlength: 40, placeholder: 'any tag', spellcheck: 'false' });
-  const apply = h('button', { type: 'submit', class: 'btn btn-secondary' }, 'Apply filter');
-  const clear = h('button', { type: 'button', class: 'btn btn-quiet' }, 'Clear');
-  const filterForm = form({ class: 'filter-bar', id: 'memory-filter', role: 'search', 'aria-label': 'Filter memories' },
-    contextSelect.wrapper, tagInput.wrapper, h('div', { class: 'filter-actions' }, apply, clear));
+  const contextSelect = field({
+    label: t('field.context_id'), name: 'context', type: 'select', showOptional: false,
+    options: [{ value: '', label: t('memories.all_contexts') }],
+  });
+  const tagInput = field({ label: t('memories.tag'), name: 'tag', showOptional: false, maxlength: 40, placeholder: t('memories.any_tag'), spellcheck: 'false' });
+  const apply = h('button', { type: 'submit', class: 'btn btn-secondary', id: 'memory-search-submit' }, t('memories.search_button'));
+  const clear = h('button', { type: 'button', class: 'btn btn-quiet' }, t('memories.clear'));
+  const filterForm = form({ class: 'filter-bar', id: 'memory-filter', role: 'search', 'aria-label': t('memories.search_label') },
+    searchInput.wrapper, contextSelect.wrapper, tagInput.wrapper, h('div', { class: 'filter-actions' }, apply, clear));
+  searchInput.input.value = filter.q;
   tagInput.input.value = filter.tag;
 
   const status = h('p', { class: 'list-status', 'aria-live': 'polite', id: 'memory-list-status' });
@@ -66,8 +103,10 @@ export async function listView(root, { query }) {
   root.append(card(filterForm), errorSlot, status, list, pagerSlot);
 
   let names = new Map();
+  let contextCount = null;
   try {
     const contexts = await loadContexts();
+    contextCount = contexts.length;
     names = new Map(contexts.map((c) => [c.id, c.name]));
     for (const c of contexts) contextSelect.input.append(h('option', { value: c.id }, c.name));
   } catch (error) {
@@ -75,24 +114,36 @@ export async function listView(root, { query }) {
   }
   contextSelect.input.value = names.has(filter.context) ? filter.context : '';
   if (filter.context && !names.has(filter.context)) filter.context = '';
-  clear.hidden = !filter.context && !filter.tag;
+  const filtered = () => Boolean(filter.q || filter.context || filter.tag);
+  clear.hidden = !filtered();
 
-  const key = `${filter.context}|${filter.tag}`;
+  const key = `${filter.q}|${filter.context}|${filter.tag}`;
   if (listState.key !== key) {
     listState.key = key;
     listState.pager = new CursorPager();
   }
   const pager = listState.pager;
 
+  function fetchPage() {
+    if (filter.q) {
+      const body = { q: filter.q, limit: PAGE_SIZE };
+      if (filter.context) body.context_id = filter.context;
+      if (filter.tag) body.tag = filter.tag;
+      if (pager.cursor) body.cursor = pager.cursor;
+      return post('/memories/search', body);
+    }
+    return get(`/memories${qs({
+      limit: PAGE_SIZE, cursor: pager.cursor, context_id: filter.context, tag: filter.tag,
+    })}`);
+  }
+
   async function load(focusAfter = null) {
     list.setAttribute('aria-busy', 'true');
-    if (!list.firstChild) list.append(loading('Loading memories…'));
+    if (!list.firstChild) list.append(loading(t('memories.loading')));
     showError(errorSlot, null);
     let page;
     try {
-      page = await get(`/memories${qs({
-        limit: PAGE_SIZE, cursor: pager.cursor, context_id: filter.context, tag: filter.tag,
-      })}`);
+      page = await fetchPage();
     } catch (error) {
       list.removeAttribute('aria-busy');
       if (error.code === 'invalid_cursor' && pager.pageNumber > 1) {
@@ -100,24 +151,32 @@ export async function listView(root, { query }) {
         return load(focusAfter);
       }
       replace(list);
+      status.textContent = '';
       showError(errorSlot, error);
       return undefined;
     }
     pager.loaded(page.page);
     list.removeAttribute('aria-busy');
-    const items = page.data || [];
+    const items = page.data || page.items || [];
     const described = [];
-    if (filter.context) described.push(`in ${names.get(filter.context)}`);
-    if (filter.tag) described.push(`tagged “${filter.tag}”`);
+    if (filter.q) described.push(t('memories.matching', { q: filter.q }));
+    if (filter.context) described.push(t('memories.in_context', { name: names.get(filter.context) }));
+    if (filter.tag) described.push(t('memories.tagged', { tag: filter.tag }));
     if (!items.length) {
       status.textContent = '';
-      replace(list, emptyState(pager.pageNumber > 1
-        ? 'No more memories.'
-        : described.length ? `No memories ${described.join(' ')}.` : 'No memories yet. Write the first one.',
-      !described.length && pager.pageNumber === 1 ? h('a', { class: 'btn btn-primary', href: '#/memories/new' }, 'New memory') : null));
+      // First time: nothing in the organisation yet (no memory, no context).
+      if (!described.length && pager.pageNumber === 1 && contextCount === 0) {
+        replace(list, welcome());
+      } else {
+        replace(list, emptyState(pager.pageNumber > 1
+          ? t('memories.no_more')
+          : described.length ? t('memories.none_matching', { what: described.join(' ') }) : t('memories.none_yet'),
+        !described.length && pager.pageNumber === 1 ? h('a', { class: 'btn btn-primary', href: '#/memories/new' }, t('memories.new')) : null));
+      }
     } else {
       const first = (pager.pageNumber - 1) * PAGE_SIZE + 1;
-      status.textContent = `Showing ${first}–${first + items.length - 1}${described.length ? ` ${described.join(' ')}` : ''}`;
+      const range = rangeText(formatNumber(first), formatNumber(first + items.length - 1), page);
+      status.textContent = described.length ? `${range} · ${described.join(' ')}` : range;
       replace(list, h('ul', { class: 'memory-list' }, items.map((m) => h('li', { class: 'memory-item', dataset: { id: m.id } },
         h('article', {},
           h('h2', { class: 'memory-title' }, h('a', { href: `#/memories/${encodeURIComponent(m.id)}` }, m.title)),
@@ -125,10 +184,10 @@ export async function listView(root, { query }) {
           h('div', { class: 'memory-meta' },
             contextBadge(names, m.context_id),
             tagChips(m.tags),
-            h('span', { class: 'muted' }, 'Updated ', timeEl(m.updated_at, true))))))));
+            h('span', { class: 'muted' }, t('memories.updated'), ' ', timeEl(m.updated_at, true))))))));
     }
     const nav = pagerNav(pager, {
-      label: 'Memory pages',
+      label: t('memories.pages'),
       onPrevious: () => { if (pager.back()) load('previous'); },
       onNext: () => { if (pager.forward()) load('next'); },
     });
@@ -143,20 +202,22 @@ export async function listView(root, { query }) {
 
   filterForm.addEventListener('submit', (event) => {
     event.preventDefault();
+    filter.q = searchInput.input.value.trim();
     filter.context = contextSelect.input.value;
     filter.tag = tagInput.input.value.trim();
-    listState.key = `${filter.context}|${filter.tag}`;
+    listState.key = `${filter.q}|${filter.context}|${filter.tag}`;
     pager.reset();
-    clear.hidden = !filter.context && !filter.tag;
+    clear.hidden = !filtered();
     newLink.setAttribute('href', `#/memories/new${filter.context ? `?context=${encodeURIComponent(filter.context)}` : ''}`);
-    replaceQuery('/memories', { context: filter.context, tag: filter.tag });
+    replaceQuery('/memories', { q: filter.q, context: filter.context, tag: filter.tag });
     load();
   });
   clear.addEventListener('click', () => {
+    searchInput.input.value = '';
     contextSelect.input.value = '';
     tagInput.input.value = '';
     filterForm.requestSubmit();
-    contextSelect.input.focus();
+    searchInput.input.focus();
   });
   list.setAttribute('tabindex', '-1');
   await load();
@@ -167,16 +228,16 @@ export async function listView(root, { query }) {
 function notFound(root, error) {
   if (error.status === 404) {
     root.append(h('div', { class: 'notice notice-error', role: 'alert', id: 'memory-not-found' },
-      h('p', { class: 'notice-title' }, 'Memory not found'),
-      h('p', {}, 'It may have been deleted, or it belongs to an organisation you are not part of.')),
-    h('p', {}, h('a', { href: '#/memories' }, 'Back to memories')));
+      // The heading above already says "Memory not found": the notice says why, once.
+      h('p', {}, t('memories.not_found_text'))),
+    h('p', {}, h('a', { href: '#/memories' }, t('memories.back'))));
     return true;
   }
   return false;
 }
 
 export async function detailView(root, { params, setTitle }) {
-  const header = pageHeader('Memory');
+  const header = pageHeader(t('title.memories_id'));
   root.append(header);
   const body = h('div', {}, loading());
   root.append(body);
@@ -189,15 +250,15 @@ export async function detailView(root, { params, setTitle }) {
     ]);
   } catch (error) {
     replace(body);
-    header.querySelector('h1').textContent = 'Memory not found';
-    setTitle('Memory not found');
+    header.querySelector('h1').textContent = t('memories.not_found');
+    setTitle(t('memories.not_found'));
     if (!notFound(body, error)) throw error;
     return;
   }
   header.querySelector('h1').textContent = memory.title;
   setTitle(memory.title);
-  const edit = h('a', { class: 'btn btn-secondary', href: `#/memories/${encodeURIComponent(memory.id)}/edit`, id: 'edit-memory' }, 'Edit');
-  const remove = h('button', { type: 'button', class: 'btn btn-danger', id: 'delete-memory' }, 'Delete');
+  const edit = h('a', { class: 'btn btn-secondary', href: `#/memories/${encodeURIComponent(memory.id)}/edit`, id: 'edit-memory' }, t('memories.edit'));
+  const remove = h('button', { type: 'button', class: 'btn btn-danger', id: 'delete-memory' }, t('common.delete'));
   const errorSlot = h('div');
   header.append(h('div', { class: 'page-actions' }, edit, remove));
   const mine = session.user && memory.created_by === session.user.id;
@@ -205,26 +266,26 @@ export async function detailView(root, { params, setTitle }) {
     errorSlot,
     h('article', { class: 'card memory-detail' },
       h('dl', { class: 'meta-list' },
-        h('div', {}, h('dt', {}, 'Context'), h('dd', {}, memory.context_id ? names.get(memory.context_id) || 'Unknown context' : 'None')),
-        h('div', {}, h('dt', {}, 'Created'), h('dd', {}, timeEl(memory.created_at), mine ? ' by you' : '')),
-        h('div', {}, h('dt', {}, 'Updated'), h('dd', {}, timeEl(memory.updated_at)))),
+        h('div', {}, h('dt', {}, t('field.context_id')), h('dd', {}, memory.context_id ? names.get(memory.context_id) || t('memories.unknown_context') : t('memories.no_context_value'))),
+        h('div', {}, h('dt', {}, t('memories.created')), h('dd', {}, timeEl(memory.created_at), mine ? ` ${t('memories.by_you')}` : '')),
+        h('div', {}, h('dt', {}, t('memories.updated')), h('dd', {}, timeEl(memory.updated_at)))),
       tagChips(memory.tags),
       memory.content
         ? h('div', { class: 'memory-content', id: 'memory-content' }, memory.content)
-        : h('p', { class: 'muted' }, 'No content.')),
-    h('p', {}, h('a', { href: '#/memories' }, '← Back to memories')));
+        : h('p', { class: 'muted' }, t('memories.no_content'))),
+    h('p', {}, h('a', { href: '#/memories' }, `← ${t('memories.back')}`)));
 
   remove.addEventListener('click', async () => {
     const ok = await confirmDialog({
-      title: 'Delete this memory?',
-      message: `“${memory.title}” will be deleted for everyone in your organisation. This cannot be undone.`,
-      confirmLabel: 'Delete memory',
+      title: t('memories.delete_title'),
+      message: t('memories.delete_text', { title: memory.title }),
+      confirmLabel: t('memories.delete_confirm'),
       danger: true,
     });
     if (!ok) return;
     try {
-      await busy(remove, 'Deleting…', () => del(`/memories/${encodeURIComponent(memory.id)}`));
-      flashNext(`Deleted “${memory.title}”.`, 'success');
+      await busy(remove, t('common.deleting'), () => del(`/memories/${encodeURIComponent(memory.id)}`));
+      flashNext(t('common.deleted', { name: memory.title }), 'success');
       navigate('/memories');
     } catch (error) {
       showError(errorSlot, error);
@@ -236,31 +297,31 @@ export async function detailView(root, { params, setTitle }) {
 
 function parseTags(text) {
   const seen = new Set();
-  return String(text || '').split(',').map((t) => t.trim()).filter((t) => {
-    if (!t || seen.has(t)) return false;
-    seen.add(t);
+  return String(text || '').split(',').map((tag) => tag.trim()).filter((tag) => {
+    if (!tag || seen.has(tag)) return false;
+    seen.add(tag);
     return true;
   });
 }
 
 function memoryForm({ memory = null, contexts, defaultContext = '', onSave, submitLabel }) {
-  const title = field({ label: 'Title', name: 'title', required: true, maxlength: 200, value: memory ? memory.title : '' });
+  const title = field({ label: t('field.title'), name: 'title', required: true, value: memory ? memory.title : '' });
   const content = field({
-    label: 'Content', name: 'content', type: 'textarea', rows: 10, value: memory ? memory.content : '',
-    hint: 'Plain text. Stored encrypted.',
+    label: t('field.content'), name: 'content', type: 'textarea', rows: 10, value: memory ? memory.content : '',
+    hint: t('memories.content_hint'),
   });
   const context = field({
-    label: 'Context', name: 'context_id', type: 'select',
-    options: [{ value: '', label: 'No context' }, ...contexts.map((c) => ({ value: c.id, label: c.name }))],
+    label: t('field.context_id'), name: 'context_id', type: 'select',
+    options: [{ value: '', label: t('memories.no_context') }, ...contexts.map((c) => ({ value: c.id, label: c.name }))],
     value: memory ? memory.context_id || '' : defaultContext,
   });
   const tags = field({
-    label: 'Tags', name: 'tags', value: memory ? (memory.tags || []).join(', ') : '',
-    hint: 'Separate tags with commas, e.g. travel, ideas. Up to 20 tags of 40 characters.',
+    label: t('field.tags'), name: 'tags', value: memory ? (memory.tags || []).join(', ') : '',
+    hint: t('memories.tags_hint', { n: 20, max: 40 }),
     spellcheck: 'false',
   });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, submitLabel);
-  const cancel = h('a', { class: 'btn btn-quiet', href: memory ? `#/memories/${encodeURIComponent(memory.id)}` : '#/memories' }, 'Cancel');
+  const cancel = h('a', { class: 'btn btn-quiet', href: memory ? `#/memories/${encodeURIComponent(memory.id)}` : '#/memories' }, t('common.cancel'));
   const formEl = form({ class: 'form', id: 'memory-form', 'aria-labelledby': 'page-title' },
     title.wrapper, content.wrapper,
     h('div', { class: 'form-row' }, context.wrapper, tags.wrapper),
@@ -274,12 +335,17 @@ function memoryForm({ memory = null, contexts, defaultContext = '', onSave, subm
       context_id: context.input.value || null,
       tags: parseTags(tags.input.value),
     };
-    if (!values.title) {
-      showFormErrors(formEl, { message: 'Please fill in the marked field.', fields: { title: 'is required' } });
-      return;
-    }
+    const policy = await loadPolicy();
+    if (!checkForm(formEl, [
+      { name: 'title', value: values.title, required: true, max: rule(policy, 'memory', 'title_max_length') },
+      { name: 'content', value: values.content, maxBytes: rule(policy, 'memory', 'content_max_bytes') },
+      {
+        name: 'tags', value: values.tags, maxItems: rule(policy, 'memory', 'max_tags'),
+        itemMax: rule(policy, 'memory', 'tag_max_length'),
+      },
+    ])) return;
     try {
-      await busy(submit, 'Saving…', () => onSave(values));
+      await busy(submit, t('common.saving'), () => onSave(values));
     } catch (error) {
       showFormErrors(formEl, error);
     }
@@ -288,7 +354,7 @@ function memoryForm({ memory = null, contexts, defaultContext = '', onSave, subm
 }
 
 export async function createView(root, { query }) {
-  root.append(pageHeader('New memory'));
+  root.append(pageHeader(t('title.memories_new')));
   const slot = h('div', {}, loading());
   root.append(slot);
   const contexts = await loadContexts().catch((error) => {
@@ -299,19 +365,19 @@ export async function createView(root, { query }) {
   replace(slot, card(memoryForm({
     contexts,
     defaultContext: contexts.some((c) => c.id === wanted) ? wanted : '',
-    submitLabel: 'Save memory',
+    submitLabel: t('memories.save'),
     onSave: async (values) => {
       if (!values.context_id) delete values.context_id;
       const created = await post('/memories', values);
       resetMemoryList();
-      flashNext(`Saved “${created.title}”.`, 'success');
+      flashNext(t('common.saved', { name: created.title }), 'success');
       navigate(`/memories/${created.id}`);
     },
   })));
 }
 
 export async function editView(root, { params, setTitle }) {
-  const header = pageHeader('Edit memory');
+  const header = pageHeader(t('title.memories_edit'));
   root.append(header);
   const slot = h('div', {}, loading());
   root.append(slot);
@@ -325,20 +391,20 @@ export async function editView(root, { params, setTitle }) {
   } catch (error) {
     replace(slot);
     if (error.status === 404) {
-      header.querySelector('h1').textContent = 'Memory not found';
-      setTitle('Memory not found');
+      header.querySelector('h1').textContent = t('memories.not_found');
+      setTitle(t('memories.not_found'));
     }
     if (!notFound(slot, error)) throw error;
     return;
   }
-  setTitle(`Edit “${memory.title}”`);
+  setTitle(t('memories.edit_title', { title: memory.title }));
   replace(slot, card(memoryForm({
     memory,
     contexts,
-    submitLabel: 'Save changes',
+    submitLabel: t('common.save_changes'),
     onSave: async (values) => {
       const saved = await patch(`/memories/${encodeURIComponent(memory.id)}`, values);
-      flashNext(`Saved “${saved.title}”.`, 'success');
+      flashNext(t('common.saved', { name: saved.title }), 'success');
       navigate(`/memories/${saved.id}`);
     },
   })));

@@ -11,6 +11,8 @@ import { refreshSession } from '../flow.js';
 import { dropLinkToken, linkToken } from '../link-token.js';
 import { navigate } from '../router.js';
 import { rememberedDisplay, session } from '../session.js';
+import { t } from '../i18n.js';
+import { checkForm } from '../policy.js';
 import {
   busy, button, card, clearFormErrors, codeErrorOnField, field, flashNext, form,
   pageHeader, showFormErrors, usernameHint,
@@ -23,9 +25,6 @@ let typedEmail = '';
 export function rememberTypedEmail(email) {
   typedEmail = String(email || '').trim();
 }
-
-const NEW_PASSWORD_HINT = 'At least 15 characters (8 where your organisation requires two-factor '
-  + 'authentication), at most 128. Not a common password, and not your name, e-mail or organisation.';
 
 /** A notice that takes focus, so a screen reader reads the outcome and keyboard users start there. */
 function outcome(kind, ...children) {
@@ -43,13 +42,13 @@ function focusOutcome(root) {
 export function forgotView(root) {
   const remembered = rememberedDisplay();
   const email = field({
-    label: 'E-mail', name: 'email', type: 'email', required: true, autocomplete: 'username',
+    label: t('field.email'), name: 'email', type: 'email', required: true, autocomplete: 'username',
     spellcheck: 'false', value: typedEmail || (remembered ? remembered.email : ''),
-    hint: 'The address you log in with.',
+    hint: t('recovery.email_hint'),
   });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Send the reset link');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('recovery.send'));
   const formEl = form({ class: 'form', id: 'forgot-form', 'aria-labelledby': 'page-title' },
-    h('p', {}, 'Enter your e-mail address. If an account uses it, we send it a link to choose a new password.'),
+    h('p', {}, t('recovery.intro')),
     email.wrapper, submit);
   const body = card(formEl);
 
@@ -57,30 +56,25 @@ export function forgotView(root) {
     event.preventDefault();
     clearFormErrors(formEl);
     const address = email.input.value.trim();
-    if (!address) {
-      showFormErrors(formEl, { message: 'Please fill in your e-mail address.', fields: { email: 'is required' } });
-      return;
-    }
+    if (!checkForm(formEl, [{ name: 'email', value: address, required: true }])) return;
     let answer;
     try {
-      answer = await busy(submit, 'Sending…', () => post('/auth/password/forgot', { email: address }, { public: true }));
+      answer = await busy(submit, t('security.sending'), () => post('/auth/password/forgot', { email: address }, { public: true }));
     } catch (error) {
       showFormErrors(formEl, error);
       return;
     }
     typedEmail = address;
     // The same answer for every address (the API never says whether an account exists).
-    const message = answer && typeof answer.message === 'string' && answer.message
-      ? answer.message
-      : 'If an account uses this address, a link to reset its password is on its way.';
+    // (The API's message says the same in English; the page says it in its own language.)
+    if (!answer) return;
     replace(body,
       outcome('success',
-        h('p', { class: 'notice-title' }, 'Check your e-mail'),
-        h('p', { id: 'forgot-message' }, message),
-        h('p', {}, 'The link works once, for 30 minutes. Nothing arrived after a few minutes? '
-          + 'Check your spam folder, or ask again.')),
+        h('p', { class: 'notice-title' }, t('recovery.check_mail')),
+        h('p', { id: 'forgot-message' }, t('recovery.sent')),
+        h('p', {}, t('recovery.sent_more'))),
       h('div', { class: 'button-row' },
-        button('Ask again', {
+        button(t('recovery.ask_again'), {
           variant: 'secondary',
           onclick: () => {
             replace(body, formEl);
@@ -91,9 +85,9 @@ export function forgotView(root) {
   });
 
   root.append(h('div', { class: 'auth-layout' },
-    pageHeader('Forgot your password?', { subtitle: 'We can send you a link to choose a new one.' }),
+    pageHeader(t('title.forgot'), { subtitle: t('recovery.forgot_subtitle') }),
     body,
-    h('p', { class: 'auth-alt' }, 'Remembered it? ', h('a', { href: '#/login' }, 'Log in'), '.')));
+    h('p', { class: 'auth-alt' }, t('recovery.remembered'), ' ', h('a', { href: '#/login' }, t('auth.login')), '.')));
 }
 
 // --- choose a new password -------------------------------------------------------------------------
@@ -107,43 +101,39 @@ function secondFactor(value) {
 
 function invalidLink(body) {
   replace(body, outcome('error',
-    h('p', { class: 'notice-title' }, 'This reset link can’t be used'),
-    h('p', {}, 'It is not valid, has expired (links work for 30 minutes) or was used already. '
-      + 'Only the newest link you asked for works.'),
-    h('p', {}, h('a', { href: '#/forgot', id: 'request-new-link' }, 'Ask for a new link'), '.')));
+    h('p', { class: 'notice-title' }, t('recovery.invalid_title')),
+    h('p', {}, t('recovery.invalid_text')),
+    h('p', {}, h('a', { href: '#/forgot', id: 'request-new-link' }, t('recovery.new_link')), '.')));
 }
 
 export function resetView(root) {
   const route = '/reset';
   const body = card();
   root.append(h('div', { class: 'auth-layout' },
-    pageHeader('Choose a new password', { subtitle: 'Pick a new password for your portcullis account.' }),
+    pageHeader(t('title.reset'), { subtitle: t('recovery.reset_subtitle') }),
     body,
-    h('p', { class: 'auth-alt' }, h('a', { href: '#/login' }, 'Back to log in'))));
+    h('p', { class: 'auth-alt' }, h('a', { href: '#/login' }, t('recovery.back_login')))));
 
   if (!linkToken(route)) {
     replace(body, outcome('info',
-      h('p', { class: 'notice-title' }, 'Open the link from your e-mail'),
-      h('p', {}, 'This page works with the link we sent you. If you reloaded it, open the link again; '
-        + 'if it no longer works, ask for a new one.'),
-      h('p', {}, h('a', { href: '#/forgot', id: 'request-new-link' }, 'Ask for a new link'), '.')));
+      h('p', { class: 'notice-title' }, t('recovery.open_link_title')),
+      h('p', {}, t('recovery.open_link_text')),
+      h('p', {}, h('a', { href: '#/forgot', id: 'request-new-link' }, t('recovery.new_link')), '.')));
     return;
   }
 
   const fresh = field({
-    label: 'New password', name: 'new_password', type: 'password', required: true, autocomplete: 'new-password',
-    maxlength: 128, hint: NEW_PASSWORD_HINT,
+    label: t('field.new_password'), name: 'new_password', type: 'password', required: true, autocomplete: 'new-password',
+    hint: t('security.password_hint', { min: 15, max: 128 }),
   });
   const second = field({
-    label: 'Authentication code or backup code', name: 'code', required: true, autocomplete: 'one-time-code',
-    maxlength: 32, short: true, spellcheck: 'false',
-    hint: 'Your account uses two-factor authentication: enter the 6-digit code from your authenticator app, '
-      + 'or one of your backup codes.',
+    label: t('recovery.code_label'), name: 'code', required: true, autocomplete: 'one-time-code',
+    maxlength: 32, short: true, spellcheck: 'false', hint: t('recovery.code_hint'),
   });
   second.wrapper.hidden = true;
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Set new password');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('recovery.set'));
   const formEl = form({ class: 'form', id: 'reset-form', 'aria-labelledby': 'page-title' },
-    h('p', { class: 'muted' }, 'Setting a new password logs out every session of your account.'),
+    h('p', { class: 'muted' }, t('recovery.reset_note')),
     // Lets a password manager store the new password; the address is not known here.
     usernameHint(''),
     fresh.wrapper, second.wrapper, submit);
@@ -158,17 +148,14 @@ export function resetView(root) {
       focusOutcome(root);
       return;
     }
-    const missing = {};
     // The length rule depends on the organisation (DESIGN §7): the API checks it.
-    if (!fresh.input.value) missing.new_password = 'is required';
     const factor = second.wrapper.hidden ? {} : secondFactor(second.input.value);
-    if (!second.wrapper.hidden && !Object.keys(factor).length) missing.code = 'is required';
-    if (Object.keys(missing).length) {
-      showFormErrors(formEl, { message: 'Please fill in the marked fields.', fields: missing });
-      return;
-    }
+    if (!checkForm(formEl, [
+      { name: 'new_password', value: fresh.input.value, required: true },
+      { name: 'code', value: second.wrapper.hidden ? 'not asked' : Object.values(factor)[0] || '', required: true },
+    ])) return;
     try {
-      await busy(submit, 'Saving…', () => post('/auth/password/reset',
+      await busy(submit, t('common.saving'), () => post('/auth/password/reset',
         { token, new_password: fresh.input.value, ...factor }, { public: true }));
     } catch (error) {
       if (error.code === 'invalid_token') {
@@ -180,10 +167,7 @@ export function resetView(root) {
       if (error.code === 'mfa_code_required') {
         // The password passed the policy; the second factor is next. The token stays usable.
         second.wrapper.hidden = false;
-        showFormErrors(formEl, {
-          message: 'Your account uses two-factor authentication: enter a code from your authenticator '
-            + 'app or a backup code as well.',
-        });
+        showFormErrors(formEl, { localized: t('recovery.code_needed') });
         second.input.focus();
         return;
       }
@@ -196,7 +180,7 @@ export function resetView(root) {
     second.input.value = '';
     // Every session of the account ended. If this browser was signed in, ask who it is now.
     if (session.user || session.mfaPending) await refreshSession();
-    flashNext('Your password was changed. Sign in with the new one.', 'success');
+    flashNext(t('recovery.changed'), 'success');
     navigate('/login');
   });
 }

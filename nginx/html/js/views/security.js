@@ -7,6 +7,8 @@ import { h, replace } from '../dom.js';
 import { afterLogin, logout } from '../flow.js';
 import { backupCodesPanel, totpEnrolment } from '../mfa.js';
 import { applyLogin, session, updateUser } from '../session.js';
+import { t } from '../i18n.js';
+import { checkForm, loadPolicy, rule } from '../policy.js';
 import {
   busy, button, card, clearFormErrors, codeErrorOnField, confirmDialog, errorNotice, field, flash, flashNext, form,
   loading, pageHeader, showFormErrors, usernameHint,
@@ -19,51 +21,46 @@ function section(id, title, ...children) {
 
 function profileSection() {
   const name = field({
-    label: 'Display name', name: 'display_name', required: true, maxlength: 100, autocomplete: 'name',
+    label: t('security.display_name'), name: 'display_name', required: true, autocomplete: 'name',
     value: session.user ? session.user.display_name : '',
   });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save name');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('security.save_name'));
   const formEl = form({ class: 'form', id: 'profile-form' },
     h('dl', { class: 'meta-list' },
-      h('div', {}, h('dt', {}, 'E-mail'), h('dd', {}, session.user ? session.user.email : '')),
-      h('div', {}, h('dt', {}, 'Organisation'), h('dd', {}, session.tenant ? session.tenant.name : '')),
-      h('div', {}, h('dt', {}, 'Role'), h('dd', { class: 'capitalise' }, session.user ? session.user.role : ''))),
+      h('div', {}, h('dt', {}, t('field.email')), h('dd', {}, session.user ? session.user.email : '')),
+      h('div', {}, h('dt', {}, t('security.organisation')), h('dd', {}, session.tenant ? session.tenant.name : '')),
+      h('div', {}, h('dt', {}, t('field.role')), h('dd', { class: 'capitalise' }, session.user ? t(`role.${session.user.role}`) : ''))),
     name.wrapper, h('div', { class: 'form-actions' }, submit));
   formEl.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearFormErrors(formEl);
     const value = name.input.value.trim();
-    if (!value) {
-      showFormErrors(formEl, { message: 'Please fill in your name.', fields: { display_name: 'is required' } });
-      return;
-    }
+    if (!checkForm(formEl, [{ name: 'display_name', value, required: true, max: rule(await loadPolicy(), 'display_name', 'max_length') }])) return;
     try {
-      const me = await busy(submit, 'Saving…', () => patch('/me', { display_name: value }));
+      const me = await busy(submit, t('common.saving'), () => patch('/me', { display_name: value }));
       updateUser({ display_name: me.user ? me.user.display_name : value });
-      flash('Your name was saved.', 'success');
+      flash(t('security.name_saved'), 'success');
     } catch (error) {
       showFormErrors(formEl, error);
     }
   });
-  return section('profile', 'Profile', formEl);
+  return section('profile', t('security.profile'), formEl);
 }
 
 function emailSection() {
   const email = session.user ? session.user.email : '';
   const verified = session.user ? session.user.email_verified : undefined;
   const fresh = field({
-    label: 'New e-mail address', name: 'new_email', type: 'email', required: true, autocomplete: 'email',
-    maxlength: 254, spellcheck: 'false',
-    hint: 'We send a confirmation link there. Your address changes only when you open it; your current '
-      + 'address is told about the change.',
+    label: t('field.new_email'), name: 'new_email', type: 'email', required: true, autocomplete: 'email',
+    spellcheck: 'false', hint: t('security.email_hint'),
   });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Change e-mail address');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('security.change_email'));
   const result = h('div', { class: 'email-change-result' });
   const formEl = form({ class: 'form', id: 'email-form' },
-    h('p', {}, 'You log in with ',
+    h('p', {}, t('security.you_log_in_with'), ' ',
       h('strong', { id: 'current-email' }, email),
-      verified === true ? h('span', { class: 'badge badge-success', id: 'email-status' }, 'Confirmed') : null,
-      verified === false ? h('span', { class: 'badge badge-warning', id: 'email-status' }, 'Not confirmed') : null),
+      verified === true ? h('span', { class: 'badge badge-success', id: 'email-status' }, t('security.confirmed')) : null,
+      verified === false ? h('span', { class: 'badge badge-warning', id: 'email-status' }, t('security.not_confirmed')) : null),
     // Not confirmed: the banner over the page offers "Resend the link".
     fresh.wrapper, h('div', { class: 'form-actions' }, submit));
   formEl.addEventListener('submit', async (event) => {
@@ -71,84 +68,84 @@ function emailSection() {
     clearFormErrors(formEl);
     result.replaceChildren();
     const value = fresh.input.value.trim();
-    if (!value) {
-      showFormErrors(formEl, { message: 'Please fill in the new address.', fields: { new_email: 'is required' } });
-      return;
-    }
+    if (!checkForm(formEl, [{ name: 'new_email', value, required: true, email: true, max: rule(await loadPolicy(), 'email', 'max_length') }])) return;
     try {
       // A change of address needs a recent authentication: api.js opens the prompt on
       // 403 step_up_required and sends the request again.
-      await busy(submit, 'Sending…', () => post('/me/email', { new_email: value }));
+      await busy(submit, t('security.sending'), () => post('/me/email', { new_email: value }));
     } catch (error) {
       showFormErrors(formEl, error);
       return;
     }
     fresh.input.value = '';
     const notice = h('div', { class: 'notice notice-success', id: 'email-change-sent', role: 'status', tabindex: '-1' },
-      h('p', {}, `We sent a confirmation link to ${value}. Your address changes when you open it.`));
+      h('p', {}, t('security.email_sent', { email: value })));
     replace(result, notice);
     notice.focus();
   });
-  return section('email', 'E-mail address', formEl, result);
+  return section('email', t('security.email_title'), formEl, result);
 }
 
 function passwordSection() {
-  const current = field({ label: 'Current password', name: 'current_password', type: 'password', required: true, autocomplete: 'current-password' });
+  const current = field({ label: t('field.current_password'), name: 'current_password', type: 'password', required: true, autocomplete: 'current-password' });
   const fresh = field({
-    label: 'New password', name: 'new_password', type: 'password', required: true, autocomplete: 'new-password',
-    maxlength: 128,
-    hint: 'At least 15 characters (8 where your organisation requires two-factor authentication), '
-      + 'at most 128. Not a common password, and not your name, e-mail or organisation.',
+    label: t('field.new_password'), name: 'new_password', type: 'password', required: true, autocomplete: 'new-password',
+    hint: t('security.password_hint', { min: 15, max: 128 }),
   });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Change password');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('security.change_password'));
   const formEl = form({ class: 'form', id: 'password-form' },
-    h('p', { class: 'muted' }, 'Changing your password logs out every other session of your account.'),
+    h('p', { class: 'muted' }, t('security.password_note')),
     usernameHint(session.user ? session.user.email : ''),
     current.wrapper, fresh.wrapper, h('div', { class: 'form-actions' }, submit));
   formEl.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearFormErrors(formEl);
-    const missing = {};
-    if (!current.input.value) missing.current_password = 'is required';
-    // The length rule depends on the organisation (DESIGN §7): the API checks it.
-    if (!fresh.input.value) missing.new_password = 'is required';
-    if (Object.keys(missing).length) {
-      showFormErrors(formEl, { message: 'Please correct the marked fields.', fields: missing });
+    // The minimum length depends on the organisation (DESIGN §7): the API checks it.
+    const fields = {};
+    if (!current.input.value) fields.current_password = { text: t('check.required') };
+    if (!fresh.input.value) fields.new_password = { text: t('check.required') };
+    else if (fresh.input.value === current.input.value) fields.new_password = { text: t('check.same_password') };
+    else {
+      const max = rule(await loadPolicy(), 'password', 'max_length');
+      if (max && [...fresh.input.value].length > max) fields.new_password = { text: t('check.max_length', { n: max }) };
+    }
+    if (Object.keys(fields).length) {
+      showFormErrors(formEl, { code: 'validation_failed', fields });
       return;
     }
     try {
-      const answer = await busy(submit, 'Changing…', () => post('/me/password', {
+      const answer = await busy(submit, t('security.changing'), () => post('/me/password', {
         current_password: current.input.value, new_password: fresh.input.value,
       }));
       current.input.value = '';
       fresh.input.value = '';
       const n = answer.sessions_revoked ?? 0;
-      flash(`Your password was changed.${n ? ` ${n} other session${n === 1 ? ' was' : 's were'} logged out.` : ''}`, 'success');
+      flash(n ? `${t('security.password_changed')} ${t('security.others_logged_out', { n })}` : t('security.password_changed'), 'success');
     } catch (error) {
       showFormErrors(formEl, error);
     }
   });
-  return section('password', 'Password', formEl);
+  return section('password', t('field.password'), formEl);
 }
 
 function disableForm(container, rerender) {
   let useBackup = false;
-  const password = field({ label: 'Password', name: 'password', type: 'password', required: true, autocomplete: 'current-password' });
-  const code = field({ label: 'Authentication code', name: 'code', required: true, autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: 6, short: true });
-  const backup = field({ label: 'Backup code', name: 'backup_code', required: true, autocomplete: 'off', maxlength: 32, short: true });
+  const password = field({ label: t('field.password'), name: 'password', type: 'password', required: true, autocomplete: 'current-password' });
+  const code = field({ label: t('auth.code_label'), name: 'code', required: true, autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: 6, short: true });
+  const backup = field({ label: t('field.backup_code'), name: 'backup_code', required: true, autocomplete: 'off', maxlength: 32, short: true });
   backup.wrapper.hidden = true;
-  const toggle = button('Use a backup code instead', { variant: 'link' });
+  const toggle = button(t('auth.use_backup'), { variant: 'link' });
   toggle.addEventListener('click', () => {
     useBackup = !useBackup;
     code.wrapper.hidden = useBackup;
     backup.wrapper.hidden = !useBackup;
-    toggle.textContent = useBackup ? 'Use an authentication code instead' : 'Use a backup code instead';
+    toggle.textContent = useBackup ? t('auth.use_code') : t('auth.use_backup');
     (useBackup ? backup : code).input.focus();
   });
-  const submit = h('button', { type: 'submit', class: 'btn btn-danger' }, 'Turn off two-factor authentication');
-  const cancel = button('Cancel', { variant: 'quiet', onclick: rerender });
+  const submit = h('button', { type: 'submit', class: 'btn btn-danger' }, t('security.mfa_turn_off_full'));
+  const cancel = button(t('common.cancel'), { variant: 'quiet', onclick: rerender });
   const formEl = form({ class: 'form', id: 'totp-disable-form' },
-    h('p', {}, 'Confirm with your password and a code. Your backup codes stop working too.'),
+    h('p', {}, t('security.mfa_off_text')),
     usernameHint(session.user ? session.user.email : ''),
     password.wrapper, code.wrapper, backup.wrapper, toggle,
     h('div', { class: 'form-actions' }, submit, cancel));
@@ -156,19 +153,16 @@ function disableForm(container, rerender) {
     event.preventDefault();
     clearFormErrors(formEl);
     const second = (useBackup ? backup : code).input.value.replace(/\s+/g, '');
-    const missing = {};
-    if (!password.input.value) missing.password = 'is required';
-    if (!second) missing[useBackup ? 'backup_code' : 'code'] = 'is required';
-    if (Object.keys(missing).length) {
-      showFormErrors(formEl, { message: 'Please fill in the marked fields.', fields: missing });
-      return;
-    }
+    if (!checkForm(formEl, [
+      { name: 'password', value: password.input.value, required: true },
+      { name: useBackup ? 'backup_code' : 'code', value: second, required: true },
+    ])) return;
     try {
-      await busy(submit, 'Turning off…', () => post('/mfa/totp/disable', {
+      await busy(submit, t('security.turning_off'), () => post('/mfa/totp/disable', {
         password: password.input.value, ...(useBackup ? { backup_code: second } : { code: second }),
       }));
       updateUser({ mfa_enabled: false });
-      flash('Two-factor authentication is off.', 'success');
+      flash(t('security.mfa_is_off'), 'success');
       rerender();
     } catch (error) {
       showFormErrors(formEl, codeErrorOnField(error, useBackup ? 'backup_code' : 'code'));
@@ -180,7 +174,7 @@ function disableForm(container, rerender) {
 
 function mfaSection() {
   const body = h('div', { class: 'mfa-body' }, loading());
-  const el = section('mfa', 'Two-factor authentication', body);
+  const el = section('mfa', t('title.login_verify'), body);
 
   async function render() {
     let status;
@@ -191,37 +185,44 @@ function mfaSection() {
       return;
     }
     if (!status.totp_enabled) {
-      replace(body, h('p', {}, h('span', { class: 'badge badge-muted', id: 'mfa-status' }, 'Off')));
+      replace(body, h('p', {}, h('span', { class: 'badge badge-muted', id: 'mfa-status' }, t('security.off'))));
       const slot = h('div');
       body.append(slot);
       totpEnrolment(slot, {
+        onTurnedOn: () => {
+          const badge = body.querySelector('#mfa-status');
+          if (badge) {
+            badge.textContent = t('security.on');
+            badge.className = 'badge badge-success';
+          }
+        },
         onEnabled: () => {
-          flash('Two-factor authentication is on. You will be asked for a code when you log in.', 'success');
+          flash(t('security.mfa_is_on'), 'success');
           render().then(() => el.querySelector('h2').focus());
         },
       });
       return;
     }
     const remaining = status.backup_codes_remaining ?? 0;
-    const regenerate = button('Generate new backup codes', { id: 'regenerate-backup-codes' });
-    const turnOff = button('Turn off', { variant: 'danger', id: 'disable-totp' });
+    const regenerate = button(t('security.regenerate'), { id: 'regenerate-backup-codes' });
+    const turnOff = button(t('security.turn_off'), { variant: 'danger', id: 'disable-totp' });
     const actions = h('div', { class: 'button-row' }, regenerate, turnOff);
     replace(body,
-      h('p', {}, h('span', { class: 'badge badge-success', id: 'mfa-status' }, 'On'),
-        ' You enter a code from your authenticator app when you log in.'),
+      h('p', {}, h('span', { class: 'badge badge-success', id: 'mfa-status' }, t('security.on')),
+        ' ', t('security.mfa_on_text')),
       h('p', { class: remaining <= 3 ? 'notice notice-warning' : 'muted', id: 'backup-codes-remaining' },
-        `${remaining} backup code${remaining === 1 ? '' : 's'} left.`,
-        remaining <= 3 ? ' Generate new ones soon.' : ''),
+        t('security.codes_left', { n: remaining }),
+        remaining <= 3 ? ` ${t('security.codes_soon')}` : ''),
       actions);
     regenerate.addEventListener('click', async () => {
       const ok = await confirmDialog({
-        title: 'Generate new backup codes?',
-        message: 'Your current backup codes stop working and you get 10 new ones.',
-        confirmLabel: 'Generate new codes',
+        title: t('security.regenerate_title'),
+        message: t('security.regenerate_text'),
+        confirmLabel: t('security.regenerate_confirm'),
       });
       if (!ok) return;
       try {
-        const answer = await busy(regenerate, 'Generating…', () => post('/mfa/backup-codes'));
+        const answer = await busy(regenerate, t('security.generating'), () => post('/mfa/backup-codes'));
         const panel = backupCodesPanel(answer.backup_codes || [], { onDone: () => render() });
         replace(body, panel);
         panel.querySelector('h2').focus();
@@ -237,22 +238,18 @@ function mfaSection() {
 }
 
 export function securityView(root) {
-  root.append(pageHeader('Account and security', {
-    subtitle: 'Your profile, e-mail address, password and two-factor authentication.',
-  }));
+  root.append(pageHeader(t('title.security'), { subtitle: t('security.subtitle') }));
   root.append(h('div', { class: 'stack' }, profileSection(), emailSection(), passwordSection(), mfaSection()));
 }
 
 // --- enrolment-only screen --------------------------------------------------------------------------
 
 export function enrolView(root) {
-  const org = session.tenant ? session.tenant.name : 'Your organisation';
-  root.append(pageHeader('Set up two-factor authentication', {
-    subtitle: `${org} requires two-factor authentication for every member. Set it up to continue.`,
-  }));
+  const org = session.tenant ? session.tenant.name : t('security.your_org');
+  root.append(pageHeader(t('title.enrol'), { subtitle: t('security.enrol_subtitle', { org }) }));
   const slot = h('div');
   const outside = h('p', { class: 'auth-alt' },
-    h('button', { type: 'button', class: 'btn btn-link', onclick: () => logout() }, 'Log out'));
+    h('button', { type: 'button', class: 'btn btn-link', onclick: () => logout() }, t('shell.logout')));
   root.append(card(slot), outside);
   totpEnrolment(slot, {
     autoStart: true,
@@ -263,15 +260,15 @@ export function enrolView(root) {
         if (!error.handled) replace(slot, errorNotice(error));
         return;
       }
-      flashNext('Two-factor authentication is on. Welcome!', 'success');
+      flashNext(t('security.enrolled'), 'success');
       afterLogin();
     },
     onStepUpImpossible: () => {
       replace(slot,
         h('div', { class: 'notice notice-info', role: 'alert' },
-          h('p', {}, 'For your security, setup has to start soon after you log in. Log in again to continue.')),
+          h('p', {}, t('security.enrol_too_late'))),
         h('div', { class: 'button-row' },
-          button('Log in again', { variant: 'primary', onclick: () => logout({ message: null }) })));
+          button(t('security.log_in_again'), { variant: 'primary', onclick: () => logout({ message: null }) })));
     },
   });
 }
