@@ -62,17 +62,8 @@ ApiError invalid_credentials() {
   return ApiError{401, "invalid_credentials", "The e-mail or password is incorrect."};
 }
 
-// The lockout says when to try again (issue 12 item 3): in the sentence,
-// rounded up to the minute, and exactly in Retry-After (the envelope of
-// DESIGN §8 has no field for it).
-ApiError rate_limited(int retry_after) {
-  int minutes = retry_after <= 0 ? 1 : (retry_after + 59) / 60;
-  ApiError e{429, "rate_limited",
-             "Too many failed attempts. Try again in " + std::to_string(minutes) +
-                 (minutes == 1 ? " minute." : " minutes.")};
-  e.with_header("Retry-After", std::to_string(retry_after));
-  return e;
-}
+// The lockout says when to try again (issue 12 item 3).
+ApiError rate_limited(int retry_after) { return ApiError::locked_out(retry_after); }
 
 // The right password (and, with MFA, the right code) of a suspended account.
 ApiError account_suspended() {

@@ -84,8 +84,7 @@ Response post_password(Context& ctx) {
   VerificationService verifier(ctx.db, ctx.config, ctx.keys, ctx.audit, ctx.audit_event("", ""));
   Verification v = verifier.password(a, current);
   if (v.verdict == Verdict::kLocked) {
-    throw ApiError{429, "rate_limited", "Too many failed attempts. Try again later."}.with_header(
-        "Retry-After", std::to_string(v.retry_after));
+    throw ApiError::locked_out(v.retry_after);
   }
   if (!v.ok()) {
     AuditEvent ev = ctx.audit_event("auth.password_changed", "failure");

@@ -143,7 +143,7 @@ Response post_reset(Context& ctx) {
     }
     Verification v = verifier.second_factor(a, code, backup);
     if (v.verdict == Verdict::kLocked) {
-      throw rate_limited(v.retry_after);
+      throw ApiError::locked_out(v.retry_after);
     }
     if (!v.ok()) {
       AuditEvent failed = base;

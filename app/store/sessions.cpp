@@ -67,7 +67,8 @@ constexpr Statement kDeleteAllForUserBut{"sessions.delete_all_for_user_but",
 // SELECT does not infer it from the column).
 #define PC_TOMBSTONE_PG                                                                            \
   "INSERT INTO revoked_sessions (token_hash, session_id, user_id, tenant_id, reason, revoked_at) " \
-  "SELECT token_hash, id, user_id, tenant_id, $2, CAST($3 AS timestamptz) FROM sessions "
+  "SELECT token_hash, id, user_id, tenant_id, CAST($2 AS text), CAST($3 AS timestamptz) "          \
+  "FROM sessions "
 #define PC_TOMBSTONE_SQLITE                                                                        \
   "INSERT INTO revoked_sessions (token_hash, session_id, user_id, tenant_id, reason, revoked_at) " \
   "SELECT token_hash, id, user_id, tenant_id, $2, $3 FROM sessions "
