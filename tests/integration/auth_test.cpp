@@ -129,7 +129,9 @@ TEST_F(AuthTest, SESS_PublicRoutesAreOnlyHealthRegisterLogin) {
                                    "/api/login",
                                    "/api/v1/auth/password/forgot",
                                    "/api/v1/auth/password/reset",
-                                   "/api/v1/auth/email/verify"};
+                                   "/api/v1/auth/email/verify",
+                                   "/api/v1/auth/invitation",
+                                   "/api/v1/policy"};
   Router router = build_router();
   for (const Route& route : router.routes()) {
     if (route.access.is_public() && route.pattern.rfind("/api/v1/test/", 0) != 0) {
