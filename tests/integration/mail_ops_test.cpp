@@ -166,6 +166,9 @@ TEST(MailOpsTest, MaintenanceDeletesOldSentAndDroppedMailAfterTheRetentionAndKee
   run = maintenance("PORTCULLIS_OUTBOX_RETENTION_DAYS=0");
   EXPECT_EQ(run.rc, 78) << run.out;
   EXPECT_THAT(run.out, HasSubstr("PORTCULLIS_OUTBOX_RETENTION_DAYS"));
+  // The rows left are due and can never be composed (no params): removed
+  // (as the schema owner), so a later suite's delivery does not retry them.
+  db() << "DELETE FROM outbox WHERE to_address = :a", soci::use(address);
 }
 
 // P6-style race on the mail cap: the count and the insert of each notice are
