@@ -8,6 +8,7 @@
 
 #include <soci/soci.h>
 
+#include "app/auth/sessions.h"
 #include "app/cli/admin.h"
 #include "app/cli/keys.h"
 #include "app/cli/mail.h"
@@ -188,6 +189,7 @@ int cmd_maintenance(Args& args) {
           "usage: portcullis maintenance [--env-file FILE]\n"
           "Deletes expired and revoked sessions, throttle rows older than a day,\n"
           "known devices unused for 90 days, mail tokens used or expired over 7 days\n"
+          "ago, tombstones of sessions revoked over 7 days\n"
           "ago, and sent or dropped outbox rows older than\n"
           "PORTCULLIS_OUTBOX_RETENTION_DAYS (default 30; dead letters stay).\n");
       return 0;
@@ -209,6 +211,8 @@ int cmd_maintenance(Args& args) {
         tx, now - store::maintenance::kSpentTokenRetentionMs));
     long outbox_deleted = static_cast<long>(store::maintenance::purge_outbox(
         tx, now - static_cast<int64_t>(cfg.outbox_retention_days) * 24 * 3600 * 1000));
+    long tombstones_deleted = static_cast<long>(
+        store::maintenance::purge_revoked_sessions(tx, now - kRevokedSessionRetentionMs));
     Audit audit(db);
     AuditEvent ev;
     ev.event = "system.maintenance";
@@ -218,13 +222,15 @@ int cmd_maintenance(Args& args) {
                   {"throttle_rows_deleted", std::to_string(throttle_deleted)},
                   {"known_devices_deleted", std::to_string(devices_deleted)},
                   {"user_tokens_deleted", std::to_string(tokens_deleted)},
-                  {"outbox_rows_deleted", std::to_string(outbox_deleted)}};
+                  {"outbox_rows_deleted", std::to_string(outbox_deleted)},
+                  {"revoked_session_tombstones_deleted", std::to_string(tombstones_deleted)}};
     store::audit::record(audit, db, ev);
     tx.commit();
     std::printf(
         "maintenance: %ld sessions, %ld throttle rows, %ld known devices, %ld user tokens, "
-        "%ld outbox rows deleted\n",
-        sessions_deleted, throttle_deleted, devices_deleted, tokens_deleted, outbox_deleted);
+        "%ld outbox rows deleted; %ld revoked-session tombstones deleted\n",
+        sessions_deleted, throttle_deleted, devices_deleted, tokens_deleted, outbox_deleted,
+        tombstones_deleted);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "portcullis: maintenance failed: %s\n", loggable_what(e).c_str());

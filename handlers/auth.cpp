@@ -7,6 +7,7 @@
 #include "app/auth/notify.h"
 #include "app/auth/passwords.h"
 #include "app/auth/sessions.h"
+#include "app/auth/throttle.h"
 #include "app/auth/verification.h"
 #include "app/crypto/hash.h"
 #include "app/crypto/random.h"
@@ -32,6 +33,7 @@ Response post_logout(Context& ctx);
 Response post_refresh(Context& ctx);
 Response post_reauthenticate(Context& ctx);
 Response post_mfa_verify(Context& ctx);
+Response post_invitation(Context& ctx);
 Response deprecated(Response r, const char* successor);
 }  // namespace
 
@@ -44,6 +46,9 @@ void register_auth_routes(Router& router) {
   // a recent step-up) would be unreachable after the step-up window.
   router.add("POST", "/api/v1/auth/reauthenticate", Access::kEnrollment, post_reauthenticate);
   router.add("POST", "/api/v1/auth/mfa/verify", Access::kMfaPending, post_mfa_verify);
+  // The join page's read-only view of an invitation: the token travels in
+  // the body, never in a path or query (nor in a log).
+  router.add("POST", "/api/v1/auth/invitation", Access::kPublic, post_invitation);
   // The seed's paths, kept as deprecated aliases.
   router.add("POST", "/api/register", Access::kPublic,
              [](Context& ctx) { return deprecated(post_register(ctx), "/api/v1/auth/register"); });
@@ -57,10 +62,17 @@ ApiError invalid_credentials() {
   return ApiError{401, "invalid_credentials", "The e-mail or password is incorrect."};
 }
 
-ApiError rate_limited(int retry_after) {
-  ApiError e{429, "rate_limited", "Too many failed attempts. Try again later."};
-  e.with_header("Retry-After", std::to_string(retry_after));
-  return e;
+// The lockout says when to try again (issue 12 item 3).
+ApiError rate_limited(int retry_after) { return ApiError::locked_out(retry_after); }
+
+// The right password (and, with MFA, the right code) of a suspended account.
+ApiError account_suspended() {
+  return ApiError{403, "account_suspended",
+                  "This account is suspended. Contact an administrator of your organisation."};
+}
+
+ApiError invalid_invitation() {
+  return ApiError{400, "invalid_token", "The invitation is not valid or has expired."};
 }
 
 Response deprecated(Response r, const char* successor) {
@@ -76,7 +88,7 @@ Response with_session_cookie(Response r, const IssuedSession& issued) {
 }
 
 struct PendingInvitation {
-  std::string id, tenant_id, email;
+  std::string id, tenant_id, email, tenant_name, expires_at;
   Role role = Role::kMember;
 };
 
@@ -87,9 +99,13 @@ std::optional<PendingInvitation> find_invitation(Db& db, const std::string& toke
   if (!found || found->closed || parse_time_ms(found->expires_at).value_or(0) <= now_ms()) {
     return std::nullopt;
   }
-  return PendingInvitation{found->id, found->tenant_id, found->email, found->role};
+  return PendingInvitation{found->id,          found->tenant_id,  found->email,
+                           found->tenant_name, found->expires_at, found->role};
 }
 
+// Every field error in one answer (issue 12 item 6): the body's own, the
+// e-mail's syntax, the invitation's lookup and the password policy are all
+// recorded before finish().
 Response post_register(Context& ctx) {
   JsonBody body(ctx.request, {"tenant_name", "email", "password", "display_name", "invite_token"});
   std::optional<std::string> invite_token = body.string("invite_token");
@@ -107,23 +123,39 @@ Response post_register(Context& ctx) {
     tenant_name = body.name("tenant_name");
   }
   std::string display_name = body.name("display_name");
-  std::string email = normalize_email(body.required_string("email"));
+  // With an invitation the address is the invitation's: it may be left
+  // out, and when sent it must be that address.
+  bool email_sent = !invite_token || body.has("email");
+  std::string email = email_sent ? normalize_email(body.required_string("email")) : "";
   if (!email.empty() && !valid_email(email)) {
     body.fail("email", "is not a valid e-mail address");
   }
   std::string password = body.required_string("password");
-  body.finish();
 
   std::optional<PendingInvitation> invitation;
+  bool require_mfa = false;
   if (invite_token) {
     invitation = find_invitation(ctx.db, *invite_token);
     if (!invitation) {
-      throw ApiError::validation_failed().with_field("invite_token", "is invalid, used or expired");
-    }
-    if (invitation->email != email) {
-      throw ApiError::validation_failed().with_field("email", "must be the invited address");
+      body.fail("invite_token", "is invalid, used or expired");
+    } else {
+      if (!email_sent) {
+        email = invitation->email;
+      } else if (!body.failed("email") && invitation->email != email) {
+        body.fail("email", "must be the invited address");
+      }
+      if (std::optional<store::tenants::Tenant> tenant =
+              store::tenants::find(ctx.db, invitation->tenant_id)) {
+        tenant_name = tenant->name;
+        require_mfa = tenant->require_mfa;
+      }
     }
   }
+  std::string local_part = email.substr(0, email.find('@'));
+  record_password_policy(body, password, {tenant_name, local_part, display_name}, "password",
+                         require_mfa);
+  body.finish();
+
   Account a;
   a.user_id = uuid_v7();
   a.tenant_id = invitation ? invitation->tenant_id : uuid_v7();
@@ -133,17 +165,7 @@ Response post_register(Context& ctx) {
   // The invitation mail proved the address; a registered address is
   // unproven until its verification link is opened.
   a.email_verified = invitation.has_value();
-  bool require_mfa = false;
-  if (invitation) {
-    if (std::optional<store::tenants::Tenant> tenant = store::tenants::find(ctx.db, a.tenant_id)) {
-      tenant_name = tenant->name;
-      require_mfa = tenant->require_mfa;
-    }
-  }
   a.tenant_name = tenant_name;
-  std::string local_part = email.substr(0, email.find('@'));
-  enforce_password_policy(password, {tenant_name, local_part, display_name}, "password",
-                          require_mfa);
   if (email_taken(ctx.db, email)) {
     throw ApiError::conflict("email_taken", "An account with this e-mail already exists.");
   }
@@ -210,11 +232,15 @@ Response post_login(Context& ctx) {
   Verification v = verifier.login_password(typed_email, account, password);
   if (!v.ok()) {
     // Locked e-mail or throttled IP: the same 429 whether the account exists.
-    AuditEvent ev =
-        ctx.audit_event("auth.login", v.verdict == Verdict::kLocked ? "denied" : "failure");
+    // A suspended account is told so only after its right password (the
+    // attempt counted as a failure all the same); a wrong one is the usual 401.
+    bool suspended = v.verdict == Verdict::kSuspended;
+    AuditEvent ev = ctx.audit_event(
+        "auth.login", v.verdict == Verdict::kLocked || suspended ? "denied" : "failure");
     ev.target_type = "email";
     ev.target_id = verifier.subject(typed_email);
     ev.reason = v.verdict == Verdict::kLocked ? "locked"
+                : suspended                   ? "suspended"
                 : !account                    ? "unknown_user"
                 : account->disabled           ? "disabled"
                                               : "bad_password";
@@ -225,6 +251,9 @@ Response post_login(Context& ctx) {
     ctx.record_now(ev);
     if (v.verdict == Verdict::kLocked) {
       throw rate_limited(v.retry_after);
+    }
+    if (suspended) {
+      throw account_suspended();
     }
     throw invalid_credentials();
   }
@@ -363,6 +392,15 @@ Response post_mfa_verify(Context& ctx) {
     store::sessions::remove(ctx.db, ctx.session->id);
     throw rate_limited(v.retry_after).with_header("Set-Cookie", clear_session_cookie());
   }
+  if (v.verdict == Verdict::kSuspended) {
+    // Both factors right, the account suspended: said now, and the pending
+    // session ends (no full session ever follows for a suspended account).
+    AuditEvent denied = ctx.audit_event("mfa.verify", "denied");
+    denied.reason = "suspended";
+    ctx.record_now(denied);
+    store::sessions::remove(ctx.db, ctx.session->id);
+    throw account_suspended().with_header("Set-Cookie", clear_session_cookie());
+  }
   if (!v.ok()) {
     AuditEvent failed = ctx.audit_event(
         v.verdict == Verdict::kReplay ? "mfa.replay_refused" : "mfa.verify", "failure");
@@ -389,6 +427,46 @@ Response post_mfa_verify(Context& ctx) {
   rapidjson::Document d = login_shape(*ctx.account, issued.session);
   email_verification::add_state(d, *ctx.account);
   return with_session_cookie(json_ok(d), issued);
+}
+
+// What the join page shows (issue 12 item 4): the invitation a token names,
+// read-only. Every token that may not be used (unknown, expired, accepted,
+// revoked) is the same 400 invalid_token. Counted per client IP like the
+// other public token requests; audited (the invitation's id, never the
+// token) as member.invitation_viewed.
+Response post_invitation(Context& ctx) {
+  JsonBody body(ctx.request, {"token"});
+  std::string token = body.required_string("token");
+  body.finish();
+  const std::string& ip = ctx.request.client_ip;
+  int wait = ip.empty() ? 0
+                        : count_request(ctx.db, "invitation-ip:" + ip, ctx.config.ip_throttle_limit,
+                                        ctx.config.ip_throttle_window_seconds, now_ms());
+  if (wait != 0) {
+    ApiError e{429, "rate_limited", "Too many requests. Try again later."};
+    e.with_header("Retry-After", std::to_string(wait));
+    throw e;
+  }
+  std::optional<PendingInvitation> invitation =
+      token.size() > 128 ? std::nullopt : find_invitation(ctx.db, token);
+  AuditEvent ev = ctx.audit_event("member.invitation_viewed", invitation ? "success" : "failure");
+  if (!invitation) {
+    ev.reason = "invalid_token";
+    ctx.record_now(ev);
+    throw invalid_invitation();
+  }
+  ev.tenant_id = invitation->tenant_id;
+  ev.target_type = "invitation";
+  ev.target_id = invitation->id;
+  ctx.record_now(ev);
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("email", rapidjson::Value(invitation->email.c_str(), a), a);
+  d.AddMember("tenant_name", rapidjson::Value(invitation->tenant_name.c_str(), a), a);
+  d.AddMember("role", rapidjson::StringRef(to_string(invitation->role)), a);
+  std::string expires = format_time_ms(parse_time_ms(invitation->expires_at).value_or(0));
+  d.AddMember("expires_at", rapidjson::Value(expires.c_str(), a), a);
+  return json_ok(d);
 }
 
 }  // namespace

@@ -73,18 +73,18 @@ Response post_password(Context& ctx) {
   JsonBody body(ctx.request, {"current_password", "new_password"});
   std::string current = body.required_string("current_password");
   std::string fresh = body.required_string("new_password");
-  body.finish();
   const Account& a = *ctx.account;
-  // The new password's policy first: a rejected new password is the
-  // caller's choice, not a failed check of a secret, and counts nothing.
+  // The new password's policy first, with the body's other errors in one
+  // answer: a rejected new password is the caller's choice, not a failed
+  // check of a secret, and counts nothing.
   std::string local_part = a.email.substr(0, a.email.find('@'));
-  enforce_password_policy(fresh, {a.tenant_name, local_part, a.display_name}, "new_password",
-                          a.tenant_require_mfa);
+  record_password_policy(body, fresh, {a.tenant_name, local_part, a.display_name}, "new_password",
+                         a.tenant_require_mfa);
+  body.finish();
   VerificationService verifier(ctx.db, ctx.config, ctx.keys, ctx.audit, ctx.audit_event("", ""));
   Verification v = verifier.password(a, current);
   if (v.verdict == Verdict::kLocked) {
-    throw ApiError{429, "rate_limited", "Too many failed attempts. Try again later."}.with_header(
-        "Retry-After", std::to_string(v.retry_after));
+    throw ApiError::locked_out(v.retry_after);
   }
   if (!v.ok()) {
     AuditEvent ev = ctx.audit_event("auth.password_changed", "failure");
@@ -93,6 +93,11 @@ Response post_password(Context& ctx) {
     ApiError e = ApiError::validation_failed();
     e.with_field("current_password", "is incorrect");
     throw e;
+  }
+  // Only now, with the current password proved: the new one must differ.
+  if (verifier.is_current_password(a, fresh)) {
+    throw ApiError::validation_failed().with_field("new_password",
+                                                   "must differ from the current password");
   }
   int64_t now = now_ms();
 
@@ -103,7 +108,7 @@ Response post_password(Context& ctx) {
   recovery::void_reset_tokens(tx, a.user_id, now);
   // Every other session of this user ends: whoever knew the old password
   // is logged out everywhere.
-  long revoked = delete_user_sessions(tx, a.user_id, ctx.session->id);
+  long revoked = delete_user_sessions(tx, a.user_id, ctx.session->id, kRevokedPasswordChanged);
   AuditEvent ev = ctx.audit_event("auth.password_changed", "success");
   ev.target_type = "user";
   ev.target_id = a.user_id;

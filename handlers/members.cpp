@@ -34,6 +34,7 @@
 #include "app/http/pagination.h"
 #include "app/http/router.h"
 #include "app/store/invitations.h"
+#include "app/store/outbox.h"
 
 namespace portcullis {
 namespace {
@@ -187,7 +188,7 @@ Response patch_member(Context& ctx) {
       refuse_last_owner(tx, m);
     }
     store::members::set_disabled(tx, m.id, *disabled, now);
-    long revoked = *disabled ? delete_user_sessions(tx, m.id, "") : 0;
+    long revoked = *disabled ? delete_user_sessions(tx, m.id, "", kRevokedSuspended) : 0;
     AuditEvent ev = member_event(ctx, *disabled ? "member.suspended" : "member.reactivated", m);
     ev.details = {{"sessions_revoked", std::to_string(revoked)}};
     ctx.record(tx, ev);
@@ -200,7 +201,7 @@ Response patch_member(Context& ctx) {
 Response revoke_member_sessions(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   Member m = target_member(tx, ctx);
-  long revoked = delete_user_sessions(tx, m.id, "");
+  long revoked = delete_user_sessions(tx, m.id, "", kRevokedByAdmin);
   AuditEvent ev = member_event(ctx, "member.sessions_revoked", m);
   ev.details = {{"sessions_revoked", std::to_string(revoked)}};
   ctx.record(tx, ev);
@@ -214,7 +215,7 @@ Response delete_member(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   Member m = target_member(tx, ctx);
   refuse_last_owner(tx, m);
-  long revoked = delete_user_sessions(tx, m.id, "");
+  long revoked = delete_user_sessions(tx, m.id, "", kRevokedRemoved);
   store::members::remove(tx, m.id);
   AuditEvent ev = member_event(ctx, "member.removed", m);
   ev.details = {{"sessions_revoked", std::to_string(revoked)}};
@@ -231,7 +232,7 @@ Response reset_member_mfa(Context& ctx) {
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   Member m = target_member(tx, ctx);
   disable_mfa(tx, m.id);
-  long revoked = delete_user_sessions(tx, m.id, "");
+  long revoked = delete_user_sessions(tx, m.id, "", kRevokedMfaReset);
   AuditEvent ev = member_event(ctx, "mfa.reset", m);
   ev.details = {{"sessions_revoked", std::to_string(revoked)}};
   ctx.record(tx, ev);
@@ -287,6 +288,21 @@ Response create_invitation(Context& ctx) {
   std::string hash = sha256_hex(token);
   TenantTx tx(ctx.db, ctx.principal->tenant_id);
   store::invitations::insert(tx, inv, hash, ctx.principal->user_id);
+  // The invitee's mail, committed with the invitation. Its link carries a
+  // second token, minted when the mail is delivered (app/mail/deliver.cpp),
+  // so no raw token waits in the outbox; revoking the invitation kills both.
+  store::outbox::OutboxMail mail;
+  mail.kind = store::invitations::kRequestKind;
+  mail.to_address = email;
+  mail.tenant_id = ctx.principal->tenant_id;
+  const Account& inviter = *ctx.account;
+  mail.params = {
+      {"invitation_id", inv.id},
+      {"inviter", inviter.display_name.empty() ? inviter.email : inviter.display_name},
+      {"organisation", inviter.tenant_name},
+      {"role", to_string(*role)},
+      {"expires", notice_time(now + static_cast<int64_t>(ctx.config.invitation_seconds) * 1000)}};
+  store::outbox::enqueue(tx.tx(), mail);
   AuditEvent ev = ctx.audit_event("member.invited", "success");
   ev.target_type = "invitation";
   ev.target_id = inv.id;

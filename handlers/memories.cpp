@@ -44,10 +44,11 @@ void register_memories_routes(Router& router) {
 
 namespace {
 
-constexpr size_t kMaxTitle = 200;
-constexpr size_t kMaxContentBytes = 32 * 1024;
-constexpr size_t kMaxTags = 20;
-constexpr size_t kMaxTagLength = 40;
+// The limits GET /api/v1/policy serves too (app/text/limits.h).
+constexpr size_t kMaxTitle = kMaxMemoryTitleCodePoints;
+constexpr size_t kMaxContentBytes = kMaxMemoryContentBytes;
+constexpr size_t kMaxTags = kMaxMemoryTags;
+constexpr size_t kMaxTagLength = kMaxMemoryTagCodePoints;
 constexpr const char* kSentinel = "ffffffff-ffff-ffff-ffff-ffffffffffff";
 
 using store::memories::Memory;
@@ -130,6 +131,10 @@ MemoryInput read_input(const Request& request, bool create) {
   if (body.has("context_id")) {
     in.context_present = true;
     in.context_id = body.string("context_id");
+    // Not a UUID names no context: said with the other field errors.
+    if (in.context_id && !is_uuid(*in.context_id)) {
+      body.fail("context_id", "does not exist");
+    }
   }
   const rapidjson::Value& doc = *request.json;
   if (doc.HasMember("tags")) {

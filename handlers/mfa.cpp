@@ -149,8 +149,7 @@ Response post_disable(Context& ctx) {
   VerificationService verifier(ctx.db, ctx.config, ctx.keys, ctx.audit, ctx.audit_event("", ""));
   Verification v = verifier.password_and_second_factor(*ctx.account, password, code, backup);
   if (v.verdict == Verdict::kLocked) {
-    throw ApiError{429, "rate_limited", "Too many failed attempts. Try again later."}.with_header(
-        "Retry-After", std::to_string(v.retry_after));
+    throw ApiError::locked_out(v.retry_after);
   }
   if (!v.ok()) {
     AuditEvent failed = ctx.audit_event(

@@ -109,8 +109,13 @@ Response post_reset(Context& ctx) {
   std::string fresh = body.required_string("new_password");
   std::optional<std::string> code = body.string("code");
   std::optional<std::string> backup = body.string("backup_code");
-  body.finish();
   int64_t now = now_ms();
+  if (!body.ok()) {
+    // Every field error at once (issue 12 item 6): the new password's
+    // policy too, without the account's context words (no token to name it).
+    record_password_policy(body, fresh, {}, "new_password");
+    body.finish();
+  }
 
   std::optional<recovery::ResetTarget> target =
       recovery::find_reset_target(ctx.db, ctx.keys.recovery_token_key(), token, now);
@@ -124,20 +129,21 @@ Response post_reset(Context& ctx) {
   // The new password's policy first: a rejected password is the caller's
   // choice, not a failed check of a secret, and counts nothing.
   std::string local_part = a.email.substr(0, a.email.find('@'));
-  enforce_password_policy(fresh, {a.tenant_name, local_part, a.display_name}, "new_password",
-                          a.tenant_require_mfa);
+  record_password_policy(body, fresh, {a.tenant_name, local_part, a.display_name}, "new_password",
+                         a.tenant_require_mfa);
+  body.finish();
   AuditEvent base = ctx.audit_event("", "");
   base.tenant_id = a.tenant_id;
   base.user_id = a.user_id;
+  VerificationService verifier(ctx.db, ctx.config, ctx.keys, ctx.audit, base);
   if (a.mfa_enabled) {
     if (!code && !backup) {
       throw ApiError{400, "mfa_code_required",
                      "This account uses two-step verification: send code or backup_code."};
     }
-    VerificationService verifier(ctx.db, ctx.config, ctx.keys, ctx.audit, base);
     Verification v = verifier.second_factor(a, code, backup);
     if (v.verdict == Verdict::kLocked) {
-      throw rate_limited(v.retry_after);
+      throw ApiError::locked_out(v.retry_after);
     }
     if (!v.ok()) {
       AuditEvent failed = base;
@@ -147,6 +153,12 @@ Response post_reset(Context& ctx) {
       ctx.record_now(failed);
       throw ApiError{400, "invalid_code", "The code is not valid."};
     }
+  }
+  // The token (and with MFA the code) proved the account: the new password
+  // must differ from the current one. The token stays unspent.
+  if (verifier.is_current_password(a, fresh)) {
+    throw ApiError::validation_failed().with_field("new_password",
+                                                   "must differ from the current password");
   }
   std::string hash = hash_password(fresh);
   AuditEvent ev = base;

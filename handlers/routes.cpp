@@ -16,6 +16,7 @@ Router build_router() {
   register_recovery_routes(router);
   register_email_verification_routes(router);
   register_email_change_routes(router);
+  register_policy_routes(router);
 #ifdef PORTCULLIS_TEST_ROUTES
   register_test_routes(router);
   register_test_tenant_routes(router);

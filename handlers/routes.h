@@ -18,6 +18,7 @@ void register_mfa_routes(Router& router);
 void register_recovery_routes(Router& router);
 void register_email_verification_routes(Router& router);
 void register_email_change_routes(Router& router);
+void register_policy_routes(Router& router);
 #ifdef PORTCULLIS_TEST_ROUTES
 // Test build only: slow and failing routes for the drain and 500 tests.
 void register_test_routes(Router& router);

@@ -84,8 +84,8 @@ Response revoke_all(Context& ctx) {
     body.finish();
   }
   Tx tx(ctx.db);
-  long revoked =
-      delete_user_sessions(tx, ctx.principal->user_id, keep_current ? ctx.session->id : "");
+  long revoked = delete_user_sessions(tx, ctx.principal->user_id,
+                                      keep_current ? ctx.session->id : "", kRevokedByUser);
   AuditEvent ev = ctx.audit_event("session.revoked_all", "success");
   ev.details = {{"sessions_revoked", std::to_string(revoked)},
                 {"kept_current", keep_current ? "true" : "false"}};

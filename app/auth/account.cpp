@@ -6,6 +6,7 @@
 #include "app/auth/passwords.h"
 #include "app/crypto/hash.h"
 #include "app/db/time.h"
+#include "app/text/limits.h"
 #include "app/text/text.h"
 
 namespace portcullis {
@@ -25,7 +26,7 @@ std::string normalize_email(const std::string& email) {
 }
 
 bool valid_email(const std::string& email) {
-  if (email.size() < 3 || email.size() > 254 || has_control_chars(email)) {
+  if (email.size() < 3 || email.size() > kMaxEmailBytes || has_control_chars(email)) {
     return false;
   }
   size_t at = email.find('@');

@@ -20,7 +20,7 @@ namespace portcullis {
 
 // Trimmed and lower-cased (ASCII). E-mail is unique across the product.
 std::string normalize_email(const std::string& email);
-// A pragmatic check: 3–254 bytes, one '@', non-empty local part ≤ 64, a
+// A pragmatic check: 3–kMaxEmailBytes (254) bytes, one '@', non-empty local part ≤ 64, a
 // dotted domain, no whitespace or control characters.
 bool valid_email(const std::string& email);
 

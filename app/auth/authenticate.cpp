@@ -7,30 +7,41 @@
 
 namespace portcullis {
 
-std::optional<Authenticated> authenticate_token(Db& db,
-                                                const std::string& token,
-                                                const Config& config) {
+TokenOutcome authenticate_token(Db& db, const std::string& token, const Config& config) {
+  TokenOutcome outcome;
   // A token is 43 base64url characters; anything else cannot match a row.
   if (token.size() != 43) {
-    return std::nullopt;
+    return outcome;
   }
   // The steady state's only statement: the session with its user and tenant,
   // autocommit, one round trip. The writes below happen only when needed.
   std::optional<SessionAccount> found = find_session_with_account(db, token);
+  int64_t now = now_ms();
   if (!found) {
-    return std::nullopt;
+    // A miss only: was it revoked elsewhere (a tombstone), or just gone?
+    if (revoked_session_reason(db, token, now)) {
+      outcome.refusal = SessionRefusal::kRevoked;
+    }
+    return outcome;
   }
   Session& s = found->session;
   const Account& account = found->account;
-  int64_t now = now_ms();
   // The idle timeout applies to every state (pending and enrolment-only
   // sessions too); only a full remember-me session has none inside its 7 days.
   bool idle_exempt = s.remember_me && s.auth_state == "full";
   bool idle = !idle_exempt &&
               now - s.last_seen_at > static_cast<int64_t>(config.session_idle_seconds) * 1000;
-  if (account.disabled || now >= s.expires_at || idle) {
+  if (now >= s.expires_at || idle) {
     store::sessions::remove(db, s.id);
-    return std::nullopt;
+    return outcome;
+  }
+  // A suspended user's sessions were revoked with the suspension; one that
+  // slipped through (a race, a CLI change) is revoked now. The pending one of
+  // a password step stays for MFA verify, which refuses it (see the header).
+  if (account.disabled && s.auth_state != "mfa_pending") {
+    store::sessions::revoke(db, s.id, kRevokedSuspended, now);
+    outcome.refusal = SessionRefusal::kRevoked;
+    return outcome;
   }
   if (now - s.last_seen_at >= static_cast<int64_t>(config.session_touch_seconds) * 1000) {
     touch_session(db, s.id, now);
@@ -66,7 +77,8 @@ std::optional<Authenticated> authenticate_token(Db& db,
   }
   out.session = std::move(s);
   out.account = account;
-  return out;
+  outcome.authenticated = std::move(out);
+  return outcome;
 }
 
 bool origin_allowed(const std::string& sec_fetch_site,

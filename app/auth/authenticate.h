@@ -23,15 +23,29 @@ struct Authenticated {
   Account account;  // the caller's user and tenant; password_hash left empty
 };
 
-// The live session a cookie token names, with its user and tenant. nullopt
-// when it names none: malformed, unknown, revoked, past its absolute
-// lifetime, idle too long, or its user is disabled (dead rows are deleted).
+// Why a cookie token named no live session.
+enum class SessionRefusal {
+  kExpired,  // malformed, unknown, past its lifetime, idle, logged out, rotated away
+  kRevoked,  // ended by someone or something else (a tombstone, app/auth/sessions.h)
+};
+
+struct [[nodiscard]] TokenOutcome {
+  std::optional<Authenticated> authenticated;  // set when the session is live
+  SessionRefusal refusal = SessionRefusal::kExpired;
+};
+
+// The live session a cookie token names, with its user and tenant; else why
+// not: kRevoked when a tombstone of the token is younger than
+// kRevokedSessionRetentionMs (looked up only after the live lookup missed, so
+// a live session still costs one statement), or when the session's user is
+// disabled (the session is revoked here, reason "suspended"); kExpired for
+// the rest (dead rows are deleted). An MFA-pending session of a disabled user
+// stays: it reaches only MFA verify and logout, and MFA verify refuses it
+// with the suspension once the second factor is right (issue 12).
 // Writes last_seen_at at most once per config.session_touch_seconds; turns a
 // full session of a user without MFA in a tenant that requires it into an
 // enrolment-only one.
-[[nodiscard]] std::optional<Authenticated> authenticate_token(Db& db,
-                                                              const std::string& token,
-                                                              const Config& config);
+TokenOutcome authenticate_token(Db& db, const std::string& token, const Config& config);
 
 // The Origin check (DESIGN §3 step 5, API-8), for every unsafe request, with
 // or without a session (a cross-site page must not log a victim into its

@@ -77,7 +77,7 @@ std::optional<long> complete_password_reset(Db& db,
   }
   store::accounts::set_password(tx, a.user_id, new_hash, now);
   void_reset_tokens(tx, a.user_id, now);
-  long revoked = delete_user_sessions(tx, a.user_id, "");
+  long revoked = delete_user_sessions(tx, a.user_id, "", kRevokedPasswordReset);
   reset_email_failures(tx.tx(), a.email);
   store::outbox::OutboxMail notice;
   notice.kind = "password_changed";

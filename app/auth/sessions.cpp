@@ -25,7 +25,8 @@ void evict_beyond(Tx& tx,
   std::vector<std::string> ids =
       store::sessions::live_ids(tx, user_id, kind, spare_id, now_ms(), keep + 50);
   for (size_t i = static_cast<size_t>(keep); i < ids.size(); ++i) {
-    store::sessions::remove(tx, ids[i]);
+    // Signed out by a sign-in elsewhere: a tombstone tells its cookie so.
+    store::sessions::revoke(tx, ids[i], kRevokedSessionLimit, now_ms());
   }
 }
 
@@ -143,12 +144,23 @@ void mark_reauthenticated(Tx& tx, const std::string& session_id, int64_t now) {
   store::sessions::set_reauthenticated(tx, session_id, now);
 }
 
-bool delete_user_session(Tx& tx, const std::string& user_id, const std::string& id) {
-  return store::sessions::remove_for_user(tx, user_id, id);
+bool delete_user_session(Tx& tx,
+                         const std::string& user_id,
+                         const std::string& id,
+                         const char* reason) {
+  return store::sessions::revoke_for_user(tx, user_id, id, reason, now_ms());
 }
 
-long delete_user_sessions(Tx& tx, const std::string& user_id, const std::string& keep_id) {
-  return static_cast<long>(store::sessions::remove_all_for_user(tx, user_id, keep_id));
+long delete_user_sessions(Tx& tx,
+                          const std::string& user_id,
+                          const std::string& keep_id,
+                          const char* reason) {
+  return static_cast<long>(
+      store::sessions::revoke_all_for_user(tx, user_id, keep_id, reason, now_ms()));
+}
+
+std::optional<std::string> revoked_session_reason(Db& db, const std::string& token, int64_t now) {
+  return store::sessions::revoked_reason(db, sha256_hex(token), now - kRevokedSessionRetentionMs);
 }
 
 std::vector<Session> list_user_sessions(

@@ -89,15 +89,44 @@ IssuedSession complete_mfa_session(TenantTx& tx,
 // Autocommit: the authentication phase runs outside any transaction.
 void touch_session(Db& db, const std::string& session_id, int64_t now);
 void mark_reauthenticated(Tx& tx, const std::string& session_id, int64_t now);
-// Deletes one session of `user_id`; false when it does not exist or is another user's.
-[[nodiscard]] bool delete_user_session(Tx& tx, const std::string& user_id, const std::string& id);
-// Deletes all of a user's sessions but `keep_id` (may be empty). Returns how many.
-long delete_user_sessions(Tx& tx, const std::string& user_id, const std::string& keep_id);
+// Revocation (issue 12): a session ended by someone or something other than
+// its own logout or expiry leaves a tombstone for kRevokedSessionRetentionMs
+// (its token hash and the reason, app/store/sessions.h), so its cookie is
+// answered 401 session_revoked, not session_expired, until maintenance
+// purges it. The reasons (audit and log words, never shown as such):
+inline constexpr const char* kRevokedByUser =
+    "revoked_by_user";  // DELETE sessions/{id}, revoke-all
+inline constexpr const char* kRevokedByAdmin = "revoked_by_admin";  // members/{id}/revoke-sessions
+inline constexpr const char* kRevokedPasswordChanged = "password_changed";
+inline constexpr const char* kRevokedPasswordReset = "password_reset";
+inline constexpr const char* kRevokedMfaReset = "mfa_reset";
+inline constexpr const char* kRevokedSuspended = "suspended";
+inline constexpr const char* kRevokedRemoved = "removed";
+inline constexpr const char* kRevokedSessionLimit = "session_limit";  // evicted by the caps
+inline constexpr const char* kRevokedOther = "revoked";
+inline constexpr int64_t kRevokedSessionRetentionMs = 7LL * 24 * 3600 * 1000;
+
+// Revokes one session of `user_id`; false when it does not exist or is another user's.
+[[nodiscard]] bool delete_user_session(Tx& tx,
+                                       const std::string& user_id,
+                                       const std::string& id,
+                                       const char* reason = kRevokedByUser);
+// Revokes all of a user's sessions but `keep_id` (may be empty). Returns how many.
+long delete_user_sessions(Tx& tx,
+                          const std::string& user_id,
+                          const std::string& keep_id,
+                          const char* reason = kRevokedOther);
 inline long delete_user_sessions(TenantTx& tx,
                                  const std::string& user_id,
-                                 const std::string& keep_id) {
-  return delete_user_sessions(tx.tx(), user_id, keep_id);
+                                 const std::string& keep_id,
+                                 const char* reason = kRevokedOther) {
+  return delete_user_sessions(tx.tx(), user_id, keep_id, reason);
 }
+
+// The tombstone's reason when `token` names a session revoked within
+// kRevokedSessionRetentionMs before `now`; nullopt otherwise. Autocommit
+// (the authentication phase, only after the live lookup missed).
+std::optional<std::string> revoked_session_reason(Db& db, const std::string& token, int64_t now);
 
 // One page of the user's live sessions, newest first (keyset on id). Autocommit.
 std::vector<Session> list_user_sessions(

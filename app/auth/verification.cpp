@@ -90,7 +90,11 @@ Verification VerificationService::login_password(const std::string& typed_email,
       return v;
     }
     bool right = verify_password(password, account->password_hash);
-    v.verdict = right && !account->disabled ? Verdict::kOk : Verdict::kInvalid;
+    // The same work either way; what a disabled account's right password
+    // tells is decided here, once (see the header).
+    v.verdict = !right                                       ? Verdict::kInvalid
+                : account->disabled && !account->mfa_enabled ? Verdict::kSuspended
+                                                             : Verdict::kOk;
     return v;
   });
 }
@@ -118,6 +122,11 @@ Verification VerificationService::password(const Account& caller, const std::str
     v.verdict = verify_password(password, hash) ? Verdict::kOk : Verdict::kInvalid;
     return v;
   });
+}
+
+bool VerificationService::is_current_password(const Account& caller, const std::string& candidate) {
+  std::string hash = stored_hash(db_, caller);
+  return !hash.empty() && verify_password(candidate, hash);
 }
 
 Verification VerificationService::second_factor(const Account& caller,
@@ -153,6 +162,12 @@ Verification VerificationService::spend_second_factor(
   v.verdict = r == CodeResult::kOk       ? Verdict::kOk
               : r == CodeResult::kReplay ? Verdict::kReplay
                                          : Verdict::kInvalid;
+  if (v.ok() && caller.disabled) {
+    // Suspended: the right factor, but no session follows. Rolled back, so
+    // the step and a backup code stay unspent (the owner may be reinstated).
+    v.verdict = Verdict::kSuspended;
+    return v;
+  }
   v.used_backup = v.ok() && !code;
   if (v.used_backup) {
     AuditEvent ev = base_;

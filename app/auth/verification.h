@@ -33,6 +33,12 @@ enum class [[nodiscard]] Verdict{
     kInvalid,  // wrong secret (or unknown account, disabled, no second factor): counted
     kLocked,   // refused unchecked: the account subject is locked or the IP throttled
     kReplay,   // the right TOTP code for a step already used (MFA-3): counted as a failure
+    // The right secret of a disabled (suspended) account (issue 12): no
+    // session may follow, and the attempt counts as a failure. Given only
+    // once every factor is right: the password of an account without MFA,
+    // the second factor of one with MFA (whose password step is kOk, so the
+    // suspension is told only to whoever holds both factors).
+    kSuspended,
 };
 
 struct [[nodiscard]] Verification {
@@ -56,8 +62,11 @@ class VerificationService {
 
   // The password step of a login. `typed_email` is what the client sent;
   // `account` the account it names, if any (an unknown one costs a dummy
-  // hash). A disabled account is kInvalid. kOk resets the count when the
-  // login is complete, and only takes this attempt back when MFA follows.
+  // hash). A wrong password is kInvalid whatever the account's state; the
+  // right one of a disabled account without MFA is kSuspended (counted);
+  // with MFA it is kOk, as for any MFA account, and second_factor() tells.
+  // kOk resets the count when the login is complete, and only takes this
+  // attempt back when MFA follows.
   Verification login_password(const std::string& typed_email,
                               const std::optional<Account>& account,
                               const std::string& password);
@@ -67,7 +76,9 @@ class VerificationService {
   Verification password(const Account& caller, const std::string& password);
 
   // A TOTP `code`, else a `backup_code` (spent on success), of an MFA user
-  // (MFA verify, re-authentication). With neither: kInvalid, counted.
+  // (MFA verify, re-authentication). With neither: kInvalid, counted. The
+  // right one of a disabled account is kSuspended (counted), and nothing is
+  // spent: neither the TOTP step nor the backup code.
   Verification second_factor(const Account& caller,
                              const std::optional<std::string>& code,
                              const std::optional<std::string>& backup_code);
@@ -78,6 +89,13 @@ class VerificationService {
                                           const std::string& password,
                                           const std::optional<std::string>& code,
                                           const std::optional<std::string>& backup_code);
+
+  // Whether `candidate` is the caller's current password: a new password
+  // must differ from it (issue 12 item 6). Not a check of a secret the
+  // caller must prove: it counts nothing, so ask it only once the caller has
+  // proved the account (the current password, or a reset token and its
+  // second factor). REQUIRES: caller.user_id and tenant_id set.
+  [[nodiscard]] bool is_current_password(const Account& caller, const std::string& candidate);
 
   // The subject `typed_email` is counted, audited and logged under (see
   // throttle_subject): safe to put in an audit event or a log line.

@@ -26,6 +26,7 @@
 #include "app/store/members.h"
 #include "app/store/mfa.h"
 #include "app/store/tenants.h"
+#include "app/text/limits.h"
 #include "app/text/text.h"
 
 namespace portcullis {
@@ -158,7 +159,8 @@ int tenant_create(const Options& o) {
   if (display.empty()) {
     display = email.substr(0, email.find('@'));
   }
-  if (name.empty() || code_points(name) > 100 || has_control_chars(name) || !valid_email(email)) {
+  if (name.empty() || code_points(name) > kMaxNameCodePoints || has_control_chars(name) ||
+      !valid_email(email)) {
     std::fprintf(stderr,
                  "portcullis: tenant create needs --name (1–100 characters) and a valid "
                  "--owner-email\n");
@@ -297,17 +299,17 @@ int user_change(const std::string& verb, const Options& o) {
     bool disabled = verb == "disable";
     store::members::set_disabled(tx, a->user_id, disabled, now);
     if (disabled) {
-      revoked = delete_user_sessions(tx, a->user_id, "");
+      revoked = delete_user_sessions(tx, a->user_id, "", kRevokedSuspended);
     }
   } else if (verb == "unlock") {
     reset_email_failures(tx.tx(), email);
   } else if (verb == "reset-mfa") {
     // Recovery for a lost authenticator: MFA off, sessions ended.
     store::mfa::disable(tx, a->user_id, now);
-    revoked = delete_user_sessions(tx, a->user_id, "");
+    revoked = delete_user_sessions(tx, a->user_id, "", kRevokedMfaReset);
   } else if (verb == "reset-password") {
     store::accounts::set_password(tx, a->user_id, hash, now_ms());
-    revoked = delete_user_sessions(tx, a->user_id, "");
+    revoked = delete_user_sessions(tx, a->user_id, "", kRevokedPasswordReset);
     reset_email_failures(tx.tx(), email);
   }
   ev.details.emplace_back("sessions_revoked", std::to_string(revoked));

@@ -63,6 +63,17 @@ class ApiError : public std::runtime_error {
   static ApiError unsupported_media_type() {
     return {415, "unsupported_media_type", "Request bodies must be application/json."};
   }
+  // A lockout or throttle of secret checks (DESIGN §7): the sentence says
+  // when to try again, rounded up to the minute; Retry-After says it exactly
+  // (the envelope has no field for it).
+  static ApiError locked_out(int retry_after) {
+    int minutes = retry_after <= 0 ? 1 : (retry_after + 59) / 60;
+    ApiError e{429, "rate_limited",
+               "Too many failed attempts. Try again in " + std::to_string(minutes) +
+                   (minutes == 1 ? " minute." : " minutes.")};
+    e.with_header("Retry-After", std::to_string(retry_after));
+    return e;
+  }
   static ApiError database_unavailable() {
     return {503, "database_unavailable",
             "The service is temporarily unavailable. Try again shortly."};

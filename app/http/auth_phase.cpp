@@ -12,6 +12,14 @@ ApiError session_expired() {
   return e;
 }
 
+// A session ended by someone or something else (issue 12): said so, and the
+// cookie cleared as for an expired one.
+ApiError session_revoked() {
+  ApiError e{401, "session_revoked", "You were signed out from another device."};
+  e.with_header("Set-Cookie", clear_session_cookie());
+  return e;
+}
+
 ApiError csrf_failed() {
   return ApiError{403, "csrf_failed", "The request failed the cross-site request check."};
 }
@@ -27,11 +35,14 @@ Authenticated authenticate(Db& db, const Request& request, const Config& config)
   if (cookie == request.cookies.end() || cookie->second.empty()) {
     throw ApiError::unauthenticated();
   }
-  std::optional<Authenticated> found = authenticate_token(db, cookie->second, config);
-  if (!found) {
+  TokenOutcome found = authenticate_token(db, cookie->second, config);
+  if (!found.authenticated) {
+    if (found.refusal == SessionRefusal::kRevoked) {
+      throw session_revoked();
+    }
     throw session_expired();
   }
-  return std::move(*found);
+  return std::move(*found.authenticated);
 }
 
 void check_origin(const Request& request, const Config& config) {

@@ -14,8 +14,10 @@ namespace portcullis {
 
 // Throws ApiError:
 //  - 401 unauthenticated when there is no session cookie;
-//  - 401 session_expired (with a Set-Cookie that clears the cookie) when the
-//    cookie names no live session (authenticate_token() gave nullopt).
+//  - 401 session_revoked (with a Set-Cookie that clears the cookie) when the
+//    cookie's session was ended by someone or something else (a tombstone);
+//  - 401 session_expired (the same Set-Cookie) when the cookie names no live
+//    session otherwise.
 Authenticated authenticate(Db& db, const Request& request, const Config& config);
 
 // Checks for an unsafe method (POST/PUT/PATCH/DELETE) on a cookie-authenticated

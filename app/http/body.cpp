@@ -84,11 +84,26 @@ std::optional<bool> JsonBody::boolean(const char* name) {
   return it->value.GetBool();
 }
 
+void JsonBody::fail_with_code(const std::string& name,
+                              const std::string& message,
+                              const std::string& code,
+                              const std::string& sentence) {
+  errors_[name] = message;
+  coded_[name] = {code, sentence};
+}
+
 void JsonBody::finish() const {
   if (errors_.empty()) {
     return;
   }
-  ApiError e = ApiError::validation_failed();
+  // One code of its own shared by every error: that code; else the lot as
+  // validation_failed.
+  bool one_code = coded_.size() == errors_.size();
+  for (const auto& [name, coded] : coded_) {
+    one_code = one_code && coded.first == coded_.begin()->second.first;
+  }
+  ApiError e = one_code ? ApiError{400, coded_.begin()->second.first, coded_.begin()->second.second}
+                        : ApiError::validation_failed();
   for (const auto& [name, message] : errors_) {
     e.with_field(name, message);
   }

@@ -125,6 +125,7 @@ Response to_error_response(const std::exception_ptr& error, const Request& reque
 
 Response handle_request(Request& request, Services& services) {
   Response response;
+  bool public_route = false;
   try {
     run_guards(request);
     Router::Match match = services.router.match(request.method, request.path);
@@ -138,6 +139,7 @@ Response handle_request(Request& request, Services& services) {
     const Access& access = match.route->access;
     std::optional<Authenticated> auth;
     if (access.is_public()) {
+      public_route = true;
       // No session involved; still, a cross-site page must not post to
       // login or register (login CSRF).
       if (is_unsafe_method(request.method)) {
@@ -168,7 +170,14 @@ Response handle_request(Request& request, Services& services) {
     response = to_error_response(std::current_exception(), request, &services.db);
   }
   response.set_header("X-Request-Id", request.request_id);
-  response.set_header("Cache-Control", "no-store");
+  // no-store on every answer (SESS-9), except a successful public one with
+  // no cookie whose handler chose its own (GET /api/v1/policy).
+  bool cacheable = public_route && response.status == 200 &&
+                   response.find_header("Set-Cookie") == nullptr &&
+                   response.find_header("Cache-Control") != nullptr;
+  if (!cacheable) {
+    response.set_header("Cache-Control", "no-store");
+  }
   return response;
 }
 

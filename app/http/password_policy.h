@@ -5,14 +5,18 @@
 #include <string>
 #include <vector>
 
+#include "app/http/body.h"
+
 namespace portcullis {
 
-// Throws ApiError 400 when check_account_password() refuses the password:
-// validation_failed (too short, too long) or password_blocklisted (block list,
-// context words), with the error on `field`.
-void enforce_password_policy(const std::string& password,
-                             const std::vector<std::string>& context_words,
-                             const char* field,
-                             bool tenant_requires_mfa = false);
+// The password policy's refusals (check_account_password) recorded in `body` on `field` (one-pass
+// validation, issue 12 item 6): they join the body's other field errors and are thrown by
+// body.finish(). The block list and context words keep their code password_blocklisted when they
+// are the only errors.
+void record_password_policy(JsonBody& body,
+                            const std::string& password,
+                            const std::vector<std::string>& context_words,
+                            const char* field,
+                            bool tenant_requires_mfa = false);
 
 }  // namespace portcullis

@@ -7,8 +7,12 @@
 #include "app/auth/email_change.h"
 #include "app/auth/email_verification.h"
 #include "app/auth/recovery.h"
+#include "app/auth/sessions.h"
+#include "app/crypto/hash.h"
+#include "app/db/tenant_tx.h"
 #include "app/db/time.h"
 #include "app/log/logger.h"
+#include "app/store/invitations.h"
 #include "app/store/outbox.h"
 
 namespace portcullis::mail {
@@ -61,6 +65,30 @@ std::optional<store::outbox::OutboxMail> resolve(Db& db,
     // A change of address: the confirmation or the notice with its token
     // (nullopt: the new address is taken, or the account is gone or locked).
     return email_change::resolve(db, recovery_token_key, row.mail, now_ms());
+  }
+  if (row.mail.kind == store::invitations::kRequestKind) {
+    // The invitation mail: its token is minted now and only its hash kept,
+    // while the invitation is still pending (nullopt: accepted, revoked or
+    // expired, drop).
+    auto id = row.mail.params.find("invitation_id");
+    if (id == row.mail.params.end() || row.mail.tenant_id.empty()) {
+      return std::nullopt;
+    }
+    std::string token = new_token();
+    TenantTx tx(db, row.mail.tenant_id);
+    std::optional<store::invitations::Invitation> invitation = store::invitations::set_mail_token(
+        tx, id->second, sha256_hex(token), format_time_ms(now_ms()));
+    tx.commit();
+    if (!invitation) {
+      return std::nullopt;
+    }
+    store::outbox::OutboxMail mail = row.mail;
+    mail.kind = store::invitations::kMailKind;
+    mail.to_address = invitation->email;
+    mail.params.erase("invitation_id");
+    mail.params["name"] = invitation->email;
+    mail.params["token"] = token;
+    return mail;
   }
   if (row.mail.kind != "password_reset_request") {
     return row.mail;

@@ -26,9 +26,23 @@ constexpr TenantStatement kRevoke{
 constexpr Statement kFindByTokenHash{
     "invitations.find_by_token_hash",
     "SELECT id, tenant_id, email, role, expires_at, CAST((accepted_at IS NOT NULL OR revoked_at IS "
-    "NOT NULL) AS INTEGER) FROM portcullis_invitation_lookup(CAST($1 AS text))",
-    "SELECT id, tenant_id, email, role, expires_at, CASE WHEN accepted_at IS NOT NULL OR "
-    "revoked_at IS NOT NULL THEN 1 ELSE 0 END FROM invitations WHERE token_hash = $1"};
+    "NOT NULL) AS INTEGER), tenant_name FROM portcullis_invitation_lookup(CAST($1 AS text))",
+    "SELECT i.id, i.tenant_id, i.email, i.role, i.expires_at, CASE WHEN i.accepted_at IS NOT NULL "
+    "OR i.revoked_at IS NOT NULL THEN 1 ELSE 0 END, t.name FROM invitations i JOIN tenants t ON "
+    "t.id = i.tenant_id WHERE i.token_hash = $1 OR i.mail_token_hash = $1"};
+// The mailed token, while the invitation may still be used. A retried
+// delivery mints again: only the newest mailed token works.
+constexpr TenantStatement kSetMailToken{
+    "invitations.set_mail_token",
+    "UPDATE invitations SET mail_token_hash = $3 WHERE tenant_id = $1 AND id = $2 AND "
+    "accepted_at IS NULL AND revoked_at IS NULL AND "
+    "expires_at > CAST($4 AS timestamptz)",
+    "UPDATE invitations SET mail_token_hash = $3 WHERE tenant_id = $1 AND id = $2 AND "
+    "accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $4"};
+constexpr TenantStatement kFind{
+    "invitations.find",
+    "SELECT id, email, role, created_at, expires_at FROM invitations WHERE tenant_id = $1 AND "
+    "id = $2"};
 // One use only: the row is claimed atomically.
 constexpr TenantStatement kAccept{
     "invitations.accept",
@@ -88,6 +102,27 @@ std::optional<TokenInvitation> find_by_token_hash(Db& db, const std::string& tok
   inv.role = role_from_column(row->text(3));
   inv.expires_at = row->text(4);
   inv.closed = row->boolean(5);
+  inv.tenant_name = row->text(6);
+  return inv;
+}
+
+std::optional<Invitation> set_mail_token(TenantTx& tx,
+                                         const std::string& id,
+                                         const std::string& mail_token_hash,
+                                         const std::string& now) {
+  if (tx.run(kSetMailToken, {id, mail_token_hash, now}).affected != 1) {
+    return std::nullopt;
+  }
+  std::optional<Row> row = tx.run(kFind, {id}).first();
+  if (!row) {
+    return std::nullopt;
+  }
+  Invitation inv;
+  inv.id = row->text(0);
+  inv.email = row->text(1);
+  inv.role = role_from_column(row->text(2));
+  inv.created_at = row->text(3);
+  inv.expires_at = row->text(4);
   return inv;
 }
 

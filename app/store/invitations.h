@@ -15,6 +15,12 @@
 
 namespace portcullis::store::invitations {
 
+// The outbox row an invitation enqueues (params: invitation_id, inviter,
+// organisation, role, expires), and the mail the deliverer makes of it once
+// it has minted the mailed token (app/mail/deliver.cpp).
+inline constexpr const char* kRequestKind = "invitation_request";
+inline constexpr const char* kMailKind = "invitation";
+
 struct Invitation {
   std::string id;
   std::string email;
@@ -32,6 +38,7 @@ struct TokenInvitation {
   Role role = Role::kMember;
   std::string expires_at;  // as stored
   bool closed = true;      // accepted or revoked
+  std::string tenant_name;
 };
 
 // `token_hash` = SHA-256 of the token (hex); `invited_by` the inviting user.
@@ -56,11 +63,23 @@ std::optional<Role> open_role(TenantTx& tx, const std::string& id);
 // role the caller checked), at `now`. False when no such row was changed.
 [[nodiscard]] bool revoke(TenantTx& tx, const std::string& id, Role role, const std::string& now);
 
-// The invitation whose token hashes to `token_hash`, in any tenant. The
+// The invitation whose token (the admin's copy or the mailed one) hashes to
+// `token_hash`, in any tenant, with its tenant's name. The
 // tenant is not known yet: on PostgreSQL through the owner's SECURITY DEFINER
 // function portcullis_invitation_lookup (row-level security would hide the
 // row); autocommits outside a transaction.
 std::optional<TokenInvitation> find_by_token_hash(Db& db, const std::string& token_hash);
+
+// The invitation mail's token (issue 12 item 4): stores `mail_token_hash`
+// (SHA-256 hex of a token minted at delivery, never stored raw) on
+// invitation `id` of the transaction's tenant if it is still pending (neither
+// accepted nor revoked) and unexpired at `now`; a token mailed before (a
+// retried delivery) stops working. Returns the invitation then; nullopt
+// (nothing written) otherwise: the mail is dropped.
+[[nodiscard]] std::optional<Invitation> set_mail_token(TenantTx& tx,
+                                                       const std::string& id,
+                                                       const std::string& mail_token_hash,
+                                                       const std::string& now);
 
 // Claims invitation `id` of the transaction's tenant, at `now`: one use only,
 // the row is changed only while neither accepted nor revoked. False when it

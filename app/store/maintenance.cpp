@@ -14,6 +14,11 @@ constexpr Statement kPurgeSessions{
     "sessions.purge_expired",
     "DELETE FROM sessions WHERE expires_at < now() OR revoked_at IS NOT NULL",
     "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at IS NOT NULL"};
+// Tombstones of revoked sessions (0013; not under row-level security).
+constexpr Statement kPurgeRevokedSessions{
+    "revoked_sessions.purge_old",
+    "DELETE FROM revoked_sessions WHERE revoked_at < CAST($1 AS timestamptz)",
+    "DELETE FROM revoked_sessions WHERE revoked_at < $1"};
 constexpr Statement kPurgeThrottle{
     "auth_throttle.purge_old",
     "DELETE FROM auth_throttle WHERE window_start < now() - interval '1 day' AND "
@@ -63,5 +68,9 @@ int64_t purge_user_tokens(Tx& tx, int64_t before_ms) {
 }
 
 int64_t purge_outbox(Tx& tx, int64_t before_ms) { return purged(tx, kPurgeOutbox, before_ms); }
+
+int64_t purge_revoked_sessions(Tx& tx, int64_t before_ms) {
+  return tx.run(kPurgeRevokedSessions, {format_time_ms(before_ms)}).affected;
+}
 
 }  // namespace portcullis::store::maintenance

@@ -23,6 +23,11 @@ int64_t purge_user_tokens(Tx& tx, int64_t before_ms);
 // sending and dead rows stay. The count deleted.
 int64_t purge_outbox(Tx& tx, int64_t before_ms);
 
+// Deletes tombstones of revoked sessions written before `before_ms` (the
+// command passes now - kRevokedSessionRetentionMs, app/auth/sessions.h); the
+// count deleted.
+int64_t purge_revoked_sessions(Tx& tx, int64_t before_ms);
+
 // How long a used or expired token is kept (for audit questions) before
 // maintenance deletes it.
 inline constexpr int64_t kSpentTokenRetentionMs = 7LL * 24 * 3600 * 1000;

@@ -60,6 +60,39 @@ constexpr Statement kDeleteAllForUser{"sessions.delete_all_for_user",
 constexpr Statement kDeleteAllForUserBut{"sessions.delete_all_for_user_but",
                                          "DELETE FROM sessions WHERE user_id = $1 AND id <> $2"};
 
+// Tombstones (revoked_sessions, migration 0013): the token hash a session
+// had when someone or something other than its own logout or expiry ended
+// it, with why. Written just before the session rows are deleted, in the same
+// transaction; the time is a parameter (CAST on PostgreSQL: an INSERT …
+// SELECT does not infer it from the column).
+#define PC_TOMBSTONE_PG                                                                            \
+  "INSERT INTO revoked_sessions (token_hash, session_id, user_id, tenant_id, reason, revoked_at) " \
+  "SELECT token_hash, id, user_id, tenant_id, CAST($2 AS text), CAST($3 AS timestamptz) "          \
+  "FROM sessions "
+#define PC_TOMBSTONE_SQLITE                                                                        \
+  "INSERT INTO revoked_sessions (token_hash, session_id, user_id, tenant_id, reason, revoked_at) " \
+  "SELECT token_hash, id, user_id, tenant_id, $2, $3 FROM sessions "
+constexpr Statement kTombstone{"sessions.tombstone",
+                               PC_TOMBSTONE_PG "WHERE id = $1 ON CONFLICT DO NOTHING",
+                               PC_TOMBSTONE_SQLITE "WHERE id = $1 ON CONFLICT DO NOTHING"};
+constexpr Statement kTombstoneForUser{
+    "sessions.tombstone_for_user",
+    PC_TOMBSTONE_PG "WHERE id = $1 AND user_id = $4 ON CONFLICT DO NOTHING",
+    PC_TOMBSTONE_SQLITE "WHERE id = $1 AND user_id = $4 ON CONFLICT DO NOTHING"};
+constexpr Statement kTombstoneAllForUserBut{
+    "sessions.tombstone_all_for_user_but",
+    PC_TOMBSTONE_PG "WHERE user_id = $1 AND id <> $4 ON CONFLICT DO NOTHING",
+    PC_TOMBSTONE_SQLITE "WHERE user_id = $1 AND id <> $4 ON CONFLICT DO NOTHING"};
+// Only tombstones younger than the cut-off answer (maintenance deletes the
+// rest later).
+constexpr Statement kFindRevoked{
+    "sessions.find_revoked",
+    "SELECT reason FROM revoked_sessions WHERE token_hash = $1 AND "
+    "revoked_at > CAST($2 AS timestamptz)",
+    "SELECT reason FROM revoked_sessions WHERE token_hash = $1 AND revoked_at > $2"};
+
+#undef PC_TOMBSTONE_PG
+#undef PC_TOMBSTONE_SQLITE
 #undef PC_SESSION_COLUMNS
 
 constexpr const char* kNilUuid = "00000000-0000-0000-0000-000000000000";
@@ -156,6 +189,39 @@ void set_reauthenticated(Tx& tx, const std::string& id, int64_t at) {
 
 bool remove(Tx& tx, const std::string& id) { return tx.run(kDelete, {id}).affected > 0; }
 
+bool revoke(Tx& tx, const std::string& id, const std::string& reason, int64_t now) {
+  tx.run(kTombstone, {id, reason, format_time_ms(now)});
+  return tx.run(kDelete, {id}).affected > 0;
+}
+
+bool revoke_for_user(Tx& tx,
+                     const std::string& user_id,
+                     const std::string& id,
+                     const std::string& reason,
+                     int64_t now) {
+  tx.run(kTombstoneForUser, {id, reason, format_time_ms(now), user_id});
+  return tx.run(kDeleteForUser, {id, user_id}).affected > 0;
+}
+
+int64_t revoke_all_for_user(Tx& tx,
+                            const std::string& user_id,
+                            const std::string& keep_id,
+                            const std::string& reason,
+                            int64_t now) {
+  // A nil UUID when nothing is kept keeps one statement shape.
+  tx.run(kTombstoneAllForUserBut,
+         {user_id, reason, format_time_ms(now), keep_id.empty() ? kNilUuid : keep_id});
+  return remove_all_for_user(tx, user_id, keep_id);
+}
+
+std::optional<std::string> revoked_reason(Db& db, const std::string& token_hash, int64_t since) {
+  std::optional<Row> row = db.run(kFindRevoked, {token_hash, format_time_ms(since)}).first();
+  if (!row) {
+    return std::nullopt;
+  }
+  return row->text(0);
+}
+
 bool remove_for_user(Tx& tx, const std::string& user_id, const std::string& id) {
   return tx.run(kDeleteForUser, {id, user_id}).affected > 0;
 }
@@ -174,5 +240,12 @@ void touch(Db& db, const std::string& id, int64_t now) {
 void require_enrolment(Db& db, const std::string& id) { db.run(kRequireEnrolment, {id}); }
 
 bool remove(Db& db, const std::string& id) { return db.run(kDelete, {id}).affected > 0; }
+
+bool revoke(Db& db, const std::string& id, const std::string& reason, int64_t now) {
+  // The tombstone first: a failure between the two leaves a live session
+  // with a tombstone, never a dead one without.
+  db.run(kTombstone, {id, reason, format_time_ms(now)});
+  return db.run(kDelete, {id}).affected > 0;
+}
 
 }  // namespace portcullis::store::sessions

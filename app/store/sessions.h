@@ -77,6 +77,22 @@ bool remove(Tx& tx, const std::string& id);
 // Deletes every session of `user_id` but `keep_id` ("" = none). Returns how many.
 int64_t remove_all_for_user(Tx& tx, const std::string& user_id, const std::string& keep_id);
 
+// Revocations: as remove(), remove_for_user() and remove_all_for_user(), and
+// each session deleted leaves a tombstone (revoked_sessions: its token hash,
+// `reason`, `now`) in the same transaction, so its cookie can be told
+// session_revoked rather than session_expired.
+bool revoke(Tx& tx, const std::string& id, const std::string& reason, int64_t now);
+[[nodiscard]] bool revoke_for_user(Tx& tx,
+                                   const std::string& user_id,
+                                   const std::string& id,
+                                   const std::string& reason,
+                                   int64_t now);
+int64_t revoke_all_for_user(Tx& tx,
+                            const std::string& user_id,
+                            const std::string& keep_id,
+                            const std::string& reason,
+                            int64_t now);
+
 // ---- autocommit (the authentication phase, refusals outside a transaction) ----
 
 void touch(Db& db, const std::string& id, int64_t now);
@@ -86,6 +102,11 @@ void require_enrolment(Db& db, const std::string& id);
 // Autocommit outside a transaction (joins one open on `db`). False when
 // there was no such session.
 bool remove(Db& db, const std::string& id);
+// Autocommit: revoke() of one session (its user found disabled).
+bool revoke(Db& db, const std::string& id, const std::string& reason, int64_t now);
+// The reason of the tombstone stored under `token_hash` when it was written
+// after `since` (ms); nullopt when there is none.
+std::optional<std::string> revoked_reason(Db& db, const std::string& token_hash, int64_t since);
 
 }  // namespace store::sessions
 }  // namespace portcullis

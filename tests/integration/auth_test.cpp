@@ -131,7 +131,9 @@ TEST_F(AuthTest, SESS_PublicRoutesAreOnlyHealthRegisterLogin) {
                                    "/api/v1/auth/password/reset",
                                    "/api/v1/auth/email/verify",
                                    "/api/v1/auth/email/change/confirm",
-                                   "/api/v1/auth/email/change/revert"};
+                                   "/api/v1/auth/email/change/revert",
+                                   "/api/v1/auth/invitation",
+                                   "/api/v1/policy"};
   Router router = build_router();
   for (const Route& route : router.routes()) {
     if (route.access.is_public() && route.pattern.rfind("/api/v1/test/", 0) != 0) {

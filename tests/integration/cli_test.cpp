@@ -76,7 +76,9 @@ TEST_F(CliTest, UserDisableRevokesSessionsAndRefusesLoginUntilEnabled) {
   Cli r = portcullis_cli("user disable --email " + who.email);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(b.call("GET", "/api/v1/me").status, 401);
-  EXPECT_EQ(login_raw(who.email, kPassword).status, 401);
+  // Issue 12: the right password of a suspended account is told so.
+  EXPECT_EQ(login_raw(who.email, kPassword).status, 403);
+  EXPECT_EQ(login_raw(who.email, "not the password at all 1").status, 401);
   ASSERT_EQ(portcullis_cli("user enable --email " + who.email).exit_code, 0);
   EXPECT_EQ(login_raw(who.email, kPassword).status, 200);
 }

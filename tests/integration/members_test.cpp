@@ -189,7 +189,8 @@ TEST_F(MembersTest, SuspensionEndsSessionsAndRefusesLoginUntilReactivated) {
   HttpResponse r = owner_browser_.call("PATCH", "/api/v1/members/" + id, R"({"disabled":true})");
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(member.call("GET", "/api/v1/me").status, 401);
-  EXPECT_EQ(login_raw(email, kPassword).status, 401);
+  // Issue 12: the right password of a suspended account is told so.
+  EXPECT_EQ(login_raw(email, kPassword).status, 403);
   EXPECT_EQ(owner_browser_.call("PATCH", "/api/v1/members/" + id, R"({"disabled":false})").status,
             200);
   Browser again = login(email);

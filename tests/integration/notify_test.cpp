@@ -245,6 +245,10 @@ TEST_F(NotifyTest, NOTIFY_AtMostTenNoticesPerAccountPerHourAndTheSkipIsLogged) {
           .status,
       201);
   std::string id = db_text("SELECT CAST(id AS TEXT) FROM users WHERE email = :e", email);
+  // The invitation's own mail (no account yet, outside the cap) is not what
+  // this test counts.
+  db() << "DELETE FROM outbox WHERE to_address = :a AND kind = 'invitation_request'",
+      soci::use(email);
   // 13 role changes: 10 mails.
   for (int i = 0; i < 13; ++i) {
     HttpResponse r = ob.call("PATCH", "/api/v1/members/" + id,

@@ -259,6 +259,14 @@ class RouteRecipes {
       r.headers = {"Content-Type: application/json"};
       return send(r);
     });
+    add("GET /api/v1/policy", [](World&) { return get("/api/v1/policy"); });
+    add("POST /api/v1/auth/invitation", [&o](World&) {
+      HttpResponse inv =
+          o.browser.call("POST", "/api/v1/members/invitations",
+                         R"({"email":")" + unique_email("walk-look") + R"(","role":"member"})");
+      return post_json("/api/v1/auth/invitation",
+                       R"({"token":")" + string_at(inv, "token") + "\"}");
+    });
     add("POST /api/v1/auth/password/forgot", [](World&) {
       return post_json("/api/v1/auth/password/forgot",
                        R"({"email":")" + unique_email("walk-forgot") + "\"}");
@@ -573,6 +581,8 @@ TEST_F(RouteWalkTest, SES_EveryAnswerIsNoStoreAndCarriesNoSecret) {
   };
   collect("SELECT token_hash FROM sessions");
   collect("SELECT token_hash FROM invitations");
+  collect("SELECT mail_token_hash FROM invitations WHERE mail_token_hash IS NOT NULL");
+  collect("SELECT token_hash FROM revoked_sessions");
   collect("SELECT code_hash FROM backup_codes");
   collect("SELECT totp_secret_enc FROM users WHERE totp_secret_enc IS NOT NULL");
   collect("SELECT password_hash FROM users");
@@ -585,9 +595,15 @@ TEST_F(RouteWalkTest, SES_EveryAnswerIsNoStoreAndCarriesNoSecret) {
   const std::regex ciphertext(R"(v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{16,})");
   for (const Walked& x : walked) {
     const std::string& body = x.answer.body;
-    // Cache-Control: no-store, set once (DESIGN §8: no header twice).
+    // Cache-Control: no-store, set once (DESIGN §8: no header twice); the
+    // one public, cookie-less, same-for-everyone answer may be cached.
     EXPECT_EQ(x.answer.headers.count("cache-control"), 1u) << x.route;
-    EXPECT_THAT(x.answer.header("cache-control"), HasSubstr("no-store")) << x.route;
+    if (x.route == "GET /api/v1/policy") {
+      EXPECT_EQ(x.answer.header("cache-control"), "public, max-age=300");
+      EXPECT_FALSE(x.answer.has_header("set-cookie"));
+    } else {
+      EXPECT_THAT(x.answer.header("cache-control"), HasSubstr("no-store")) << x.route;
+    }
     EXPECT_THAT(body, Not(HasSubstr("$argon2id$"))) << x.route;
     EXPECT_FALSE(std::regex_search(body, ciphertext)) << x.route << " " << body;
     for (const std::string& s : secrets) {

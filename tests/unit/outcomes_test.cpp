@@ -12,6 +12,7 @@
 #include "app/crypto/random.h"
 #include "app/db/connection.h"
 #include "app/http/api_error.h"
+#include "app/http/guards.h"
 #include "app/http/password_policy.h"
 #include "app/store/role.h"
 #include "app/store/role_column.h"
@@ -72,15 +73,46 @@ TEST(PasswordPolicyTest, AuthDecidesAndHttpMapsToTheSameAnswers) {
   EXPECT_EQ(min_password_code_points(true), 8u);
   EXPECT_EQ(check_account_password("short pass", {}, false), PasswordProblem::kTooShort);
   EXPECT_EQ(check_account_password("kettle-oboe-9", {}, true), PasswordProblem::kNone);
+  Request r;
+  r.method = "POST";
+  r.body = R"({"password":"short pass","name":""})";
+  r.headers["content-type"] = "application/json";
+  run_guards(r);
   try {
-    enforce_password_policy("short pass", {}, "password");
+    JsonBody body(r, {"password", "name"});
+    (void)body.name("name");
+    record_password_policy(body, "short pass", {}, "password");
+    body.finish();
     ADD_FAILURE() << "no ApiError";
   } catch (const ApiError& e) {
+    // Issue 12 item 6: the policy joins the body's other field errors.
     EXPECT_EQ(e.status(), 400);
     EXPECT_EQ(e.code(), "validation_failed");
     EXPECT_EQ(e.fields().at("password"), "must be at least 15 characters");
+    EXPECT_EQ(e.fields().at("name"), "is required");
   }
-  EXPECT_NO_THROW(enforce_password_policy("kettle-oboe-9", {}, "password", true));
+  JsonBody ok(r, {"password", "name"});
+  record_password_policy(ok, "kettle-oboe-9", {}, "password", true);
+  EXPECT_NO_THROW(ok.finish());
+  // The block list alone keeps its own code; with another error it joins
+  // validation_failed.
+  JsonBody listed(r, {"password", "name"});
+  record_password_policy(listed, "password1234567890", {}, "password");
+  try {
+    listed.finish();
+    ADD_FAILURE() << "no ApiError";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), "password_blocklisted");
+    EXPECT_EQ(e.fields().count("password"), 1u);
+  }
+  (void)listed.name("name");
+  try {
+    listed.finish();
+    ADD_FAILURE() << "no ApiError";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), "validation_failed");
+    EXPECT_EQ(e.fields().size(), 2u);
+  }
 }
 
 TEST(DecryptFailureTest, DiagnoseNamesWhyABlobDidNotOpen) {
