@@ -109,9 +109,12 @@ e2eTest('change of address: confirm from the new one; undo from the old one lock
   });
 
   await step(t, 'the account is locked: neither address logs in', async () => {
-    for (const email of [account.email, fresh]) {
-      const { status } = await submitLogin(user, { ...account, email });
-      assert.equal(status, 401, `login as ${email} is refused`);
-    }
+    // The restored address names a suspended account: the right password is told so.
+    const restored = await submitLogin(user, account);
+    assert.equal(restored.status, 403, 'the restored address is suspended');
+    assert.equal(restored.body.error.code, 'account_suspended');
+    // The address that was taken over names no account any more.
+    const { status } = await submitLogin(user, { ...account, email: fresh });
+    assert.equal(status, 401, `login as ${fresh} is refused`);
   });
 });

@@ -445,7 +445,11 @@ TEST_F(EmailChangeTest, REC5_RevertRestoresTheAddressLocksTheAccountAndTellsEver
       "0");
   EXPECT_EQ(victim.browser.call("GET", "/api/v1/me").status, 401);
   EXPECT_EQ(other_session.call("GET", "/api/v1/me").status, 401);
-  EXPECT_EQ(login_raw(victim.email, kPassword).status, 401);
+  // Locked: the right password is told the account is suspended (no
+  // session); the address that was taken over no longer names the account.
+  HttpResponse locked = login_raw(victim.email, kPassword);
+  EXPECT_EQ(locked.status, 403) << locked.body;
+  EXPECT_EQ(code_of(locked), "account_suspended");
   EXPECT_EQ(login_raw(taken_over, kPassword).status, 401);
   EXPECT_EQ(revert(undo).status, 400);  // once only
 
@@ -518,7 +522,7 @@ TEST_F(EmailChangeTest, REC5_RevertToAnAddressTakenMeanwhileStillLocks) {
   HttpResponse r = revert(undo);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(email_of(who.user_id), moved_to);
-  EXPECT_EQ(login_raw(moved_to, kPassword).status, 401);
+  EXPECT_EQ(code_of(login_raw(moved_to, kPassword)), "account_suspended");
   EXPECT_EQ(b.call("GET", "/api/v1/me").status, 401);
   EXPECT_EQ(count_rows("audit_events WHERE event = 'user.email_change_reverted' AND "
                        "CAST(user_id AS TEXT) = :u AND outcome = 'success'",
@@ -561,7 +565,7 @@ TEST_F(EmailChangeTest, REC5_RevertLinkOlderThanSevenDaysFailsAndAnUnconfirmedRe
   ASSERT_FALSE(pending.empty());
   ASSERT_EQ(revert(fresh_undo).status, 200);
   EXPECT_EQ(email_of(who.user_id), who.email);
-  EXPECT_EQ(login_raw(who.email, kPassword).status, 401);
+  EXPECT_EQ(code_of(login_raw(who.email, kPassword)), "account_suspended");
   EXPECT_EQ(b.call("GET", "/api/v1/me").status, 401);
   // The confirmation mailed before the lock no longer works.
   HttpResponse late = confirm(pending);
