@@ -18,7 +18,7 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := g++ cmake ninja-build pkg-config ccache clang-format \
   libfcgi-dev libfcgi-bin libsoci-dev libpq-dev postgresql libsqlite3-dev sqlite3 \
   libcrypto++-dev libargon2-dev argon2 john-data python3-zxcvbn rapidjson-dev libboost-log-dev libsystemd-dev systemd \
-  libqrencode-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev curl \
+  libqrencode-dev libicu-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev curl \
   nginx wrk oathtool openssl procps util-linux chromium jq strace \
   zbar-tools librsvg2-bin python3-aiosmtpd
 # The e2e harness needs node and npm: Debian's own (Node 18) when no node is installed; a newer
