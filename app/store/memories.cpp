@@ -1,5 +1,15 @@
 #include "app/store/memories.h"
 
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+#include <utility>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "app/text/normalise.h"
+
 namespace portcullis::store::memories {
 namespace {
 
@@ -48,7 +58,118 @@ constexpr TenantStatement kInsertTag{
     "memories.insert_tag",
     "INSERT INTO memory_tags (memory_id, tenant_id, tag) VALUES ($2, $1, $3)"};
 
+// Counts walk the same index as the page they describe, and stop after
+// kCountCap + 1 rows: cheap at any size.
+constexpr TenantStatement kCount{
+    "memories.count",
+    "SELECT COUNT(*) FROM (SELECT 1 FROM memories m WHERE m.tenant_id = $1 LIMIT $2) c"};
+constexpr TenantStatement kCountInContext{
+    "memories.count_in_context",
+    "SELECT COUNT(*) FROM (SELECT 1 FROM memories m WHERE m.tenant_id = $1 AND m.context_id = $2"
+    " LIMIT $3) c"};
+constexpr TenantStatement kCountByTag{
+    "memories.count_by_tag",
+    "SELECT COUNT(*) FROM (SELECT 1 FROM memory_tags mt WHERE mt.tenant_id = $1 AND mt.tag = $2"
+    " LIMIT $3) c"};
+constexpr TenantStatement kCountByTagInContext{
+    "memories.count_by_tag_in_context",
+    "SELECT COUNT(*) FROM (SELECT 1 FROM memory_tags mt JOIN memories m ON m.id = mt.memory_id"
+    " WHERE mt.tenant_id = $1 AND mt.tag = $2 AND m.tenant_id = $1 AND m.context_id = $3"
+    " LIMIT $4) c"};
+
+// Search. $2 is the driving term (the rarest): its index range
+// (tenant_id, term_hash, memory_id) is walked backwards from $12, newest
+// first; $3..$9 are probed per row on the same primary key; $10 is the
+// context or NULL, $11 the folded tag or NULL, $13 the row limit.
+#define PC_PROBE(n)                                                                       \
+  " AND EXISTS (SELECT 1 FROM memory_terms x WHERE x.tenant_id = $1 AND x.term_hash = " n \
+  " AND x.memory_id = t.memory_id)"
+#define PC_SEARCH_FROM(UUID, TEXT)                                                                \
+  " FROM memory_terms t JOIN memories m ON m.tenant_id = t.tenant_id AND m.id = t.memory_id"      \
+  " WHERE t.tenant_id = $1 AND t.term_hash = $2 AND t.memory_id < $12" UUID PC_PROBE("$3")        \
+      PC_PROBE("$4") PC_PROBE("$5") PC_PROBE("$6") PC_PROBE("$7") PC_PROBE("$8")                  \
+          PC_PROBE("$9") " AND ($10" UUID " IS NULL OR m.context_id = $10" UUID                   \
+                         ")"                                                                      \
+                         " AND ($11" TEXT                                                         \
+                         " IS NULL OR EXISTS (SELECT 1 FROM memory_tags g WHERE g.tenant_id = $1" \
+                         " AND g.tag = $11" TEXT " AND g.memory_id = t.memory_id))"
+
+constexpr TenantStatement kSearch{
+    "memories.search",
+    "SELECT " PC_MEMORY_COLUMNS PC_SEARCH_FROM("::uuid",
+                                               "::text") " ORDER BY t.memory_id DESC LIMIT $13",
+    "SELECT " PC_MEMORY_COLUMNS PC_SEARCH_FROM("", "") " ORDER BY t.memory_id DESC LIMIT $13"};
+constexpr TenantStatement kSearchCount{
+    "memories.search_count",
+    "SELECT COUNT(*) FROM (SELECT 1" PC_SEARCH_FROM("::uuid", "::text") " LIMIT $13) c",
+    "SELECT COUNT(*) FROM (SELECT 1" PC_SEARCH_FROM("", "") " LIMIT $13) c"};
+
+#define PC_TERM_COUNT(n)                                                                      \
+  "(SELECT COUNT(*) FROM (SELECT 1 FROM memory_terms WHERE tenant_id = $1 AND term_hash = " n \
+  " LIMIT $10) c)"
+constexpr TenantStatement kTermCounts{
+    "memories.term_counts",
+    "SELECT " PC_TERM_COUNT("$2") ", " PC_TERM_COUNT("$3") ", " PC_TERM_COUNT("$4") ", " PC_TERM_COUNT(
+        "$5") ", " PC_TERM_COUNT("$6") ", " PC_TERM_COUNT("$7") ", " PC_TERM_COUNT("$8") ", " PC_TERM_COUNT("$9")};
+
+// A memory's terms travel as one JSON array of hashes: one statement, one
+// round trip, however many terms.
+constexpr TenantStatement kInsertTerms{
+    "memories.insert_terms",
+    "INSERT INTO memory_terms (tenant_id, memory_id, term_hash)"
+    " SELECT $1::uuid, $2::uuid, e.term FROM jsonb_array_elements_text($3::jsonb) AS e(term)",
+    "INSERT INTO memory_terms (tenant_id, memory_id, term_hash)"
+    " SELECT $1, $2, value FROM json_each($3)"};
+constexpr TenantStatement kDeleteTerms{
+    "memories.delete_terms", "DELETE FROM memory_terms WHERE tenant_id = $1 AND memory_id = $2"};
+
+// A term's count stops here when ordering the terms: past it, a term is
+// common and which common term drives matters little.
+constexpr int kTermCountCap = 2000;
+
+#undef PC_TERM_COUNT
+#undef PC_SEARCH_FROM
+#undef PC_PROBE
 #undef PC_MEMORY_COLUMNS
+
+std::string json_array(const std::vector<std::string>& values) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.StartArray();
+  for (const std::string& v : values) {
+    writer.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  writer.EndArray();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+// The statement parameters $2..$9: the hashes, padded with the first.
+std::vector<Param> term_slots(const std::vector<std::string>& hashes) {
+  if (hashes.empty() || hashes.size() > kTermSlots) {
+    throw std::invalid_argument("a search has 1 to 8 terms");
+  }
+  std::vector<Param> out;
+  for (size_t i = 0; i < kTermSlots; ++i) {
+    out.emplace_back(i < hashes.size() ? hashes[i] : hashes.front());
+  }
+  return out;
+}
+
+Param optional_param(const std::string& value) {
+  return value.empty() ? Param(std::nullopt) : Param(value);
+}
+
+std::vector<Param> search_params(const std::vector<std::string>& hashes,
+                                 const Filter& filter,
+                                 const std::string& before_id,
+                                 int limit) {
+  std::vector<Param> params = term_slots(hashes);
+  params.push_back(optional_param(filter.context_id));
+  params.push_back(optional_param(filter.tag.empty() ? "" : fold_text(filter.tag)));
+  params.emplace_back(before_id);
+  params.emplace_back(limit);
+  return params;
+}
 
 Memory from_row(const Row& row) {
   Memory m;
@@ -70,10 +191,11 @@ std::vector<Memory> page(TenantTx& tx,
                          const std::string& before_id,
                          int limit) {
   Rows rows;
-  if (!filter.tag.empty() && !filter.context_id.empty()) {
-    rows = tx.run(kPageByTagInContext, {filter.tag, filter.context_id, before_id, limit});
-  } else if (!filter.tag.empty()) {
-    rows = tx.run(kPageByTag, {filter.tag, before_id, limit});
+  const std::string tag = filter.tag.empty() ? "" : fold_text(filter.tag);
+  if (!tag.empty() && !filter.context_id.empty()) {
+    rows = tx.run(kPageByTagInContext, {tag, filter.context_id, before_id, limit});
+  } else if (!tag.empty()) {
+    rows = tx.run(kPageByTag, {tag, before_id, limit});
   } else if (!filter.context_id.empty()) {
     rows = tx.run(kPageInContext, {filter.context_id, before_id, limit});
   } else {
@@ -85,6 +207,76 @@ std::vector<Memory> page(TenantTx& tx,
     out.push_back(from_row(row));
   }
   return out;
+}
+
+int count(TenantTx& tx, const Filter& filter) {
+  const std::string tag = filter.tag.empty() ? "" : fold_text(filter.tag);
+  const int cap = kCountCap + 1;
+  Rows rows;
+  if (!tag.empty() && !filter.context_id.empty()) {
+    rows = tx.run(kCountByTagInContext, {tag, filter.context_id, cap});
+  } else if (!tag.empty()) {
+    rows = tx.run(kCountByTag, {tag, cap});
+  } else if (!filter.context_id.empty()) {
+    rows = tx.run(kCountInContext, {filter.context_id, cap});
+  } else {
+    rows = tx.run(kCount, {cap});
+  }
+  return rows.empty() ? 0 : static_cast<int>(rows[0].integer(0));
+}
+
+std::vector<Memory> search_page(TenantTx& tx,
+                                const std::vector<std::string>& hashes,
+                                const Filter& filter,
+                                const std::string& before_id,
+                                int limit) {
+  Rows rows = tx.run(kSearch, search_params(hashes, filter, before_id, limit));
+  std::vector<Memory> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    out.push_back(from_row(row));
+  }
+  return out;
+}
+
+int search_count(TenantTx& tx, const std::vector<std::string>& hashes, const Filter& filter) {
+  static constexpr const char* kAbove = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+  Rows rows = tx.run(kSearchCount, search_params(hashes, filter, kAbove, kCountCap + 1));
+  return rows.empty() ? 0 : static_cast<int>(rows[0].integer(0));
+}
+
+void rarest_first(TenantTx& tx, std::vector<std::string>& hashes) {
+  if (hashes.size() < 2) {
+    return;
+  }
+  std::vector<Param> params = term_slots(hashes);
+  params.emplace_back(kTermCountCap);
+  std::optional<Row> row = tx.run(kTermCounts, params).first();
+  if (!row) {
+    return;
+  }
+  std::vector<std::pair<int64_t, std::string>> ranked;
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    ranked.emplace_back(row->integer(i), hashes[i]);
+  }
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    hashes[i] = ranked[i].second;
+  }
+}
+
+void add_terms(TenantTx& tx, const std::string& memory_id, const std::vector<std::string>& hashes) {
+  if (!hashes.empty()) {
+    tx.run(kInsertTerms, {memory_id, json_array(hashes)});
+  }
+}
+
+void replace_terms(TenantTx& tx,
+                   const std::string& memory_id,
+                   const std::vector<std::string>& hashes) {
+  tx.run(kDeleteTerms, {memory_id});
+  add_terms(tx, memory_id, hashes);
 }
 
 std::optional<Memory> find(TenantTx& tx, const std::string& id) {
@@ -107,8 +299,14 @@ void update(TenantTx& tx, const Memory& m) {
 bool remove(TenantTx& tx, const std::string& id) { return tx.run(kDelete, {id}).affected > 0; }
 
 void add_tags(TenantTx& tx, const std::string& memory_id, const std::vector<std::string>& tags) {
+  std::set<std::string> folded;
   for (const std::string& tag : tags) {
-    tx.run(kInsertTag, {memory_id, tag});
+    folded.insert(fold_text(tag));
+  }
+  for (const std::string& tag : folded) {
+    if (!tag.empty()) {
+      tx.run(kInsertTag, {memory_id, tag});
+    }
   }
 }
 
