@@ -5,6 +5,14 @@
 // Every access by id and every change is audited in the transaction that
 // makes it (memory.created/read/updated/deleted): ids and the names of the
 // changed fields only, never a title, content or tag.
+// Search (POST, so the words never reach a URL or nginx's access log) runs
+// over the blind index (app/crypto/blind_index.h, memory_terms): the words
+// of a memory's title and content are hashed under the tenant's search key
+// and written in the same transaction as the memory itself. Search words are
+// never logged or audited.
+// Lists and search answer a cheap total in "page": "total" (exact up to
+// 1 000) and "total_is_lower_bound" (true when there are more than 1 000;
+// total is then 1 000).
 #include "app/store/memories.h"
 
 #include <algorithm>
@@ -14,6 +22,7 @@
 
 #include "app/auth/account.h"
 #include "app/crypto/aead.h"
+#include "app/crypto/blind_index.h"
 #include "app/crypto/random.h"
 #include "app/db/tenant_tx.h"
 #include "app/db/time.h"
@@ -24,11 +33,13 @@
 #include "app/http/router.h"
 #include "app/log/integrity.h"
 #include "app/store/contexts.h"
+#include "app/text/normalise.h"
 
 namespace portcullis {
 namespace {
 Response list_memories(Context& ctx);
 Response create_memory(Context& ctx);
+Response search_memories(Context& ctx);
 Response get_memory(Context& ctx);
 Response patch_memory(Context& ctx);
 Response delete_memory(Context& ctx);
@@ -37,6 +48,7 @@ Response delete_memory(Context& ctx);
 void register_memories_routes(Router& router) {
   router.add("GET", "/api/v1/memories", Access::kAuthenticated, list_memories);
   router.add("POST", "/api/v1/memories", Access::kAuthenticated, create_memory);
+  router.add("POST", "/api/v1/memories/search", Access::kAuthenticated, search_memories);
   router.add("GET", "/api/v1/memories/{id}", Access::kAuthenticated, get_memory);
   router.add("PATCH", "/api/v1/memories/{id}", Access::kAuthenticated, patch_memory);
   router.add("DELETE", "/api/v1/memories/{id}", Access::kAuthenticated, delete_memory);
@@ -140,7 +152,7 @@ MemoryInput read_input(const Request& request, bool create) {
     } else if (tags.Size() > kMaxTags) {
       body.fail("tags", "must hold at most 20 tags");
     } else {
-      std::set<std::string> seen;
+      std::set<std::string> seen;  // folded: "Work" and "work" are one tag
       for (const auto& t : tags.GetArray()) {
         if (!t.IsString()) {
           body.fail("tags", "must be an array of strings");
@@ -152,7 +164,7 @@ MemoryInput read_input(const Request& request, bool create) {
           body.fail("tags", "each tag must be 1 to 40 characters");
           break;
         }
-        if (seen.insert(tag).second) {
+        if (seen.insert(fold_text(tag)).second) {
           out.push_back(tag);
         }
       }
@@ -216,12 +228,41 @@ Response one_memory(const Memory& r, const Context& ctx, int status = 200) {
   return json_ok(d, status);
 }
 
+// One page of memories (rows: up to limit + 1, newest first) with the
+// list's cheap total: {"data":[…],"page":{"limit","next_cursor","has_more",
+// "total","total_is_lower_bound"}}. `counted` is at most kCountCap + 1.
+Response memories_page(std::vector<Memory>& rows,
+                       const PageRequest& page,
+                       const std::string& scope,
+                       int counted,
+                       const Context& ctx) {
+  const bool has_more = rows.size() > static_cast<size_t>(page.limit);
+  if (has_more) {
+    rows.resize(static_cast<size_t>(page.limit));
+  }
+  const FieldCipher& cipher = ctx.keys.field_cipher();
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  rapidjson::Value data(rapidjson::kArrayType);
+  for (const Memory& row : rows) {
+    data.PushBack(memory_json(row, ctx.principal->tenant_id, cipher, a), a);
+  }
+  d.AddMember("data", data, a);
+  const std::string next = has_more ? make_cursor(rows.back().id, ctx.keys, scope) : "";
+  rapidjson::Value p = page_json(page, next, has_more, a);
+  const bool lower_bound = counted > store::memories::kCountCap;
+  p.AddMember("total", lower_bound ? store::memories::kCountCap : counted, a);
+  p.AddMember("total_is_lower_bound", lower_bound, a);
+  d.AddMember("page", p, a);
+  return json_ok(d);
+}
+
 Response list_memories(Context& ctx) {
   store::memories::Filter filter;
   filter.context_id = ctx.request.query_param("context_id").value_or("");
   filter.tag = ctx.request.query_param("tag").value_or("");
   std::string scope =
-      ctx.principal->tenant_id + "|memories|" + filter.context_id + "|" + filter.tag;
+      ctx.principal->tenant_id + "|memories|" + filter.context_id + "|" + fold_text(filter.tag);
   PageRequest page = parse_page(ctx.request, ctx.keys, scope);
   TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   if (!filter.context_id.empty() && !store::contexts::exists(tx, filter.context_id)) {
@@ -229,12 +270,74 @@ Response list_memories(Context& ctx) {
   }
   std::string before = page.after_id.empty() ? kSentinel : page.after_id;
   std::vector<Memory> rows = store::memories::page(tx, filter, before, page.limit + 1);
+  const int total = store::memories::count(tx, filter);
   tx.commit();
-  const FieldCipher& cipher = ctx.keys.field_cipher();
-  return page_response(rows, page, ctx.keys, scope,
-                       [&](const Memory& row, rapidjson::Document::AllocatorType& a) {
-                         return memory_json(row, ctx.principal->tenant_id, cipher, a);
-                       });
+  return memories_page(rows, page, scope, total, ctx);
+}
+
+// Search: {q, context_id, tag, limit, cursor}. All words of q must match
+// (the last may be a prefix, app/crypto/blind_index.h), within the context
+// and tag when given; newest first, keyset pages like the list's.
+Response search_memories(Context& ctx) {
+  JsonBody body(ctx.request, {"q", "context_id", "tag", "limit", "cursor"});
+  const std::string q = body.required_string("q");
+  store::memories::Filter filter;
+  filter.context_id = body.string("context_id").value_or("");
+  if (!filter.context_id.empty() && !is_uuid(filter.context_id)) {
+    body.fail("context_id", "must be a context id");
+  }
+  filter.tag = body.string("tag").value_or("");
+  if (code_points(filter.tag) > kMaxTagLength) {
+    body.fail("tag", "must be at most 40 characters");
+  }
+  std::optional<std::string> limit;
+  const rapidjson::Value& doc = *ctx.request.json;
+  if (doc.HasMember("limit")) {
+    if (doc["limit"].IsInt()) {
+      limit = std::to_string(doc["limit"].GetInt());
+    } else {
+      body.fail("limit", "must be an integer from 1 to 100");
+    }
+  }
+  const std::optional<std::string> cursor = body.string("cursor");
+  const std::string key = ctx.keys.search_key(ctx.principal->tenant_id);
+  SearchTerms terms;
+  if (!q.empty()) {
+    terms = query_term_hashes(key, q);
+    switch (terms.problem) {
+      case QueryProblem::kNone:
+        break;
+      case QueryProblem::kNoWords:
+        body.fail("q", "must contain a letter or digit");
+        break;
+      case QueryProblem::kTooManyWords:
+        body.fail("q", "must have at most 8 words");
+        break;
+      case QueryProblem::kTooLong:
+        body.fail("q", "must be at most 200 characters");
+        break;
+    }
+  }
+  body.finish();
+  // The cursor is bound to the tenant, the filter and the query's term hashes
+  // (sorted; never the words themselves).
+  std::string scope = ctx.principal->tenant_id + "|memories.search|" + filter.context_id + "|" +
+                      fold_text(filter.tag);
+  for (const std::string& h : terms.hashes) {
+    scope += "|" + h;
+  }
+  PageRequest page = parse_page_values(limit, cursor, ctx.keys, scope);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
+  if (!filter.context_id.empty() && !store::contexts::exists(tx, filter.context_id)) {
+    throw ApiError::not_found();  // another tenant's context is "not found"
+  }
+  store::memories::rarest_first(tx, terms.hashes);
+  std::string before = page.after_id.empty() ? kSentinel : page.after_id;
+  std::vector<Memory> rows =
+      store::memories::search_page(tx, terms.hashes, filter, before, page.limit + 1);
+  const int total = store::memories::search_count(tx, terms.hashes, filter);
+  tx.commit();
+  return memories_page(rows, page, scope, total, ctx);
 }
 
 Response create_memory(Context& ctx) {
@@ -256,6 +359,9 @@ Response create_memory(Context& ctx) {
       ctx.keys.field_cipher().encrypt(in.content.value_or(""), content_aad(tx.tenant_id(), r.id));
   store::memories::insert(tx, r);
   store::memories::add_tags(tx, r.id, tags);
+  store::memories::add_terms(
+      tx, r.id,
+      memory_term_hashes(ctx.keys.search_key(tx.tenant_id()), r.title, in.content.value_or("")));
   audit_memory(ctx, tx, "memory.created", r.id, field_names(in));
   tx.commit();
   return one_memory(r, ctx, 201);
@@ -291,6 +397,15 @@ Response patch_memory(Context& ctx) {
   if (in.content) {
     r->content_enc =
         ctx.keys.field_cipher().encrypt(*in.content, content_aad(tx.tenant_id(), r->id));
+  }
+  if (in.title || in.content) {  // the blind index follows title and content
+    const std::string content =
+        in.content
+            ? *in.content
+            : decrypt_or_throw(ctx.keys.field_cipher(), r->content_enc,
+                               content_aad(tx.tenant_id(), r->id), "memories.content_enc " + r->id);
+    store::memories::replace_terms(
+        tx, r->id, memory_term_hashes(ctx.keys.search_key(tx.tenant_id()), r->title, content));
   }
   if (in.tags) {
     r->tags_json = tags_json(*in.tags);
