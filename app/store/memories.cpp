@@ -79,30 +79,44 @@ constexpr TenantStatement kCountByTagInContext{
 
 // Search. $2 is the driving term (the rarest): its index range
 // (tenant_id, term_hash, memory_id) is walked backwards from $12, newest
-// first; $3..$9 are probed per row on the same primary key; $10 is the
-// context or NULL, $11 the folded tag or NULL, $13 the row limit.
-#define PC_PROBE(n)                                                                       \
-  " AND EXISTS (SELECT 1 FROM memory_terms x WHERE x.tenant_id = $1 AND x.term_hash = " n \
-  " AND x.memory_id = t.memory_id)"
-#define PC_SEARCH_FROM(UUID, TEXT)                                                                \
-  " FROM memory_terms t JOIN memories m ON m.tenant_id = t.tenant_id AND m.id = t.memory_id"      \
-  " WHERE t.tenant_id = $1 AND t.term_hash = $2 AND t.memory_id < $12" UUID PC_PROBE("$3")        \
-      PC_PROBE("$4") PC_PROBE("$5") PC_PROBE("$6") PC_PROBE("$7") PC_PROBE("$8")                  \
-          PC_PROBE("$9") " AND ($10" UUID " IS NULL OR m.context_id = $10" UUID                   \
-                         ")"                                                                      \
-                         " AND ($11" TEXT                                                         \
-                         " IS NULL OR EXISTS (SELECT 1 FROM memory_tags g WHERE g.tenant_id = $1" \
-                         " AND g.tag = $11" TEXT " AND g.memory_id = t.memory_id))"
+// first; $3..$9 are the other terms or NULL, each probed per row on an
+// index; $10 is the context or NULL, $11 the folded tag or NULL, $13 the
+// row limit.
+// On PostgreSQL each probe ends in OFFSET 0, which keeps the planner from
+// turning the EXISTS into a semi-join (that reads every row of the other
+// terms, and sorts them): a probe stays one index lookup per candidate row.
+// And the search is planned for its values every time (kCustomPlans): a
+// generic plan cannot tell an unused slot from a term, guesses the filter
+// far too selective and fetches and sorts the whole range of a common term.
+#define PC_PROBE(n, TEXT, FENCE)                                            \
+  " AND (" n TEXT                                                           \
+  " IS NULL OR EXISTS (SELECT 1 FROM memory_terms x WHERE x.tenant_id = $1" \
+  " AND x.term_hash = " n TEXT " AND x.memory_id = t.memory_id" FENCE "))"
+#define PC_SEARCH_FROM(UUID, TEXT, FENCE)                                                          \
+  " FROM memory_terms t JOIN memories m ON m.tenant_id = t.tenant_id AND m.id = t.memory_id"       \
+  " WHERE t.tenant_id = $1 AND t.term_hash = $2 AND t.memory_id < $12" UUID PC_PROBE(              \
+      "$3", TEXT, FENCE) PC_PROBE("$4", TEXT, FENCE) PC_PROBE("$5", TEXT, FENCE)                   \
+      PC_PROBE("$6", TEXT, FENCE) PC_PROBE("$7", TEXT, FENCE) PC_PROBE("$8", TEXT, FENCE)          \
+          PC_PROBE("$9", TEXT,                                                                     \
+                   FENCE) " AND ($10" UUID " IS NULL OR m.context_id = $10" UUID                   \
+                          ")"                                                                      \
+                          " AND ($11" TEXT                                                         \
+                          " IS NULL OR EXISTS (SELECT 1 FROM memory_tags g WHERE g.tenant_id = $1" \
+                          " AND g.tag = $11" TEXT " AND g.memory_id = t.memory_id" FENCE "))"
 
+constexpr Statement kCustomPlans{"memories.search_custom_plans",
+                                 "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)",
+                                 "SELECT 1"};
 constexpr TenantStatement kSearch{
     "memories.search",
-    "SELECT " PC_MEMORY_COLUMNS PC_SEARCH_FROM("::uuid",
-                                               "::text") " ORDER BY t.memory_id DESC LIMIT $13",
-    "SELECT " PC_MEMORY_COLUMNS PC_SEARCH_FROM("", "") " ORDER BY t.memory_id DESC LIMIT $13"};
+    "SELECT " PC_MEMORY_COLUMNS PC_SEARCH_FROM(
+        "::uuid", "::text", " OFFSET 0") " ORDER BY t.memory_id DESC LIMIT $13",
+    "SELECT " PC_MEMORY_COLUMNS PC_SEARCH_FROM("", "", "") " ORDER BY t.memory_id DESC LIMIT $13"};
 constexpr TenantStatement kSearchCount{
     "memories.search_count",
-    "SELECT COUNT(*) FROM (SELECT 1" PC_SEARCH_FROM("::uuid", "::text") " LIMIT $13) c",
-    "SELECT COUNT(*) FROM (SELECT 1" PC_SEARCH_FROM("", "") " LIMIT $13) c"};
+    "SELECT COUNT(*) FROM (SELECT 1" PC_SEARCH_FROM(
+        "::uuid", "::text", " OFFSET 0") " LIMIT $13) c",
+    "SELECT COUNT(*) FROM (SELECT 1" PC_SEARCH_FROM("", "", "") " LIMIT $13) c"};
 
 #define PC_TERM_COUNT(n)                                                                      \
   "(SELECT COUNT(*) FROM (SELECT 1 FROM memory_terms WHERE tenant_id = $1 AND term_hash = " n \
@@ -143,14 +157,19 @@ std::string json_array(const std::vector<std::string>& values) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-// The statement parameters $2..$9: the hashes, padded with the first.
-std::vector<Param> term_slots(const std::vector<std::string>& hashes) {
+// The statement parameters $2..$9: the hashes, then NULLs (or, with
+// `pad`, the first hash again).
+std::vector<Param> term_slots(const std::vector<std::string>& hashes, bool pad) {
   if (hashes.empty() || hashes.size() > kTermSlots) {
     throw std::invalid_argument("a search has 1 to 8 terms");
   }
   std::vector<Param> out;
   for (size_t i = 0; i < kTermSlots; ++i) {
-    out.emplace_back(i < hashes.size() ? hashes[i] : hashes.front());
+    if (i < hashes.size() || pad) {
+      out.emplace_back(i < hashes.size() ? hashes[i] : hashes.front());
+    } else {
+      out.emplace_back(std::nullopt);
+    }
   }
   return out;
 }
@@ -163,7 +182,7 @@ std::vector<Param> search_params(const std::vector<std::string>& hashes,
                                  const Filter& filter,
                                  const std::string& before_id,
                                  int limit) {
-  std::vector<Param> params = term_slots(hashes);
+  std::vector<Param> params = term_slots(hashes, false);
   params.push_back(optional_param(filter.context_id));
   params.push_back(optional_param(filter.tag.empty() ? "" : fold_text(filter.tag)));
   params.emplace_back(before_id);
@@ -230,6 +249,7 @@ std::vector<Memory> search_page(TenantTx& tx,
                                 const Filter& filter,
                                 const std::string& before_id,
                                 int limit) {
+  tx.tx().run(kCustomPlans);
   Rows rows = tx.run(kSearch, search_params(hashes, filter, before_id, limit));
   std::vector<Memory> out;
   out.reserve(rows.size());
@@ -241,6 +261,7 @@ std::vector<Memory> search_page(TenantTx& tx,
 
 int search_count(TenantTx& tx, const std::vector<std::string>& hashes, const Filter& filter) {
   static constexpr const char* kAbove = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+  tx.tx().run(kCustomPlans);
   Rows rows = tx.run(kSearchCount, search_params(hashes, filter, kAbove, kCountCap + 1));
   return rows.empty() ? 0 : static_cast<int>(rows[0].integer(0));
 }
@@ -249,7 +270,7 @@ void rarest_first(TenantTx& tx, std::vector<std::string>& hashes) {
   if (hashes.size() < 2) {
     return;
   }
-  std::vector<Param> params = term_slots(hashes);
+  std::vector<Param> params = term_slots(hashes, true);
   params.emplace_back(kTermCountCap);
   std::optional<Row> row = tx.run(kTermCounts, params).first();
   if (!row) {

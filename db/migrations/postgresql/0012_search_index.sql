@@ -25,7 +25,7 @@ CREATE TABLE memory_terms (
   PRIMARY KEY (tenant_id, term_hash, memory_id),
   FOREIGN KEY (tenant_id, memory_id) REFERENCES memories (tenant_id, id) ON DELETE CASCADE
 );
-CREATE INDEX memory_terms_memory_idx ON memory_terms (tenant_id, memory_id);
+CREATE INDEX memory_terms_memory_idx ON memory_terms (tenant_id, memory_id, term_hash);
 
 ALTER TABLE memory_terms ENABLE ROW LEVEL SECURITY;
 ALTER TABLE memory_terms FORCE ROW LEVEL SECURITY;

@@ -13,7 +13,7 @@ CREATE TABLE memory_terms (
   PRIMARY KEY (tenant_id, term_hash, memory_id),
   FOREIGN KEY (tenant_id, memory_id) REFERENCES memories (tenant_id, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
-CREATE INDEX memory_terms_memory_idx ON memory_terms (tenant_id, memory_id);
+CREATE INDEX memory_terms_memory_idx ON memory_terms (tenant_id, memory_id, term_hash);
 
 -- Tags compare case- and accent-insensitively: memory_tags.tag holds the
 -- folded form. SQLite's lower() folds ASCII only; reindex writes the exact
