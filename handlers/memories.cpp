@@ -164,7 +164,8 @@ MemoryInput read_input(const Request& request, bool create) {
           body.fail("tags", "each tag must be 1 to 40 characters");
           break;
         }
-        if (seen.insert(fold_text(tag)).second) {
+        const std::string key = fold_text(tag);
+        if (seen.insert(key.empty() ? tag : key).second) {
           out.push_back(tag);
         }
       }
@@ -228,6 +229,12 @@ Response one_memory(const Memory& r, const Context& ctx, int status = 200) {
   return json_ok(d, status);
 }
 
+// A first page that is not full holds every match: its size is the total,
+// and no count is needed.
+bool first_page_is_all(const PageRequest& page, const std::vector<Memory>& rows) {
+  return page.after_id.empty() && rows.size() <= static_cast<size_t>(page.limit);
+}
+
 // One page of memories (rows: up to limit + 1, newest first) with the
 // list's cheap total: {"data":[…],"page":{"limit","next_cursor","has_more",
 // "total","total_is_lower_bound"}}. `counted` is at most kCountCap + 1.
@@ -270,7 +277,8 @@ Response list_memories(Context& ctx) {
   }
   std::string before = page.after_id.empty() ? kSentinel : page.after_id;
   std::vector<Memory> rows = store::memories::page(tx, filter, before, page.limit + 1);
-  const int total = store::memories::count(tx, filter);
+  const int total = first_page_is_all(page, rows) ? static_cast<int>(rows.size())
+                                                  : store::memories::count(tx, filter);
   tx.commit();
   return memories_page(rows, page, scope, total, ctx);
 }
@@ -335,7 +343,9 @@ Response search_memories(Context& ctx) {
   std::string before = page.after_id.empty() ? kSentinel : page.after_id;
   std::vector<Memory> rows =
       store::memories::search_page(tx, terms.hashes, filter, before, page.limit + 1);
-  const int total = store::memories::search_count(tx, terms.hashes, filter);
+  const int total = first_page_is_all(page, rows)
+                        ? static_cast<int>(rows.size())
+                        : store::memories::search_count(tx, terms.hashes, filter);
   tx.commit();
   return memories_page(rows, page, scope, total, ctx);
 }
@@ -398,6 +408,16 @@ Response patch_memory(Context& ctx) {
     r->content_enc =
         ctx.keys.field_cipher().encrypt(*in.content, content_aad(tx.tenant_id(), r->id));
   }
+  if (in.tags) {
+    r->tags_json = tags_json(*in.tags);
+  }
+  r->updated_at = format_time_ms(now_ms());
+  // The row first: its lock orders this change against another writer of
+  // the same memory (and `keys reindex`) before the tag and index rows.
+  store::memories::update(tx, *r);
+  if (in.tags) {
+    store::memories::replace_tags(tx, r->id, *in.tags);
+  }
   if (in.title || in.content) {  // the blind index follows title and content
     const std::string content =
         in.content
@@ -407,12 +427,6 @@ Response patch_memory(Context& ctx) {
     store::memories::replace_terms(
         tx, r->id, memory_term_hashes(ctx.keys.search_key(tx.tenant_id()), r->title, content));
   }
-  if (in.tags) {
-    r->tags_json = tags_json(*in.tags);
-    store::memories::replace_tags(tx, r->id, *in.tags);
-  }
-  r->updated_at = format_time_ms(now_ms());
-  store::memories::update(tx, *r);
   audit_memory(ctx, tx, "memory.updated", r->id, field_names(in));
   tx.commit();
   return one_memory(*r, ctx);

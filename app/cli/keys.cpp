@@ -465,8 +465,10 @@ void reindex_tenant(
   std::string before = "ffffffff-ffff-ffff-ffff-ffffffffffff";
   for (;;) {
     TenantTx tx(db, tenant, TxKind::kWrite);
+    // Locked until the batch commits (PostgreSQL), so a memory changed
+    // meanwhile ends up with the index its own write made.
     std::vector<store::memories::Memory> rows =
-        store::memories::page(tx, store::memories::Filter{}, before, batch);
+        store::memories::page_for_reindex(tx, before, batch);
     for (const store::memories::Memory& m : rows) {
       before = m.id;
       std::string content;
@@ -491,8 +493,11 @@ void reindex_tenant(
   }
 }
 
-// Rebuilds every tenant's index; returns the exit code.
-int run_reindex(Env& env, int batch) {
+// Rebuilds every tenant's index; returns the exit code: 1 on a database
+// error, and on memories that cannot be decrypted when `undecryptable_fails`
+// (keys reindex; reencrypt reports them but keeps its own exit code, since
+// rows already under the primary key were never its to check).
+int run_reindex(Env& env, int batch, bool undecryptable_fails) {
   ReindexTally tally;
   try {
     const WorkerKeys keys(env.config.secret_key, env.config.data_keys, env.config.data_key_primary);
@@ -508,7 +513,7 @@ int run_reindex(Env& env, int batch) {
   }
   std::printf("reindex: %lld memories indexed, %lld could not be decrypted\n", tally.memories,
               tally.failed);
-  return tally.failed > 0 ? kExitFailure : 0;
+  return tally.failed > 0 && undecryptable_fails ? kExitFailure : 0;
 }
 
 std::optional<int> parse_batch(const std::map<std::string, std::string>& o, int* batch) {
@@ -534,7 +539,7 @@ int keys_reindex(const std::map<std::string, std::string>& o) {
   if (std::optional<int> rc = open_env(o, &env)) {
     return *rc;
   }
-  return run_reindex(env, batch);
+  return run_reindex(env, batch, true);
 }
 
 int keys_reencrypt(const std::map<std::string, std::string>& o) {
@@ -590,16 +595,18 @@ int keys_reencrypt(const std::map<std::string, std::string>& o) {
     std::printf("%lld rows are still under other keys (written while this ran?): run it again\n",
                 remaining - tally.failed);
   }
+  int rc = 0;
   if (tally.failed > 0) {
     std::fprintf(stderr,
                  "portcullis: %lld rows could not be decrypted with this keyring (ids above); "
                  "they were left as they are\n",
                  tally.failed);
-    return kExitFailure;
+    rc = kExitFailure;
   }
   // A key change is when the search index must follow (its hashes depend on
   // the secret, not on the data key, but this is when operators rotate).
-  return run_reindex(env, batch);
+  const int reindex_rc = run_reindex(env, batch, false);
+  return rc != 0 ? rc : reindex_rc;
 }
 
 }  // namespace

@@ -39,6 +39,17 @@ constexpr TenantStatement kPageByTagInContext{
     " FROM memories m JOIN memory_tags mt ON mt.memory_id = m.id"
     " WHERE mt.tenant_id = $1 AND mt.tag = $2 AND m.tenant_id = $1 AND m.context_id = $3"
     " AND mt.memory_id < $4 ORDER BY mt.memory_id DESC LIMIT $5"};
+// `keys reindex`: a batch of memories, locked on PostgreSQL until the batch
+// commits, so a concurrent change of one of them (which updates the row
+// before its index rows) waits and then writes its own index over ours.
+// SQLite's write transaction already excludes every other writer.
+constexpr TenantStatement kPageForReindex{
+    "memories.page_for_reindex",
+    "SELECT " PC_MEMORY_COLUMNS
+    " FROM memories m WHERE m.tenant_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
+    " FOR UPDATE",
+    "SELECT " PC_MEMORY_COLUMNS
+    " FROM memories m WHERE m.tenant_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"};
 constexpr TenantStatement kFind{"memories.find",
                                 "SELECT " PC_MEMORY_COLUMNS
                                 " FROM memories m WHERE m.tenant_id = $1 AND m.id = $2"};
@@ -174,6 +185,14 @@ std::vector<Param> term_slots(const std::vector<std::string>& hashes, bool pad) 
   return out;
 }
 
+// How a tag is stored in and looked up from memory_tags: folded (case and
+// accents), or as given when folding leaves nothing (a tag of marks only),
+// so such a tag still matches only itself.
+std::string tag_key(const std::string& tag) {
+  std::string folded = fold_text(tag);
+  return folded.empty() ? tag : folded;
+}
+
 Param optional_param(const std::string& value) {
   return value.empty() ? Param(std::nullopt) : Param(value);
 }
@@ -184,7 +203,7 @@ std::vector<Param> search_params(const std::vector<std::string>& hashes,
                                  int limit) {
   std::vector<Param> params = term_slots(hashes, false);
   params.push_back(optional_param(filter.context_id));
-  params.push_back(optional_param(filter.tag.empty() ? "" : fold_text(filter.tag)));
+  params.push_back(optional_param(filter.tag.empty() ? "" : tag_key(filter.tag)));
   params.emplace_back(before_id);
   params.emplace_back(limit);
   return params;
@@ -210,7 +229,7 @@ std::vector<Memory> page(TenantTx& tx,
                          const std::string& before_id,
                          int limit) {
   Rows rows;
-  const std::string tag = filter.tag.empty() ? "" : fold_text(filter.tag);
+  const std::string tag = filter.tag.empty() ? "" : tag_key(filter.tag);
   if (!tag.empty() && !filter.context_id.empty()) {
     rows = tx.run(kPageByTagInContext, {tag, filter.context_id, before_id, limit});
   } else if (!tag.empty()) {
@@ -228,8 +247,18 @@ std::vector<Memory> page(TenantTx& tx,
   return out;
 }
 
+std::vector<Memory> page_for_reindex(TenantTx& tx, const std::string& before_id, int limit) {
+  Rows rows = tx.run(kPageForReindex, {before_id, limit});
+  std::vector<Memory> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    out.push_back(from_row(row));
+  }
+  return out;
+}
+
 int count(TenantTx& tx, const Filter& filter) {
-  const std::string tag = filter.tag.empty() ? "" : fold_text(filter.tag);
+  const std::string tag = filter.tag.empty() ? "" : tag_key(filter.tag);
   const int cap = kCountCap + 1;
   Rows rows;
   if (!tag.empty() && !filter.context_id.empty()) {
@@ -320,14 +349,12 @@ void update(TenantTx& tx, const Memory& m) {
 bool remove(TenantTx& tx, const std::string& id) { return tx.run(kDelete, {id}).affected > 0; }
 
 void add_tags(TenantTx& tx, const std::string& memory_id, const std::vector<std::string>& tags) {
-  std::set<std::string> folded;
+  std::set<std::string> keys;
   for (const std::string& tag : tags) {
-    folded.insert(fold_text(tag));
+    keys.insert(tag_key(tag));
   }
-  for (const std::string& tag : folded) {
-    if (!tag.empty()) {
-      tx.run(kInsertTag, {memory_id, tag});
-    }
+  for (const std::string& tag : keys) {
+    tx.run(kInsertTag, {memory_id, tag});
   }
 }
 

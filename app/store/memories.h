@@ -43,6 +43,9 @@ std::vector<Memory> page(TenantTx& tx,
                          const Filter& filter,
                          const std::string& before_id,
                          int limit);
+// Like page() without a filter, for `portcullis keys reindex`: on
+// PostgreSQL the rows stay locked (FOR UPDATE) until the transaction ends.
+std::vector<Memory> page_for_reindex(TenantTx& tx, const std::string& before_id, int limit);
 // How many memories the list of `filter` holds, counted up to kCountCap + 1
 // along the same index as page().
 int count(TenantTx& tx, const Filter& filter);

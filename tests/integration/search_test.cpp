@@ -321,7 +321,7 @@ std::string whole_database() {
   return all;
 }
 
-TEST_F(SearchTest, CRY_1_TheDatabaseHoldsNoContentWordInClear) {
+TEST_F(SearchTest, CRY_6_TheDatabaseHoldsNoContentWordInClear) {
   Tenant a = new_tenant("srch-clear");
   const std::string w1 = unique_word("secretum");
   const std::string w2 = unique_word("arcanum");
@@ -479,7 +479,7 @@ TEST_F(SearchTest, ERR_1_BadInputIsA400Envelope) {
   EXPECT_EQ(search_raw(nobody, R"({"q":"word"})").status, 401);
 }
 
-TEST_F(SearchTest, LOG_1_SearchWordsNeverReachTheLogs) {
+TEST_F(SearchTest, LOG_3_SearchWordsNeverReachTheLogs) {
   Tenant a = new_tenant("srch-log");
   const std::string word = unique_word("loggable");
   const std::string bad = unique_word("refused");
@@ -499,12 +499,14 @@ TEST_F(SearchTest, LOG_1_SearchWordsNeverReachTheLogs) {
   EXPECT_THAT(read_file(dir + "/nginx/access.log"), HasSubstr("/api/v1/memories/search"));
 }
 
-// `portcullis keys reindex --env-file ENV`: its exit code.
-int run_reindex() {
+// `portcullis keys reindex --env-file ENV`: true when it ran through. Exit 1
+// also says some memory could not be decrypted: other suites tamper with
+// ciphertexts on purpose (CRY-2), and those rows are reported and skipped.
+bool run_reindex() {
   const std::string cmd = env_or_empty("PORTCULLIS_TEST_BIN") + " keys reindex --env-file " +
                           env_or_empty("PORTCULLIS_TEST_ENV_FILE") + " >/dev/null 2>&1";
   const int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 1);
 }
 
 TEST_F(SearchTest, CRY_3_AfterASecretKeyChangeReindexMakesSearchFindAgain) {
@@ -516,7 +518,7 @@ TEST_F(SearchTest, CRY_3_AfterASecretKeyChangeReindexMakesSearchFindAgain) {
     ScopedServerEnv env({"PORTCULLIS_SECRET_KEY=" + base64_encode(random_bytes(32))});
     // The index was written under the old key: nothing matches under the new one.
     EXPECT_THAT(search(a.browser, word), ::testing::IsEmpty());
-    ASSERT_EQ(run_reindex(), 0);
+    ASSERT_TRUE(run_reindex());
     EXPECT_THAT(search(a.browser, word), ::testing::ElementsAre(id));
     // Created under the new key: found too.
     const std::string word2 = unique_word("fresh");
@@ -524,7 +526,7 @@ TEST_F(SearchTest, CRY_3_AfterASecretKeyChangeReindexMakesSearchFindAgain) {
     EXPECT_THAT(search(a.browser, word2), ::testing::ElementsAre(id2));
   }
   // Back under the server's own secret: rebuild for the suites that follow.
-  ASSERT_EQ(run_reindex(), 0);
+  ASSERT_TRUE(run_reindex());
   EXPECT_THAT(search(a.browser, word), ::testing::ElementsAre(id));
 }
 
@@ -535,7 +537,7 @@ TEST_F(SearchTest, ReindexRebuildsALostIndexAndFoldsTags) {
   db() << "DELETE FROM memory_terms WHERE memory_id = :id", soci::use(id);
   db() << "UPDATE memory_tags SET tag = 'Straße' WHERE memory_id = :id", soci::use(id);
   EXPECT_THAT(search(a.browser, word), ::testing::IsEmpty());
-  ASSERT_EQ(run_reindex(), 0);
+  ASSERT_TRUE(run_reindex());
   EXPECT_THAT(search(a.browser, word), ::testing::ElementsAre(id));
   EXPECT_EQ(db_text("SELECT tag FROM memory_tags WHERE memory_id = :id", id), "strasse");
 }
