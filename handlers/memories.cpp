@@ -237,11 +237,14 @@ bool first_page_is_all(const PageRequest& page, const std::vector<Memory>& rows)
 
 // One page of memories (rows: up to limit + 1, newest first) with the
 // list's cheap total: {"data":[…],"page":{"limit","next_cursor","has_more",
-// "total","total_is_lower_bound"}}. `counted` is at most kCountCap + 1.
+// "total","total_is_lower_bound"}}. `counted` is at most kCountCap + 1;
+// `counted_part`: the count read only part of the candidates (a search over
+// common words), so it is a lower bound too.
 Response memories_page(std::vector<Memory>& rows,
                        const PageRequest& page,
                        const std::string& scope,
                        int counted,
+                       bool counted_part,
                        const Context& ctx) {
   const bool has_more = rows.size() > static_cast<size_t>(page.limit);
   if (has_more) {
@@ -257,8 +260,9 @@ Response memories_page(std::vector<Memory>& rows,
   d.AddMember("data", data, a);
   const std::string next = has_more ? make_cursor(rows.back().id, ctx.keys, scope) : "";
   rapidjson::Value p = page_json(page, next, has_more, a);
-  const bool lower_bound = counted > store::memories::kCountCap;
-  p.AddMember("total", lower_bound ? store::memories::kCountCap : counted, a);
+  const bool capped = counted > store::memories::kCountCap;
+  const bool lower_bound = capped || counted_part;
+  p.AddMember("total", capped ? store::memories::kCountCap : counted, a);
   p.AddMember("total_is_lower_bound", lower_bound, a);
   d.AddMember("page", p, a);
   return json_ok(d);
@@ -280,7 +284,7 @@ Response list_memories(Context& ctx) {
   const int total = first_page_is_all(page, rows) ? static_cast<int>(rows.size())
                                                   : store::memories::count(tx, filter);
   tx.commit();
-  return memories_page(rows, page, scope, total, ctx);
+  return memories_page(rows, page, scope, total, false, ctx);
 }
 
 // Search: {q, context_id, tag, limit, cursor}. All words of q must match
@@ -343,11 +347,12 @@ Response search_memories(Context& ctx) {
   std::string before = page.after_id.empty() ? kSentinel : page.after_id;
   std::vector<Memory> rows =
       store::memories::search_page(tx, terms.hashes, filter, before, page.limit + 1);
-  const int total = first_page_is_all(page, rows)
-                        ? static_cast<int>(rows.size())
-                        : store::memories::search_count(tx, terms.hashes, filter);
+  store::memories::Count total{static_cast<int>(rows.size()), false};
+  if (!first_page_is_all(page, rows)) {
+    total = store::memories::search_count(tx, terms.hashes, filter);
+  }
   tx.commit();
-  return memories_page(rows, page, scope, total, ctx);
+  return memories_page(rows, page, scope, total.counted, total.window_full, ctx);
 }
 
 Response create_memory(Context& ctx) {

@@ -123,11 +123,21 @@ constexpr TenantStatement kSearch{
     "SELECT " PC_MEMORY_COLUMNS PC_SEARCH_FROM(
         "::uuid", "::text", " OFFSET 0") " ORDER BY t.memory_id DESC LIMIT $13",
     "SELECT " PC_MEMORY_COLUMNS PC_SEARCH_FROM("", "", "") " ORDER BY t.memory_id DESC LIMIT $13"};
+// The count reads at most kCountWindow index entries of the driving term:
+// $14 is the id of the oldest of them (the nil UUID when the term has no
+// more), so a count over a sparse match of common words stays bounded and
+// is then a lower bound.
 constexpr TenantStatement kSearchCount{
     "memories.search_count",
     "SELECT COUNT(*) FROM (SELECT 1" PC_SEARCH_FROM(
-        "::uuid", "::text", " OFFSET 0") " LIMIT $13) c",
-    "SELECT COUNT(*) FROM (SELECT 1" PC_SEARCH_FROM("", "", "") " LIMIT $13) c"};
+        "::uuid", "::text", " OFFSET 0") " AND t.memory_id >= $14::uuid LIMIT $13) c",
+    "SELECT COUNT(*) FROM (SELECT 1" PC_SEARCH_FROM(
+        "", "", "") " AND t.memory_id >= $14 LIMIT $13) c"};
+// The id kCountWindow entries down the driving term's range, if it is that long.
+constexpr TenantStatement kCountWindowFloor{
+    "memories.count_window_floor",
+    "SELECT memory_id FROM memory_terms WHERE tenant_id = $1 AND term_hash = $2"
+    " ORDER BY memory_id DESC LIMIT 1 OFFSET $3"};
 
 #define PC_TERM_COUNT(n)                                                                      \
   "(SELECT COUNT(*) FROM (SELECT 1 FROM memory_terms WHERE tenant_id = $1 AND term_hash = " n \
@@ -288,11 +298,21 @@ std::vector<Memory> search_page(TenantTx& tx,
   return out;
 }
 
-int search_count(TenantTx& tx, const std::vector<std::string>& hashes, const Filter& filter) {
+Count search_count(TenantTx& tx, const std::vector<std::string>& hashes, const Filter& filter) {
   static constexpr const char* kAbove = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+  static constexpr const char* kNil = "00000000-0000-0000-0000-000000000000";
+  if (hashes.empty()) {
+    throw std::invalid_argument("a search has 1 to 8 terms");
+  }
+  std::optional<Row> floor = tx.run(kCountWindowFloor, {hashes.front(), kCountWindow - 1}).first();
+  std::vector<Param> params = search_params(hashes, filter, kAbove, kCountCap + 1);
+  params.emplace_back(floor ? floor->text(0) : std::string(kNil));
   tx.tx().run(kCustomPlans);
-  Rows rows = tx.run(kSearchCount, search_params(hashes, filter, kAbove, kCountCap + 1));
-  return rows.empty() ? 0 : static_cast<int>(rows[0].integer(0));
+  Rows rows = tx.run(kSearchCount, params);
+  Count out;
+  out.counted = rows.empty() ? 0 : static_cast<int>(rows[0].integer(0));
+  out.window_full = floor.has_value();
+  return out;
 }
 
 void rarest_first(TenantTx& tx, std::vector<std::string>& hashes) {

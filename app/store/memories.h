@@ -59,8 +59,15 @@ std::vector<Memory> search_page(TenantTx& tx,
                                 const Filter& filter,
                                 const std::string& before_id,
                                 int limit);
-// How many memories match a search, counted up to kCountCap + 1.
-int search_count(TenantTx& tx, const std::vector<std::string>& hashes, const Filter& filter);
+// How many memories match a search, counted up to kCountCap + 1 among the
+// newest kCountWindow memories of the driving (first) term; window_full says
+// the term has more, so the count is only a lower bound.
+inline constexpr int kCountWindow = 2000;
+struct Count {
+  int counted = 0;
+  bool window_full = false;
+};
+Count search_count(TenantTx& tx, const std::vector<std::string>& hashes, const Filter& filter);
 // Orders `hashes` (1..kTermSlots) rarest first, so search_page walks the
 // shortest range (one round trip; each count stops at a cap).
 void rarest_first(TenantTx& tx, std::vector<std::string>& hashes);

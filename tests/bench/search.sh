@@ -402,6 +402,9 @@ EOF
     echo "   search: $n queries, $ok answered 200; results: $zero empty, $some with 1-999," \
         "$capped with 1000 or more"
     echo "   search latency (curl time_total, warm): p50 ${p50} ms, p99 ${p99} ms, max ${max} ms"
+    echo "   slowest 5 (ms, query):"
+    paste -d' ' <(awk '{ print $2 * 1000 }' "$dir/measured.out") "$tmp/queries.jsonl" |
+        sort -rn | head -n 5 | sed 's/^/     /'
     result[$backend.p50]=$p50
     result[$backend.p99]=$p99
     result[$backend.ok]=$ok

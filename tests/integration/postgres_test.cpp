@@ -757,7 +757,13 @@ TEST(PostgresIndexTest, TEN_2_EveryTenantQueryUsesItsIndexAsOwnerAndUnderRls) {
        {"memory_terms_pkey", "memory_terms_memory_idx"},
        false},
       {"memories search count",
-       "SELECT COUNT(*) FROM (SELECT 1" + search_from(t_all, {t_half}, "", "") + " LIMIT 1001) c",
+       "SELECT COUNT(*) FROM (SELECT 1" + search_from(t_all, {t_half}, "", "") +
+           " AND t.memory_id >= CAST('00000000-0000-0000-0000-000000000000' AS uuid) LIMIT 1001) c",
+       {"memory_terms_pkey"},
+       false},
+      {"memories search count window",
+       "SELECT memory_id FROM memory_terms WHERE tenant_id = " + q(t) +
+           " AND term_hash = " + q(t_all) + " ORDER BY memory_id DESC LIMIT 1 OFFSET 1999",
        {"memory_terms_pkey"},
        false},
       {"memories search term counts",
