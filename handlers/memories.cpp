@@ -5,6 +5,14 @@
 // Every access by id and every change is audited in the transaction that
 // makes it (memory.created/read/updated/deleted): ids and the names of the
 // changed fields only, never a title, content or tag.
+// Search (POST, so the words never reach a URL or nginx's access log) runs
+// over the blind index (app/crypto/blind_index.h, memory_terms): the words
+// of a memory's title and content are hashed under the tenant's search key
+// and written in the same transaction as the memory itself. Search words are
+// never logged or audited.
+// Lists and search answer a cheap total in "page": "total" (exact up to
+// 1 000) and "total_is_lower_bound" (true when there are more than 1 000;
+// total is then 1 000).
 #include "app/store/memories.h"
 
 #include <algorithm>
@@ -14,6 +22,7 @@
 
 #include "app/auth/account.h"
 #include "app/crypto/aead.h"
+#include "app/crypto/blind_index.h"
 #include "app/crypto/random.h"
 #include "app/db/tenant_tx.h"
 #include "app/db/time.h"
@@ -24,11 +33,13 @@
 #include "app/http/router.h"
 #include "app/log/integrity.h"
 #include "app/store/contexts.h"
+#include "app/text/normalise.h"
 
 namespace portcullis {
 namespace {
 Response list_memories(Context& ctx);
 Response create_memory(Context& ctx);
+Response search_memories(Context& ctx);
 Response get_memory(Context& ctx);
 Response patch_memory(Context& ctx);
 Response delete_memory(Context& ctx);
@@ -37,6 +48,7 @@ Response delete_memory(Context& ctx);
 void register_memories_routes(Router& router) {
   router.add("GET", "/api/v1/memories", Access::kAuthenticated, list_memories);
   router.add("POST", "/api/v1/memories", Access::kAuthenticated, create_memory);
+  router.add("POST", "/api/v1/memories/search", Access::kAuthenticated, search_memories);
   router.add("GET", "/api/v1/memories/{id}", Access::kAuthenticated, get_memory);
   router.add("PATCH", "/api/v1/memories/{id}", Access::kAuthenticated, patch_memory);
   router.add("DELETE", "/api/v1/memories/{id}", Access::kAuthenticated, delete_memory);
@@ -145,7 +157,7 @@ MemoryInput read_input(const Request& request, bool create) {
     } else if (tags.Size() > kMaxTags) {
       body.fail("tags", "must hold at most 20 tags");
     } else {
-      std::set<std::string> seen;
+      std::set<std::string> seen;  // folded: "Work" and "work" are one tag
       for (const auto& t : tags.GetArray()) {
         if (!t.IsString()) {
           body.fail("tags", "must be an array of strings");
@@ -157,7 +169,8 @@ MemoryInput read_input(const Request& request, bool create) {
           body.fail("tags", "each tag must be 1 to 40 characters");
           break;
         }
-        if (seen.insert(tag).second) {
+        const std::string key = fold_text(tag);
+        if (seen.insert(key.empty() ? tag : key).second) {
           out.push_back(tag);
         }
       }
@@ -221,12 +234,51 @@ Response one_memory(const Memory& r, const Context& ctx, int status = 200) {
   return json_ok(d, status);
 }
 
+// A first page that is not full holds every match: its size is the total,
+// and no count is needed.
+bool first_page_is_all(const PageRequest& page, const std::vector<Memory>& rows) {
+  return page.after_id.empty() && rows.size() <= static_cast<size_t>(page.limit);
+}
+
+// One page of memories (rows: up to limit + 1, newest first) with the
+// list's cheap total: {"data":[…],"page":{"limit","next_cursor","has_more",
+// "total","total_is_lower_bound"}}. `counted` is at most kCountCap + 1;
+// `counted_part`: the count read only part of the candidates (a search over
+// common words), so it is a lower bound too.
+Response memories_page(std::vector<Memory>& rows,
+                       const PageRequest& page,
+                       const std::string& scope,
+                       int counted,
+                       bool counted_part,
+                       const Context& ctx) {
+  const bool has_more = rows.size() > static_cast<size_t>(page.limit);
+  if (has_more) {
+    rows.resize(static_cast<size_t>(page.limit));
+  }
+  const FieldCipher& cipher = ctx.keys.field_cipher();
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  rapidjson::Value data(rapidjson::kArrayType);
+  for (const Memory& row : rows) {
+    data.PushBack(memory_json(row, ctx.principal->tenant_id, cipher, a), a);
+  }
+  d.AddMember("data", data, a);
+  const std::string next = has_more ? make_cursor(rows.back().id, ctx.keys, scope) : "";
+  rapidjson::Value p = page_json(page, next, has_more, a);
+  const bool capped = counted > store::memories::kCountCap;
+  const bool lower_bound = capped || counted_part;
+  p.AddMember("total", capped ? store::memories::kCountCap : counted, a);
+  p.AddMember("total_is_lower_bound", lower_bound, a);
+  d.AddMember("page", p, a);
+  return json_ok(d);
+}
+
 Response list_memories(Context& ctx) {
   store::memories::Filter filter;
   filter.context_id = ctx.request.query_param("context_id").value_or("");
   filter.tag = ctx.request.query_param("tag").value_or("");
   std::string scope =
-      ctx.principal->tenant_id + "|memories|" + filter.context_id + "|" + filter.tag;
+      ctx.principal->tenant_id + "|memories|" + filter.context_id + "|" + fold_text(filter.tag);
   PageRequest page = parse_page(ctx.request, ctx.keys, scope);
   TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
   if (!filter.context_id.empty() && !store::contexts::exists(tx, filter.context_id)) {
@@ -234,12 +286,78 @@ Response list_memories(Context& ctx) {
   }
   std::string before = page.after_id.empty() ? kSentinel : page.after_id;
   std::vector<Memory> rows = store::memories::page(tx, filter, before, page.limit + 1);
+  const int total = first_page_is_all(page, rows) ? static_cast<int>(rows.size())
+                                                  : store::memories::count(tx, filter);
   tx.commit();
-  const FieldCipher& cipher = ctx.keys.field_cipher();
-  return page_response(rows, page, ctx.keys, scope,
-                       [&](const Memory& row, rapidjson::Document::AllocatorType& a) {
-                         return memory_json(row, ctx.principal->tenant_id, cipher, a);
-                       });
+  return memories_page(rows, page, scope, total, false, ctx);
+}
+
+// Search: {q, context_id, tag, limit, cursor}. All words of q must match
+// (the last may be a prefix, app/crypto/blind_index.h), within the context
+// and tag when given; newest first, keyset pages like the list's.
+Response search_memories(Context& ctx) {
+  JsonBody body(ctx.request, {"q", "context_id", "tag", "limit", "cursor"});
+  const std::string q = body.required_string("q");
+  store::memories::Filter filter;
+  filter.context_id = body.string("context_id").value_or("");
+  if (!filter.context_id.empty() && !is_uuid(filter.context_id)) {
+    body.fail("context_id", "must be a context id");
+  }
+  filter.tag = body.string("tag").value_or("");
+  if (code_points(filter.tag) > kMaxTagLength) {
+    body.fail("tag", "must be at most 40 characters");
+  }
+  std::optional<std::string> limit;
+  const rapidjson::Value& doc = *ctx.request.json;
+  if (doc.HasMember("limit")) {
+    if (doc["limit"].IsInt()) {
+      limit = std::to_string(doc["limit"].GetInt());
+    } else {
+      body.fail("limit", "must be an integer from 1 to 100");
+    }
+  }
+  const std::optional<std::string> cursor = body.string("cursor");
+  const std::string key = ctx.keys.search_key(ctx.principal->tenant_id);
+  SearchTerms terms;
+  if (!q.empty()) {
+    terms = query_term_hashes(key, q);
+    switch (terms.problem) {
+      case QueryProblem::kNone:
+        break;
+      case QueryProblem::kNoWords:
+        body.fail("q", "must contain a letter or digit");
+        break;
+      case QueryProblem::kTooManyWords:
+        body.fail("q", "must have at most 8 words");
+        break;
+      case QueryProblem::kTooLong:
+        body.fail("q", "must be at most 200 characters");
+        break;
+    }
+  }
+  body.finish();
+  // The cursor is bound to the tenant, the filter and the query's term hashes
+  // (sorted; never the words themselves).
+  std::string scope = ctx.principal->tenant_id + "|memories.search|" + filter.context_id + "|" +
+                      fold_text(filter.tag);
+  for (const std::string& h : terms.hashes) {
+    scope += "|" + h;
+  }
+  PageRequest page = parse_page_values(limit, cursor, ctx.keys, scope);
+  TenantTx tx(ctx.db, ctx.principal->tenant_id, TxKind::kRead);
+  if (!filter.context_id.empty() && !store::contexts::exists(tx, filter.context_id)) {
+    throw ApiError::not_found();  // another tenant's context is "not found"
+  }
+  store::memories::rarest_first(tx, terms.hashes);
+  std::string before = page.after_id.empty() ? kSentinel : page.after_id;
+  std::vector<Memory> rows =
+      store::memories::search_page(tx, terms.hashes, filter, before, page.limit + 1);
+  store::memories::Count total{static_cast<int>(rows.size()), false};
+  if (!first_page_is_all(page, rows)) {
+    total = store::memories::search_count(tx, terms.hashes, filter);
+  }
+  tx.commit();
+  return memories_page(rows, page, scope, total.counted, total.window_full, ctx);
 }
 
 Response create_memory(Context& ctx) {
@@ -261,6 +379,9 @@ Response create_memory(Context& ctx) {
       ctx.keys.field_cipher().encrypt(in.content.value_or(""), content_aad(tx.tenant_id(), r.id));
   store::memories::insert(tx, r);
   store::memories::add_tags(tx, r.id, tags);
+  store::memories::add_terms(
+      tx, r.id,
+      memory_term_hashes(ctx.keys.search_key(tx.tenant_id()), r.title, in.content.value_or("")));
   audit_memory(ctx, tx, "memory.created", r.id, field_names(in));
   tx.commit();
   return one_memory(r, ctx, 201);
@@ -299,10 +420,23 @@ Response patch_memory(Context& ctx) {
   }
   if (in.tags) {
     r->tags_json = tags_json(*in.tags);
-    store::memories::replace_tags(tx, r->id, *in.tags);
   }
   r->updated_at = format_time_ms(now_ms());
+  // The row first: its lock orders this change against another writer of
+  // the same memory (and `keys reindex`) before the tag and index rows.
   store::memories::update(tx, *r);
+  if (in.tags) {
+    store::memories::replace_tags(tx, r->id, *in.tags);
+  }
+  if (in.title || in.content) {  // the blind index follows title and content
+    const std::string content =
+        in.content
+            ? *in.content
+            : decrypt_or_throw(ctx.keys.field_cipher(), r->content_enc,
+                               content_aad(tx.tenant_id(), r->id), "memories.content_enc " + r->id);
+    store::memories::replace_terms(
+        tx, r->id, memory_term_hashes(ctx.keys.search_key(tx.tenant_id()), r->title, content));
+  }
   audit_memory(ctx, tx, "memory.updated", r->id, field_names(in));
   tx.commit();
   return one_memory(*r, ctx);

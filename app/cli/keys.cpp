@@ -11,11 +11,14 @@
 #include <memory>
 #include <optional>
 
+#include <rapidjson/document.h>
 #include <soci/soci.h>
 
 #include "app/config/config.h"
 #include "app/crypto/aead.h"
+#include "app/crypto/blind_index.h"
 #include "app/crypto/random.h"
+#include "app/crypto/worker_keys.h"
 #include "app/db/connection.h"
 #include "app/db/errors.h"
 #include "app/db/tenant_tx.h"
@@ -24,6 +27,7 @@
 #include "app/log/integrity.h"
 #include "app/log/logger.h"
 #include "app/store/audit.h"
+#include "app/store/memories.h"
 
 namespace portcullis {
 namespace {
@@ -54,12 +58,16 @@ constexpr const char* kUsage =
     "usage: portcullis keys generate [--id ID]\n"
     "       portcullis keys status [--env-file FILE]\n"
     "       portcullis keys reencrypt [--batch N] [--env-file FILE]\n"
+    "       portcullis keys reindex [--batch N] [--env-file FILE]\n"
     "\n"
     "generate   print a new field-encryption key as ID:base64key (default ID kYYYYMMDDxxxx)\n"
     "status     count the rows each key id protects, per encrypted column\n"
     "reencrypt  move every row not under PORTCULLIS_DATA_KEY_PRIMARY to it, in batches of N\n"
-    "           (default 500), one transaction per batch; safe to interrupt and run again\n"
-    "status and reencrypt connect as PORTCULLIS_DATABASE_OWNER_URL when it is set.\n";
+    "           (default 500), one transaction per batch; safe to interrupt and run again;\n"
+    "           then rebuilds the search index (as reindex)\n"
+    "reindex    rebuild every memory's search index (blind index) and folded tags under the\n"
+    "           current PORTCULLIS_SECRET_KEY: after changing it, or after upgrading to 0012\n"
+    "status, reencrypt and reindex connect as PORTCULLIS_DATABASE_OWNER_URL when it is set.\n";
 
 // --name value pairs, only the names in `allowed`. nullopt on anything else.
 std::optional<std::map<std::string, std::string>> parse_options(
@@ -424,6 +432,116 @@ void audit_reencrypt(Env& env, const std::string& primary, const Tally& t, long 
   tx.commit();
 }
 
+// ---------------------------------------------------------------- reindex
+
+// The blind index (memory_terms) hashes words under a key derived from
+// PORTCULLIS_SECRET_KEY per tenant (app/crypto/blind_index.h), so it must be
+// rebuilt when that secret changes; the folded tag rows (memory_tags) are
+// rewritten on the way. Each batch of `batch` memories is one transaction,
+// newest first; a memory whose content cannot be decrypted keeps its old
+// rows and is reported by id.
+struct ReindexTally {
+  long long memories = 0;
+  long long failed = 0;
+};
+
+std::vector<std::string> tags_of(const std::string& tags_json) {
+  std::vector<std::string> tags;
+  rapidjson::Document d;
+  d.Parse(tags_json.c_str());
+  if (d.IsArray()) {
+    for (const auto& t : d.GetArray()) {
+      if (t.IsString()) {
+        tags.emplace_back(t.GetString(), t.GetStringLength());
+      }
+    }
+  }
+  return tags;
+}
+
+void reindex_tenant(
+    Db& db, const WorkerKeys& keys, const std::string& tenant, int batch, ReindexTally& tally) {
+  const std::string key = keys.search_key(tenant);
+  std::string before = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+  for (;;) {
+    TenantTx tx(db, tenant, TxKind::kWrite);
+    // Locked until the batch commits (PostgreSQL), so a memory changed
+    // meanwhile ends up with the index its own write made.
+    std::vector<store::memories::Memory> rows =
+        store::memories::page_for_reindex(tx, before, batch);
+    for (const store::memories::Memory& m : rows) {
+      before = m.id;
+      std::string content;
+      try {
+        content = decrypt_or_throw(keys.field_cipher(), m.content_enc,
+                                   field_aad("memories", "content_enc", tenant, m.id),
+                                   "keys reindex memories.content_enc " + m.id);
+      } catch (const DecryptionError&) {
+        ++tally.failed;
+        std::fprintf(stderr, "portcullis: memory %s: cannot be decrypted; index left as it is\n",
+                     m.id.c_str());
+        continue;
+      }
+      store::memories::replace_terms(tx, m.id, memory_term_hashes(key, m.title, content));
+      store::memories::replace_tags(tx, m.id, tags_of(m.tags_json));
+      ++tally.memories;
+    }
+    tx.commit();
+    if (rows.size() < static_cast<size_t>(batch)) {
+      return;
+    }
+  }
+}
+
+// Rebuilds every tenant's index; returns the exit code: 1 on a database
+// error, and on memories that cannot be decrypted when `undecryptable_fails`
+// (keys reindex; reencrypt reports them but keeps its own exit code, since
+// rows already under the primary key were never its to check).
+int run_reindex(Env& env, int batch, bool undecryptable_fails) {
+  ReindexTally tally;
+  try {
+    const WorkerKeys keys(env.config.secret_key, env.config.data_keys, env.config.data_key_primary);
+    for (const std::string& tenant : tenant_ids(env.db->session())) {
+      reindex_tenant(*env.db, keys, tenant, batch, tally);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr,
+                 "portcullis: keys reindex stopped: %s\n"
+                 "(%lld memories indexed so far; run it again to finish)\n",
+                 loggable_what(e).c_str(), tally.memories);
+    return kExitFailure;
+  }
+  std::printf("reindex: %lld memories indexed, %lld could not be decrypted\n", tally.memories,
+              tally.failed);
+  return tally.failed > 0 && undecryptable_fails ? kExitFailure : 0;
+}
+
+std::optional<int> parse_batch(const std::map<std::string, std::string>& o, int* batch) {
+  if (!get(o, "batch").empty()) {
+    const std::string& text = get(o, "batch");
+    char* end = nullptr;
+    const long v = std::strtol(text.c_str(), &end, 10);
+    if (*end != '\0' || v < 1 || v > kMaxBatch) {
+      std::fprintf(stderr, "portcullis: --batch must be an integer between 1 and %d\n", kMaxBatch);
+      return kExitUsage;
+    }
+    *batch = static_cast<int>(v);
+  }
+  return std::nullopt;
+}
+
+int keys_reindex(const std::map<std::string, std::string>& o) {
+  int batch = kDefaultBatch;
+  if (std::optional<int> rc = parse_batch(o, &batch)) {
+    return *rc;
+  }
+  Env env;
+  if (std::optional<int> rc = open_env(o, &env)) {
+    return *rc;
+  }
+  return run_reindex(env, batch, true);
+}
+
 int keys_reencrypt(const std::map<std::string, std::string>& o) {
   int batch = kDefaultBatch;
   if (!get(o, "batch").empty()) {
@@ -477,14 +595,18 @@ int keys_reencrypt(const std::map<std::string, std::string>& o) {
     std::printf("%lld rows are still under other keys (written while this ran?): run it again\n",
                 remaining - tally.failed);
   }
+  int rc = 0;
   if (tally.failed > 0) {
     std::fprintf(stderr,
                  "portcullis: %lld rows could not be decrypted with this keyring (ids above); "
                  "they were left as they are\n",
                  tally.failed);
-    return kExitFailure;
+    rc = kExitFailure;
   }
-  return 0;
+  // A key change is when the search index must follow (its hashes depend on
+  // the secret, not on the data key, but this is when operators rotate).
+  const int reindex_rc = run_reindex(env, batch, false);
+  return rc != 0 ? rc : reindex_rc;
 }
 
 }  // namespace
@@ -500,7 +622,7 @@ int cmd_keys(const std::vector<std::string>& args) {
     allowed = {"id"};
   } else if (verb == "status") {
     allowed = {"env-file"};
-  } else if (verb == "reencrypt") {
+  } else if (verb == "reencrypt" || verb == "reindex") {
     allowed = {"env-file", "batch"};
   }
   if (allowed.empty()) {
@@ -521,6 +643,9 @@ int cmd_keys(const std::vector<std::string>& args) {
   }
   if (verb == "status") {
     return keys_status(*o);
+  }
+  if (verb == "reindex") {
+    return keys_reindex(*o);
   }
   return keys_reencrypt(*o);
 }

@@ -3,7 +3,12 @@
 //   keys generate [--id ID]            prints ID:base64key (32 random bytes)
 //   keys status [--env-file F]         rows per key id for every encrypted column
 //   keys reencrypt [--batch N] [--env-file F]
-//                                      moves every row to the primary key
+//                                      moves every row to the primary key,
+//                                      then rebuilds the search index
+//   keys reindex [--batch N] [--env-file F]
+//                                      rebuilds the search index (blind index of
+//                                      memory_terms, folded memory_tags) under
+//                                      the current secret key
 //
 // status and reencrypt connect as PORTCULLIS_DATABASE_OWNER_URL when it is
 // set (else PORTCULLIS_DATABASE_URL) and work tenant by tenant, each tenant's

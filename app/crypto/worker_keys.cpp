@@ -4,6 +4,7 @@
 
 #include <cryptopp/misc.h>
 
+#include "app/crypto/blind_index.h"
 #include "app/crypto/keys.h"
 
 namespace portcullis {
@@ -37,7 +38,12 @@ WorkerKeys::WorkerKeys(const std::string& secret_key,
       backup_code_key_(derive_key(secret_key, "backup-code")),
       login_subject_key_(derive_key(secret_key, "login-subject")),
       device_key_(derive_key(secret_key, "device")),
-      recovery_token_key_(derive_key(secret_key, "recovery-token")) {}
+      recovery_token_key_(derive_key(secret_key, "recovery-token")),
+      search_index_key_(derive_key(secret_key, "search-index")) {}
+
+std::string WorkerKeys::search_key(const std::string& tenant_id) const {
+  return search_tenant_key(search_index_key_, tenant_id);
+}
 
 WorkerKeys::~WorkerKeys() {
   wipe(cursor_key_);
@@ -45,6 +51,7 @@ WorkerKeys::~WorkerKeys() {
   wipe(login_subject_key_);
   wipe(device_key_);
   wipe(recovery_token_key_);
+  wipe(search_index_key_);
 }
 
 }  // namespace portcullis

@@ -15,7 +15,10 @@
 //                         (known_devices, app/auth/device.h);
 //  - recovery_token_key(): derive_key(secret, "recovery-token"), under which
 //                         mailed one-time tokens are stored hashed
-//                         (user_tokens, app/auth/recovery.h).
+//                         (user_tokens, app/auth/recovery.h);
+//  - search_index_key():  derive_key(secret, "search-index"), the root of the
+//                         per-tenant blind-index keys (search_key(tenant),
+//                         app/crypto/blind_index.h).
 // The purposes are the labels these keys were always derived with, so a cursor
 // handed out, a backup code stored or a subject counted before stays valid.
 //
@@ -59,6 +62,10 @@ class WorkerKeys {
   const std::string& login_subject_key() const { return login_subject_key_; }
   const std::string& device_key() const { return device_key_; }
   const std::string& recovery_token_key() const { return recovery_token_key_; }
+  const std::string& search_index_key() const { return search_index_key_; }
+  // The tenant's blind-index key (search_tenant_key of search_index_key()):
+  // one HKDF, derived when asked (cheap next to the request it serves).
+  std::string search_key(const std::string& tenant_id) const;
 
  private:
   FieldCipher field_cipher_;
@@ -67,6 +74,7 @@ class WorkerKeys {
   std::string login_subject_key_;
   std::string device_key_;
   std::string recovery_token_key_;
+  std::string search_index_key_;
 };
 
 }  // namespace portcullis

@@ -31,8 +31,16 @@ std::string make_cursor(const std::string& last_id,
 }
 
 PageRequest parse_page(const Request& request, const WorkerKeys& keys, const std::string& scope) {
+  return parse_page_values(request.query_param("limit"), request.query_param("cursor"), keys,
+                           scope);
+}
+
+PageRequest parse_page_values(const std::optional<std::string>& limit,
+                              const std::optional<std::string>& cursor,
+                              const WorkerKeys& keys,
+                              const std::string& scope) {
   PageRequest page;
-  if (auto limit = request.query_param("limit")) {
+  if (limit) {
     char* end = nullptr;
     long v = std::strtol(limit->c_str(), &end, 10);
     if (limit->empty() || *end != '\0' || v < 1 || v > kMaxPageLimit) {
@@ -42,7 +50,7 @@ PageRequest parse_page(const Request& request, const WorkerKeys& keys, const std
     }
     page.limit = static_cast<int>(v);
   }
-  if (auto cursor = request.query_param("cursor")) {
+  if (cursor) {
     std::string raw;
     if (cursor->empty() || cursor->size() > 200 || !base64_decode(*cursor, &raw)) {
       throw invalid_cursor();

@@ -7,6 +7,7 @@
 // list, is 400 invalid_cursor.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,12 @@ struct PageRequest {
 
 // Throws ApiError 400 (validation_failed naming `limit`, or invalid_cursor).
 PageRequest parse_page(const Request& request, const WorkerKeys& keys, const std::string& scope);
+// The same from values read elsewhere (a JSON body): limit as its decimal
+// text, nullopt when absent.
+PageRequest parse_page_values(const std::optional<std::string>& limit,
+                              const std::optional<std::string>& cursor,
+                              const WorkerKeys& keys,
+                              const std::string& scope);
 
 std::string make_cursor(const std::string& last_id,
                         const WorkerKeys& keys,

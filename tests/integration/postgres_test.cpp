@@ -30,9 +30,10 @@ using ::testing::HasSubstr;
 
 constexpr const char* kPostgresOnly = "PostgreSQL only (row-level security, roles, EXPLAIN)";
 
-// The tables under row-level security (migrations 0003 and 0008).
-const std::vector<std::string> kRlsTables = {
-    "users", "contexts", "memories", "memory_tags", "invitations", "audit_events", "known_devices"};
+// The tables under row-level security (migrations 0003, 0008 and 0012).
+const std::vector<std::string> kRlsTables = {"users",         "contexts",    "memories",
+                                             "memory_tags",   "invitations", "audit_events",
+                                             "known_devices", "memory_terms"};
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -491,6 +492,15 @@ const std::vector<std::string> kSeedSql = {
     "SELECT m.id, m.tenant_id, m.tags ->> 0 FROM memories m "
     "WHERE m.tenant_id IN (SELECT id FROM tenants WHERE name LIKE 'pgidx-seed-%')",
 
+    // The blind index: term 1 on every memory, term 2 on half, term 3 on
+    // one in a hundred (md5 gives the 32 hex digits of a term hash).
+    "INSERT INTO memory_terms (tenant_id, memory_id, term_hash) "
+    "SELECT m.tenant_id, m.id, md5('seed-term-' || k) FROM memories m "
+    "CROSS JOIN generate_series(1, 3) k "
+    "WHERE m.tenant_id IN (SELECT id FROM tenants WHERE name LIKE 'pgidx-seed-%') AND "
+    "(k = 1 OR (k = 2 AND CAST(substr(m.title, 6) AS int) % 2 = 0) OR "
+    "(k = 3 AND CAST(substr(m.title, 6) AS int) % 100 = 0))",
+
     "INSERT INTO audit_events (id, ts, tenant_id, user_id, event, outcome) "
     "SELECT gen_random_uuid(), now(), t.id, NULL, 'seed.event', 'success' "
     "FROM tenants t CROSS JOIN generate_series(1, 500) g WHERE t.name LIKE 'pgidx-seed-%'",
@@ -502,15 +512,15 @@ const std::vector<std::string> kSeedSql = {
     "FROM tenants t CROSS JOIN generate_series(1, 50) g WHERE t.name LIKE 'pgidx-seed-%'",
 };
 
-const std::vector<std::string> kSeededTables = {"tenants",      "users",      "sessions",
-                                                "contexts",     "memories",   "memory_tags",
-                                                "audit_events", "invitations"};
+const std::vector<std::string> kSeededTables = {"tenants",      "users",        "sessions",
+                                                "contexts",     "memories",     "memory_tags",
+                                                "memory_terms", "audit_events", "invitations"};
 
 void delete_seed(soci::session& s) {
   const std::string seeded = "(SELECT id FROM tenants WHERE name LIKE 'pgidx-seed-%')";
   // Children first; audit_events would otherwise only get tenant_id SET NULL.
-  for (const char* table : {"memory_tags", "memories", "audit_events", "invitations", "sessions",
-                            "contexts", "users"}) {
+  for (const char* table : {"memory_terms", "memory_tags", "memories", "audit_events",
+                            "invitations", "sessions", "contexts", "users"}) {
     s << std::string("DELETE FROM ") + table + " WHERE tenant_id IN " + seeded;
   }
   s << "DELETE FROM tenants WHERE name LIKE 'pgidx-seed-%'";
@@ -660,6 +670,40 @@ TEST(PostgresIndexTest, TEN_2_EveryTenantQueryUsesItsIndexAsOwnerAndUnderRls) {
       "u.id, u.email, u.display_name, u.role, u.password_hash, CAST(u.mfa_enabled AS INTEGER), "
       "CAST(u.disabled AS INTEGER), t.id, t.name, CAST(t.require_mfa AS INTEGER)";
   const std::string limit = " LIMIT 21";  // default page size + 1
+  // The search of app/store/memories.cpp (kSearch): `drive` walks its index
+  // range, the 7 probes check the other terms (unused slots repeat the
+  // first), then the context and tag filters (NULL = none).
+  auto term = [&](int k) {
+    return text_of(*owner, "SELECT md5('seed-term-' || CAST(:k AS text))", {std::to_string(k)});
+  };
+  auto search_from = [&](const std::string& drive, const std::vector<std::string>& others,
+                         const std::string& context, const std::string& tag) {
+    std::string sql =
+        " FROM memory_terms t JOIN memories m ON m.tenant_id = t.tenant_id AND m.id = "
+        "t.memory_id WHERE t.tenant_id = " +
+        q(t) + " AND t.term_hash = " + q(drive) + " AND t.memory_id < " + q(kSentinel);
+    for (size_t i = 0; i < 7; ++i) {  // unused slots are NULL, as the store binds them
+      const std::string h =
+          i < others.size() ? "CAST(" + q(others[i]) + " AS text)" : "CAST(NULL AS text)";
+      sql += " AND (" + h +
+             " IS NULL OR EXISTS (SELECT 1 FROM memory_terms x WHERE x.tenant_id = " + q(t) +
+             " AND x.term_hash = " + h + " AND x.memory_id = t.memory_id OFFSET 0))";
+    }
+    const std::string ctx = context.empty() ? "NULL" : q(context);
+    const std::string tg = tag.empty() ? "NULL" : q(tag);
+    sql += " AND (CAST(" + ctx + " AS uuid) IS NULL OR m.context_id = CAST(" + ctx + " AS uuid))";
+    sql += " AND (CAST(" + tg + " AS text) IS NULL OR EXISTS (SELECT 1 FROM memory_tags g WHERE " +
+           "g.tenant_id = " + q(t) + " AND g.tag = CAST(" + tg +
+           " AS text) AND g.memory_id = t.memory_id OFFSET 0))";
+    return sql;
+  };
+  const std::string t_all = term(1);
+  const std::string t_half = term(2);
+  const std::string t_rare = term(3);
+  auto term_count = [&](const std::string& h) {
+    return "(SELECT COUNT(*) FROM (SELECT 1 FROM memory_terms WHERE tenant_id = " + q(t) +
+           " AND term_hash = " + q(h) + " LIMIT 2000) c)";
+  };
 
   // The statements of handlers/*.cpp and app/auth/*.cpp, binds replaced by literals.
   const std::vector<PlannedQuery> queries = {
@@ -693,6 +737,56 @@ TEST(PostgresIndexTest, TEN_2_EveryTenantQueryUsesItsIndexAsOwnerAndUnderRls) {
            " FROM memories m JOIN memory_tags mt ON mt.memory_id = m.id WHERE mt.tenant_id = " +
            q(t) + " AND mt.tag = 'common' AND m.tenant_id = " + q(t) + " AND m.context_id = " +
            q(c) + " AND mt.memory_id < " + q(kSentinel) + " ORDER BY mt.memory_id DESC" + limit,
+       {"memory_tags_tenant_tag_idx"},
+       false},
+      {"memories search (one common term)",
+       "SELECT " + memory_columns + search_from(t_all, {}, "", "") + " ORDER BY t.memory_id DESC" +
+           limit,
+       {"memory_terms_pkey"},
+       true},
+      {"memories search (rare term first, two probes)",
+       "SELECT " + memory_columns + search_from(t_rare, {t_all, t_half}, "", "") +
+           " ORDER BY t.memory_id DESC" + limit,
+       {"memory_terms_pkey"},
+       false},
+      // A narrow context (20 memories here) may drive instead, on its own
+      // index, probing the terms.
+      {"memories search + context + tag",
+       "SELECT " + memory_columns + search_from(t_half, {t_all}, c, "common") +
+           " ORDER BY t.memory_id DESC" + limit,
+       {"memory_terms_pkey", "memory_terms_memory_idx"},
+       false},
+      {"memories search count",
+       "SELECT COUNT(*) FROM (SELECT 1" + search_from(t_all, {t_half}, "", "") +
+           " AND t.memory_id >= CAST('00000000-0000-0000-0000-000000000000' AS uuid) LIMIT 1001) c",
+       {"memory_terms_pkey"},
+       false},
+      {"memories search count window",
+       "SELECT memory_id FROM memory_terms WHERE tenant_id = " + q(t) +
+           " AND term_hash = " + q(t_all) + " ORDER BY memory_id DESC LIMIT 1 OFFSET 1999",
+       {"memory_terms_pkey"},
+       false},
+      {"memories search term counts",
+       "SELECT " + term_count(t_all) + ", " + term_count(t_half) + ", " + term_count(t_rare),
+       {"memory_terms_pkey", "memory_terms_memory_idx"},
+       false},
+      {"memory terms of one memory (update, reindex)",
+       "DELETE FROM memory_terms WHERE tenant_id = " + q(t) + " AND memory_id = " + q(m),
+       {"memory_terms_memory_idx"},
+       false},
+      {"memories count",
+       "SELECT COUNT(*) FROM (SELECT 1 FROM memories m WHERE m.tenant_id = " + q(t) +
+           " LIMIT 1001) c",
+       {"memories_tenant_id_idx", "memories_tenant_context_idx"},
+       false},
+      {"memories count ?context_id",
+       "SELECT COUNT(*) FROM (SELECT 1 FROM memories m WHERE m.tenant_id = " + q(t) +
+           " AND m.context_id = " + q(c) + " LIMIT 1001) c",
+       {"memories_tenant_context_idx"},
+       false},
+      {"memories count ?tag",
+       "SELECT COUNT(*) FROM (SELECT 1 FROM memory_tags mt WHERE mt.tenant_id = " + q(t) +
+           " AND mt.tag = 'common' LIMIT 1001) c",
        {"memory_tags_tenant_tag_idx"},
        false},
       {"memory by id",
@@ -790,10 +884,10 @@ TEST(PostgresIndexTest, TEN_2_EveryTenantQueryUsesItsIndexAsOwnerAndUnderRls) {
        {"sessions_user_id_expires_idx"},
        false},
   };
-  const std::vector<std::string> forbidden = {"Seq Scan on memories",    "Seq Scan on contexts",
-                                              "Seq Scan on users",       "Seq Scan on audit_events",
-                                              "Seq Scan on memory_tags", "Seq Scan on sessions",
-                                              "Seq Scan on invitations"};
+  const std::vector<std::string> forbidden = {
+      "Seq Scan on memories",     "Seq Scan on contexts",    "Seq Scan on users",
+      "Seq Scan on audit_events", "Seq Scan on memory_tags", "Seq Scan on sessions",
+      "Seq Scan on invitations",  "Seq Scan on memory_terms"};
 
   std::unique_ptr<soci::session> app = app_session();
   for (const PlannedQuery& pq : queries) {
