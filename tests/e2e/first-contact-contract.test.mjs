@@ -96,13 +96,12 @@ e2eTest('contract: search answers with totals; tag chips filter; the count in th
     if (body.q === 'many') {
       return json(route, 200, {
         data: Array.from({ length: 10 }, (_, i) => memory(`m${i}`, `Many ${i}`)),
-        page: { has_more: true, next_cursor: 'c2' },
-        total: 1000,
-        total_is_lower_bound: true,
+        page: { has_more: true, next_cursor: 'c2', total: 1000, total_is_lower_bound: true },
       });
     }
     return json(route, 200, {
-      data: [memory('m1', 'Quarterly plan', { tags: ['Travel'] })], page: { has_more: false }, total: 1,
+      data: [memory('m1', 'Quarterly plan', { tags: ['Travel'] })],
+      page: { has_more: false, total: 1, total_is_lower_bound: false },
     });
   });
 

@@ -239,6 +239,7 @@ export default {
   'memories.range': '{first}–{last}',
   'memories.range_of': '{first}–{last} von {total}',
   'memories.range_of_more': '{first}–{last} von mehr als {total}',
+  'memories.range_of_at_least': '{first}–{last} von mindestens {total}',
   'memories.updated': 'Geändert',
   'memories.created': 'Angelegt',
   'memories.by_you': 'von Ihnen',

@@ -246,6 +246,7 @@ export default {
   'memories.range': '{first}–{last}',
   'memories.range_of': '{first}–{last} of {total}',
   'memories.range_of_more': '{first}–{last} of more than {total}',
+  'memories.range_of_at_least': '{first}–{last} of at least {total}',
   'memories.updated': 'Updated',
   'memories.created': 'Created',
   'memories.by_you': 'by you',

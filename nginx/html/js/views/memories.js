@@ -46,11 +46,18 @@ function excerpt(text, max = 180) {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** "1–10 of 30", "11–20 of more than 1,000", or "1–10" when the server gives no total. */
-export function rangeText(first, last, page) {
-  if (typeof page.total !== 'number') return t('memories.range', { first, last });
+/**
+ * "1–10 of 30", "11–20 of more than 1,000", "1–10 of at least 57", or "1–10" when the server
+ * gives no total. The counts sit in the answer's `page` (total, total_is_lower_bound): a lower
+ * bound of 1 000 is the list's cap; a smaller one is a search over common words counted only
+ * among the newest entries of its rarest word.
+ */
+export function rangeText(first, last, answer) {
+  const page = answer && answer.page && typeof answer.page.total === 'number' ? answer.page : answer;
+  if (!page || typeof page.total !== 'number') return t('memories.range', { first, last });
   if (page.total_is_lower_bound === true) {
-    return t('memories.range_of_more', { first, last, total: formatNumber(page.total) });
+    const key = page.total >= 1000 ? 'memories.range_of_more' : 'memories.range_of_at_least';
+    return t(key, { first, last, total: formatNumber(page.total) });
   }
   return t('memories.range_of', { first, last, total: formatNumber(page.total) });
 }
