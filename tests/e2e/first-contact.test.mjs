@@ -317,4 +317,15 @@ e2eTest('German: the browser’s language, or the one picked; no English words o
     await page.locator('#language-select').selectOption('');
     await waitForView(page, de['title.sessions']);
   });
+
+  await step(t, 'a picked language outlives a logout (whose Clear-Site-Data empties storage)', async () => {
+    await page.locator('#language-select').selectOption('en');
+    await waitForView(page, en['title.sessions']);
+    await page.locator('#logout-button').click();
+    await waitForView(page, en['title.login']);
+    assert.equal(await page.evaluate(() => localStorage.getItem('portcullis.language')), 'en');
+    await page.reload();
+    await waitForView(page, en['title.login']);
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  });
 });

@@ -5,7 +5,7 @@ import { get, post } from './api.js';
 import { navigate } from './router.js';
 import { session, applyLogin, clearSession, isLoggedIn } from './session.js';
 import { flashNext } from './ui.js';
-import { t } from './i18n.js';
+import { t, language, languagePicked, setLanguage } from './i18n.js';
 
 // The view a logged-out visit asked for, or the one an ended session was on, to open after
 // logging in: {path, query, email?}.
@@ -38,11 +38,15 @@ export function afterLogin() {
 }
 
 export async function logout({ message = t('session.logged_out') } = {}) {
+  // The logout answer's Clear-Site-Data empties this origin's storage, the picked language with
+  // it: a display preference, not session data, so it is put back.
+  const picked = languagePicked() ? language() : null;
   try {
     await post('/auth/logout', undefined, { public: true });
   } catch {
     /* already logged out on the server, or offline: forget the session here all the same */
   }
+  if (picked) setLanguage(picked);
   returnTo = null;
   clearSession();
   if (message) flashNext(message, 'success');
