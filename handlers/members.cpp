@@ -151,7 +151,12 @@ Response list_members(Context& ctx) {
 Response patch_member(Context& ctx) {
   JsonBody body(ctx.request, {"role", "disabled"});
   std::optional<std::string> role_name = body.string("role");
-  std::optional<Role> role = role_name ? role_from_string(*role_name) : std::nullopt;
+  // Assigned in two steps: GCC 12's -Wmaybe-uninitialized misreads the
+  // conditional expression at -O2 (the release build of `make run`).
+  std::optional<Role> role;
+  if (role_name) {
+    role = role_from_string(*role_name);
+  }
   std::optional<bool> disabled = body.boolean("disabled");
   if (role_name && !role) {
     body.fail("role", "must be owner, admin or member");
