@@ -9,7 +9,6 @@
 #include "app/auth/notify.h"
 #include "app/auth/recovery.h"
 #include "app/auth/sessions.h"
-#include "app/crypto/random.h"
 #include "app/db/time.h"
 #include "app/store/audit.h"
 #include "app/store/members.h"
@@ -17,8 +16,6 @@
 
 namespace portcullis::email_change {
 namespace {
-
-constexpr size_t kTokenBytes = 32;  // 256 bits (SECURITY-BAR: floor 128)
 
 // Mail kinds (template names).
 constexpr const char* kConfirmMail = "email_change_confirm";
@@ -36,13 +33,9 @@ std::string greeting(const std::string& display_name, const std::string& address
 // of its user, unused and unexpired at `now`, and about an address.
 std::optional<store::tokens::FoundToken> live_token(
     Db& db, const std::string& key, const std::string& token, const char* purpose, int64_t now) {
-  if (token.empty() || token.size() > 128) {
-    return std::nullopt;
-  }
   std::optional<store::tokens::FoundToken> found =
-      store::tokens::find_newest_by_hash(db, recovery::token_hash(key, token), purpose);
-  if (!found || found->used || found->email.empty() ||
-      parse_time_ms(found->expires_at).value_or(0) <= now) {
+      recovery::find_live_token(db, key, token, purpose, now);
+  if (!found || found->email.empty()) {
     return std::nullopt;
   }
   return found;
@@ -111,7 +104,6 @@ std::optional<store::outbox::OutboxMail> resolve(Db& db,
   if (request && email_taken(db, row.to_address)) {
     return std::nullopt;
   }
-  const std::string token = base64url_encode(random_bytes(kTokenBytes));
   TenantTx tx(db, row.tenant_id);
   std::optional<Account> a = find_account_by_id(tx, row.user_id);
   if (!a) {
@@ -122,9 +114,8 @@ std::optional<store::outbox::OutboxMail> resolve(Db& db,
     if (a->disabled || a->email == row.to_address) {
       return std::nullopt;  // locked meanwhile, or nothing to change
     }
-    store::tokens::void_unused(tx, a->user_id, kChangePurpose, now);
-    (void)store::tokens::insert(tx, a->user_id, kChangePurpose, recovery::token_hash(key, token),
-                                now + kConfirmTtlMs, now, row.to_address);
+    const std::string token = recovery::mint_token(tx, key, a->user_id, kChangePurpose,
+                                                   kConfirmTtlMs, now, row.to_address);
     mail.kind = kConfirmMail;
     mail.params["token"] = token;
     tx.commit();
@@ -144,9 +135,8 @@ std::optional<store::outbox::OutboxMail> resolve(Db& db,
     tx.commit();
     return mail;
   }
-  store::tokens::void_unused(tx, a->user_id, kRevertPurpose, now);
-  (void)store::tokens::insert(tx, a->user_id, kRevertPurpose, recovery::token_hash(key, token),
-                              now + kRevertTtlMs, now, row.to_address);
+  const std::string token =
+      recovery::mint_token(tx, key, a->user_id, kRevertPurpose, kRevertTtlMs, now, row.to_address);
   mail.kind = completed ? kCompletedMail : kRequestedMail;
   mail.params["token"] = token;
   tx.commit();

@@ -2,19 +2,12 @@
 
 #include "app/auth/account.h"
 #include "app/auth/recovery.h"
-#include "app/crypto/random.h"
 #include "app/db/tenant_tx.h"
 #include "app/db/time.h"
 #include "app/store/audit.h"
 #include "app/store/tokens.h"
 
 namespace portcullis::email_verification {
-namespace {
-
-constexpr size_t kTokenBytes = 32;  // 256 bits (SECURITY-BAR: floor 128)
-
-}  // namespace
-
 bool required(const Account& a) { return a.tenant_require_verified_email && !a.email_verified; }
 
 void add_state(rapidjson::Document& d, const Account& a) {
@@ -38,11 +31,9 @@ std::optional<MintedVerification> mint(Db& db,
     return std::nullopt;  // rolled back: nothing written
   }
   account->password_hash.clear();
-  MintedVerification minted{base64url_encode(random_bytes(kTokenBytes)), *account};
-  store::tokens::void_unused(tx, user_id, kEmailVerifyPurpose, now);
-  (void)store::tokens::insert(tx, user_id, kEmailVerifyPurpose,
-                              recovery::token_hash(key, minted.token), now + kVerifyTokenTtlMs, now,
-                              account->email);
+  MintedVerification minted{recovery::mint_token(tx, key, user_id, kEmailVerifyPurpose,
+                                                 kVerifyTokenTtlMs, now, account->email),
+                            *account};
   tx.commit();
   return minted;
 }
@@ -53,12 +44,9 @@ std::optional<Account> confirm(Db& db,
                                const std::string& token,
                                AuditEvent event,
                                int64_t now) {
-  if (token.empty() || token.size() > 128) {
-    return std::nullopt;
-  }
   std::optional<store::tokens::FoundToken> found =
-      store::tokens::find_newest_by_hash(db, recovery::token_hash(key, token), kEmailVerifyPurpose);
-  if (!found || found->used || parse_time_ms(found->expires_at).value_or(0) <= now) {
+      recovery::find_live_token(db, key, token, kEmailVerifyPurpose, now);
+  if (!found) {
     return std::nullopt;
   }
   TenantTx tx(db, found->tenant_id);

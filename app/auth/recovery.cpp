@@ -11,14 +11,38 @@
 #include "app/store/tokens.h"
 
 namespace portcullis::recovery {
-namespace {
-
-constexpr size_t kTokenBytes = 32;  // 256 bits (SECURITY-BAR: floor 128)
-
-}  // namespace
-
 std::string token_hash(const std::string& key, const std::string& token) {
   return to_hex(hmac_sha256(key, token));
+}
+
+std::string mint_token(TenantTx& tx,
+                       const std::string& key,
+                       const std::string& user_id,
+                       const std::string& purpose,
+                       int64_t ttl_ms,
+                       int64_t now,
+                       const std::string& email) {
+  std::string token = new_token();  // 256 bits (SECURITY-BAR: floor 128)
+  store::tokens::void_unused(tx, user_id, purpose, now);
+  (void)store::tokens::insert(tx, user_id, purpose, token_hash(key, token), now + ttl_ms, now,
+                              email);
+  return token;
+}
+
+std::optional<store::tokens::FoundToken> find_live_token(Db& db,
+                                                         const std::string& key,
+                                                         const std::string& token,
+                                                         const std::string& purpose,
+                                                         int64_t now) {
+  if (token.empty() || token.size() > 128) {
+    return std::nullopt;
+  }
+  std::optional<store::tokens::FoundToken> found =
+      store::tokens::find_newest_by_hash(db, token_hash(key, token), purpose);
+  if (!found || found->used || parse_time_ms(found->expires_at).value_or(0) <= now) {
+    return std::nullopt;
+  }
+  return found;
 }
 
 std::optional<MintedReset> mint_password_reset(Db& db,
@@ -33,11 +57,10 @@ std::optional<MintedReset> mint_password_reset(Db& db,
     return std::nullopt;
   }
   account->password_hash.clear();
-  MintedReset minted{base64url_encode(random_bytes(kTokenBytes)), *account};
   TenantTx tx(db, account->tenant_id);
-  store::tokens::void_unused(tx, account->user_id, kPasswordResetPurpose, now);
-  (void)store::tokens::insert(tx, account->user_id, kPasswordResetPurpose,
-                              token_hash(key, minted.token), now + kResetTokenTtlMs, now);
+  MintedReset minted{
+      mint_token(tx, key, account->user_id, kPasswordResetPurpose, kResetTokenTtlMs, now),
+      *account};
   tx.commit();
   return minted;
 }
@@ -46,12 +69,9 @@ std::optional<ResetTarget> find_reset_target(Db& db,
                                              const std::string& key,
                                              const std::string& token,
                                              int64_t now) {
-  if (token.empty() || token.size() > 128) {
-    return std::nullopt;
-  }
   std::optional<store::tokens::FoundToken> found =
-      store::tokens::find_newest_by_hash(db, token_hash(key, token), kPasswordResetPurpose);
-  if (!found || found->used || parse_time_ms(found->expires_at).value_or(0) <= now) {
+      find_live_token(db, key, token, kPasswordResetPurpose, now);
+  if (!found) {
     return std::nullopt;
   }
   TenantTx tx(db, found->tenant_id, TxKind::kRead);

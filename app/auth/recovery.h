@@ -19,6 +19,7 @@
 #include "app/db/tenant_tx.h"
 #include "app/log/audit.h"
 #include "app/store/accounts.h"
+#include "app/store/tokens.h"
 
 namespace portcullis::recovery {
 
@@ -27,6 +28,29 @@ inline constexpr const char* kPasswordResetPurpose = "password_reset";
 
 // Hex HMAC-SHA-256 of `token` under `key` (the recovery-token purpose key).
 std::string token_hash(const std::string& key, const std::string& token);
+
+// The one way a mailed token is made (reset, verification, change, revert):
+// 256 bits from the CSPRNG (new_token()), stored in `tx` as its keyed hash,
+// valid for `ttl_ms`, about `email` when given; the user's earlier unused
+// tokens of `purpose` are voided, so only the newest works. Returns the raw
+// token, for the mail and nowhere else.
+std::string mint_token(TenantTx& tx,
+                       const std::string& key,
+                       const std::string& user_id,
+                       const std::string& purpose,
+                       int64_t ttl_ms,
+                       int64_t now,
+                       const std::string& email = "");
+
+// The one way a presented token is looked up: the stored token of `purpose`
+// it names, if it is the newest of its user, unused and unexpired at `now`.
+// nullopt for every other case alike (a malformed token included). Before the
+// tenant is known: autocommit.
+std::optional<store::tokens::FoundToken> find_live_token(Db& db,
+                                                         const std::string& key,
+                                                         const std::string& token,
+                                                         const std::string& purpose,
+                                                         int64_t now);
 
 struct MintedReset {
   std::string token;  // the raw token: into the mail, nowhere else
